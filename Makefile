@@ -1,0 +1,69 @@
+# depot — `make` builds build/depotd and build/depot; `make run` and `make test` first install
+# what is missing (Debian packages) via scripts/deps.sh.
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wvla -fno-common
+INC     := -Isrc
+LIBS    := -lmicrohttpd -ljansson -ljwt -lcrypto -lmagic -luuid -lcurl -lsqlite3 -lpthread
+
+BUILD   ?= build
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+LIB_SRC := $(wildcard src/core/*.c src/config/*.c src/http/*.c src/api/*.c src/auth/*.c \
+             src/json/*.c src/meta/*.c src/blob/*.c src/fetch/*.c src/store/*.c)
+DEPOTD_SRC := src/main.c $(LIB_SRC)
+DEPOT_SRC  := src/cli/depot.c src/auth/auth.c src/core/xalloc.c src/core/err.c
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+
+.PHONY: all deps run test test-unit test-http test-asan clean style check-config
+all: $(BUILD)/depotd $(BUILD)/depot
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARN) $(INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
+
+# The OpenAPI document is linked in with .incbin: rebuild its object when it changes.
+$(BUILD)/obj/src/api/openapi_embed.o $(BUILD)/asan/obj/src/api/openapi_embed.o: openapi/openapi.json
+
+$(BUILD)/depotd: $(patsubst %.c,$(BUILD)/obj/%.o,$(DEPOTD_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/depot: $(patsubst %.c,$(BUILD)/obj/%.o,$(DEPOT_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
+	$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+deps:
+	@scripts/deps.sh
+
+# Starts depotd on the embedded default (SQLite + local files under DEPOT_DATA, ./var).
+run: deps all
+	@scripts/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/depotd $(UNIT_BIN)
+	@scripts/test.sh
+
+check-config: all
+	@DEPOT_JWT_SECRET=$${DEPOT_JWT_SECRET:-development-secret-change-me} $(BUILD)/depotd --check-config
+
+style:
+	@scripts/style.sh
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages depot needs to build, run and test — only those missing.
+set -euo pipefail
+pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libssl-dev
+      libmagic-dev libmagic-mgc uuid-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
+      libcmocka-dev python3 python3-pytest python3-requests python3-jwt python3-cryptography
+      curl)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,100 @@
+/* tags, directory_prefix, created_after/before, sort, page, page_size. */
+#include "api/listquery.h"
+#include "core/text.h"
+#include "core/timefmt.h"
+
+#include <stdint.h>
+#include <string.h>
+
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	if (s == NULL || !*s || strlen(s) > 18)
+		return false;
+	int64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static enum err_code parse_tags(const char *s, const struct limits *l, struct pool *pool,
+				struct meta_query *q, struct err *e)
+{
+	size_t n = 1;
+	for (const char *p = s; *p; p++)
+		n += *p == ',';
+	if (n > l->max_tags * 4 + 16)
+		return err_set(e, ERR_INVALID, "tags: at most %zu distinct tags", l->max_tags);
+	const char **items = pool_alloc(pool, n * sizeof(*items));
+	const char *p = s;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strcspn(p, ",");
+		items[i] = pool_strndup(pool, p, len);
+		p += len + (p[len] == ',');
+	}
+	return validate_tags(items, n, l, "tags", pool, &q->tags, &q->ntags, e);
+}
+
+static enum err_code parse_time(const char *name, const char *s, int64_t *out, struct err *e)
+{
+	if (!time_parse_iso8601(s, strlen(s), out))
+		return err_set(e, ERR_INVALID,
+			       "%s must be an ISO 8601 date-time with Z or an offset, like "
+			       "2026-01-02T03:04:05Z",
+			       name);
+	return ERR_OK;
+}
+
+enum err_code listquery_parse(listquery_get_fn get, void *ctx, const struct limits *l,
+			      struct pool *pool, struct meta_query *q, int64_t *page,
+			      int64_t *page_size, struct err *e)
+{
+	enum err_code rc;
+	const char *v;
+	q->created_after_us = INT64_MIN;
+	q->created_before_us = INT64_MAX;
+	q->sort = META_SORT_DESC;
+	q->directory_prefix = NULL;
+	q->tags = NULL;
+	q->ntags = 0;
+	*page = 1;
+	*page_size = 20 < l->max_page_size ? 20 : l->max_page_size;
+
+	if ((v = get(ctx, "tags")) != NULL && (rc = parse_tags(v, l, pool, q, e)) != ERR_OK)
+		return rc;
+	if ((v = get(ctx, "directory_prefix")) != NULL) {
+		size_t len = strlen(v);
+		if (len > l->max_path_bytes + 1 || !text_utf8_valid(v, len))
+			return err_set(e, ERR_INVALID,
+				       "directory_prefix must be valid UTF-8 of at most %zu bytes",
+				       l->max_path_bytes + 1);
+		if (len > 0)
+			q->directory_prefix = v;
+	}
+	if ((v = get(ctx, "created_after")) != NULL &&
+	    (rc = parse_time("created_after", v, &q->created_after_us, e)) != ERR_OK)
+		return rc;
+	if ((v = get(ctx, "created_before")) != NULL &&
+	    (rc = parse_time("created_before", v, &q->created_before_us, e)) != ERR_OK)
+		return rc;
+	if ((v = get(ctx, "sort")) != NULL) {
+		if (strcmp(v, "asc") == 0)
+			q->sort = META_SORT_ASC;
+		else if (strcmp(v, "desc") != 0)
+			return err_set(e, ERR_INVALID, "sort must be asc or desc");
+	}
+	if ((v = get(ctx, "page")) != NULL && !parse_int(v, 1, LISTQUERY_MAX_PAGE, page))
+		return err_set(e, ERR_INVALID, "page must be an integer from 1 to %lld",
+			       LISTQUERY_MAX_PAGE);
+	if ((v = get(ctx, "page_size")) != NULL && !parse_int(v, 1, l->max_page_size, page_size))
+		return err_set(e, ERR_INVALID, "page_size must be an integer from 1 to %lld",
+			       (long long)l->max_page_size);
+	q->limit = *page_size;
+	q->offset = (*page - 1) * *page_size;
+	return ERR_OK;
+}

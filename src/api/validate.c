@@ -1,0 +1,98 @@
+/* Names, directory paths and tags. */
+#include "api/validate.h"
+#include "core/text.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum err_code validate_name(const char *s, size_t len, const struct limits *l, struct err *e)
+{
+	if (len == 0 || len > l->max_name_bytes)
+		return err_set(e, ERR_INVALID, "name must be 1 to %zu bytes", l->max_name_bytes);
+	if (!text_utf8_valid(s, len))
+		return err_set(e, ERR_INVALID, "name must be valid UTF-8");
+	if (memchr(s, '/', len) != NULL)
+		return err_set(e, ERR_INVALID, "name must not contain '/'");
+	if (text_has_control(s, len))
+		return err_set(e, ERR_INVALID, "name must not contain control characters");
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return err_set(e, ERR_INVALID, "name must not be '.' or '..'");
+	return ERR_OK;
+}
+
+enum err_code validate_directory_path(const char *s, size_t len, const struct limits *l,
+				      struct pool *pool, const char **out, struct err *e)
+{
+	if (len > l->max_path_bytes)
+		return err_set(e, ERR_INVALID, "directory_path must be at most %zu bytes",
+			       l->max_path_bytes);
+	if (!text_utf8_valid(s, len))
+		return err_set(e, ERR_INVALID, "directory_path must be valid UTF-8");
+	if (text_has_control(s, len))
+		return err_set(e, ERR_INVALID, "directory_path must not contain control characters");
+	const char *p = s, *end = s + len;
+	if (p < end && *p == '/')
+		p++;
+	if (end > p && end[-1] == '/')
+		end--;
+	char *norm = pool_alloc(pool, len + 2);
+	size_t n = 0;
+	norm[n++] = '/';
+	if (p == end) {
+		*out = norm;
+		return ERR_OK;
+	}
+	while (p <= end) {
+		const char *slash = memchr(p, '/', (size_t)(end - p));
+		const char *seg_end = slash ? slash : end;
+		size_t seg = (size_t)(seg_end - p);
+		if (seg == 0)
+			return err_set(e, ERR_INVALID, "directory_path must not have empty segments");
+		if ((seg == 1 && p[0] == '.') || (seg == 2 && p[0] == '.' && p[1] == '.'))
+			return err_set(e, ERR_INVALID,
+				       "directory_path must not have '.' or '..' segments");
+		if (n > 1)
+			norm[n++] = '/';
+		memcpy(norm + n, p, seg);
+		n += seg;
+		p = seg_end + 1;
+	}
+	norm[n] = '\0';
+	*out = norm;
+	return ERR_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+enum err_code validate_tags(const char **in, size_t n, const struct limits *l, const char *what,
+			    struct pool *pool, const char ***out, size_t *nout, struct err *e)
+{
+	const char **v = pool_alloc(pool, (n ? n : 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(in[i]);
+		if (len == 0 || len > l->max_tag_bytes)
+			return err_set(e, ERR_INVALID, "%s: each tag must be 1 to %zu bytes", what,
+				       l->max_tag_bytes);
+		if (!text_utf8_valid(in[i], len))
+			return err_set(e, ERR_INVALID, "%s: tags must be valid UTF-8", what);
+		if (memchr(in[i], ',', len) != NULL)
+			return err_set(e, ERR_INVALID, "%s: tags must not contain ','", what);
+		if (text_has_control(in[i], len))
+			return err_set(e, ERR_INVALID, "%s: tags must not contain control characters",
+				       what);
+		v[i] = in[i];
+	}
+	qsort(v, n, sizeof(*v), cmp_str);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || strcmp(v[k - 1], v[i]) != 0)
+			v[k++] = v[i];
+	if (k > l->max_tags)
+		return err_set(e, ERR_INVALID, "%s: at most %zu distinct tags", what, l->max_tags);
+	*out = v;
+	*nout = k;
+	return ERR_OK;
+}

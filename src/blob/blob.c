@@ -1,0 +1,168 @@
+/* The backend-independent half of the blob store: key derivation, hashing and head capture on
+ * the way in, and dispatch to the backend chosen by the URL's scheme. */
+#include "blob/blob_int.h"
+#include "core/text.h"
+#include "core/xalloc.h"
+
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct blob_ops *const backends[] = {&blob_fs_ops};
+
+struct blob_writer {
+	struct blob_store *store;
+	struct blob_stage *stage;
+	EVP_MD_CTX *sha;
+	uint64_t size;
+	unsigned char *head; /* BLOB_HEAD_BYTES */
+	size_t head_len;
+	bool finished;
+};
+
+enum err_code blob_open(const char *url, struct blob_store **out, struct err *e)
+{
+	const char *colon = strchr(url, ':');
+	size_t n = colon ? (size_t)(colon - url) : 0;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (n == strlen(backends[i]->scheme) && strncmp(url, backends[i]->scheme, n) == 0)
+			return backends[i]->open(colon + 1, out, e);
+	return err_set(e, ERR_INVALID, "unknown blob store '%s'", url);
+}
+
+void blob_close(struct blob_store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+const char *blob_bucket(const struct blob_store *s)
+{
+	return s->bucket;
+}
+
+void blob_key(const char *account_id, const char *sha256_hex, char out[BLOB_KEY_MAX])
+{
+	unsigned char digest[32];
+	char hex[65];
+	unsigned int len = 0;
+	EVP_Digest(account_id, strlen(account_id), digest, &len, EVP_sha256(), NULL);
+	text_hex(digest, 16, hex);
+	snprintf(out, BLOB_KEY_MAX, "blobs/%.32s/%.2s/%.64s", hex, sha256_hex, sha256_hex);
+}
+
+static bool all_hex(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+bool blob_key_valid(const char *key)
+{
+	/* blobs/ + 32 + / + 2 + / + 64 */
+	return strlen(key) == 6 + 32 + 1 + 2 + 1 + 64 && strncmp(key, "blobs/", 6) == 0 &&
+	       all_hex(key + 6, 32) && key[38] == '/' && all_hex(key + 39, 2) && key[41] == '/' &&
+	       all_hex(key + 42, 64) && strncmp(key + 39, key + 42, 2) == 0;
+}
+
+enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, struct err *e)
+{
+	struct blob_writer *w = xcalloc(1, sizeof(*w));
+	w->store = s;
+	enum err_code rc = s->ops->stage_new(s, &w->stage, e);
+	if (rc != ERR_OK) {
+		free(w);
+		return rc;
+	}
+	w->sha = EVP_MD_CTX_new();
+	if (w->sha == NULL || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1)
+		xalloc_die();
+	w->head = xmalloc(BLOB_HEAD_BYTES);
+	*out = w;
+	return ERR_OK;
+}
+
+enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t len, struct err *e)
+{
+	if (len == 0)
+		return ERR_OK;
+	if (w->head_len < BLOB_HEAD_BYTES) {
+		size_t n = BLOB_HEAD_BYTES - w->head_len < len ? BLOB_HEAD_BYTES - w->head_len : len;
+		memcpy(w->head + w->head_len, buf, n);
+		w->head_len += n;
+	}
+	EVP_DigestUpdate(w->sha, buf, len);
+	w->size += len;
+	return w->store->ops->stage_write(w->stage, buf, len, e);
+}
+
+enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uint64_t *size,
+				 struct err *e)
+{
+	unsigned char digest[32];
+	unsigned int len = 0;
+	enum err_code rc = w->store->ops->stage_sync(w->stage, e);
+	if (rc != ERR_OK)
+		return rc;
+	EVP_DigestFinal_ex(w->sha, digest, &len);
+	text_hex(digest, 32, sha256_hex);
+	*size = w->size;
+	w->finished = true;
+	return ERR_OK;
+}
+
+const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *len)
+{
+	*len = w->head_len;
+	return w->head;
+}
+
+uint64_t blob_writer_size(const struct blob_writer *w)
+{
+	return w->size;
+}
+
+enum err_code blob_writer_commit(struct blob_writer *w, const char *key, struct err *e)
+{
+	if (!w->finished)
+		return err_set(e, ERR_INTERNAL, "blob committed before it was finished");
+	if (!blob_key_valid(key))
+		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
+	return w->store->ops->stage_commit(w->stage, key, e);
+}
+
+void blob_writer_free(struct blob_writer *w)
+{
+	if (w == NULL)
+		return;
+	w->store->ops->stage_free(w->stage);
+	EVP_MD_CTX_free(w->sha);
+	free(w->head);
+	free(w);
+}
+
+enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
+			     struct err *e)
+{
+	if (!blob_key_valid(key))
+		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
+	return s->ops->read_open(s, key, out, e);
+}
+
+enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
+{
+	if (!blob_key_valid(key))
+		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
+	return s->ops->remove(s, key, e);
+}
+
+enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
+			 struct err *e)
+{
+	*staged_removed = *blobs_removed = 0;
+	return s->ops->sweep(s, keep, ctx, staged_removed, blobs_removed, e);
+}

@@ -1,0 +1,76 @@
+/* The blob store as the store layer sees it: stage bytes (hashed on the way), commit them under
+ * a key, read them back, delete them. Backends (local files, later S3) sit behind blob_int.h. */
+#ifndef DEPOT_BLOB_H
+#define DEPOT_BLOB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+#define BLOB_KEY_MAX 128
+#define BLOB_HEAD_BYTES (64 * 1024) /* bytes kept from the start of a blob, for sniffing */
+
+struct blob_store;
+struct blob_writer;
+
+/* An open blob for reading. For local files fd can be handed to sendfile. */
+struct blob_read {
+	int fd;        /* owned by the caller once returned */
+	uint64_t size;
+};
+
+/* Opens the store described by url ("file:DIR"). */
+enum err_code blob_open(const char *url, struct blob_store **out, struct err *e)
+	__attribute__((warn_unused_result));
+
+void blob_close(struct blob_store *s);
+
+/* The bucket name to report in storage_bucket. */
+const char *blob_bucket(const struct blob_store *s);
+
+/* THE one function that derives a storage key: identical bytes within an account share a key,
+ * and no byte of the account id reaches the key (it is hashed). out holds BLOB_KEY_MAX. */
+void blob_key(const char *account_id, const char *sha256_hex, char out[BLOB_KEY_MAX]);
+
+/* Starts staging a new blob. */
+enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Appends bytes to the staged blob. */
+enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t len,
+				struct err *e) __attribute__((warn_unused_result));
+
+/* Makes the staged bytes durable and reports their lowercase hex SHA-256 and size. */
+enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uint64_t *size,
+				 struct err *e) __attribute__((warn_unused_result));
+
+/* The first min(size, BLOB_HEAD_BYTES) bytes written. */
+const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *len);
+
+/* Bytes written so far. */
+uint64_t blob_writer_size(const struct blob_writer *w);
+
+/* Moves the finished blob to key, durably (for files: rename, then fsync of the folder). */
+enum err_code blob_writer_commit(struct blob_writer *w, const char *key, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Frees w; staged bytes that were not committed are discarded. */
+void blob_writer_free(struct blob_writer *w);
+
+/* Opens the blob at key for reading. ERR_NOT_FOUND when it is missing. */
+enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
+			     struct err *e) __attribute__((warn_unused_result));
+
+/* Removes the blob at key; a missing blob is not an error. */
+enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Start-up cleanup: removes every staging leftover, and every blob for which keep(ctx, key)
+ * answers false. Reports the counts removed. */
+enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
+			 struct err *e) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,38 @@
+/* What a blob backend implements. Only blob.c and the backends include this. */
+#ifndef DEPOT_BLOB_INT_H
+#define DEPOT_BLOB_INT_H
+
+#include "blob/blob.h"
+
+struct blob_stage; /* a backend's staged upload */
+
+struct blob_ops {
+	const char *scheme; /* "file" */
+	enum err_code (*open)(const char *rest, struct blob_store **out, struct err *e);
+	void (*close)(struct blob_store *s);
+	enum err_code (*stage_new)(struct blob_store *s, struct blob_stage **out, struct err *e);
+	enum err_code (*stage_write)(struct blob_stage *st, const void *buf, size_t len,
+				     struct err *e);
+	enum err_code (*stage_sync)(struct blob_stage *st, struct err *e);
+	enum err_code (*stage_commit)(struct blob_stage *st, const char *key, struct err *e);
+	void (*stage_free)(struct blob_stage *st); /* discards when not committed */
+	enum err_code (*read_open)(struct blob_store *s, const char *key, struct blob_read *out,
+				   struct err *e);
+	enum err_code (*remove)(struct blob_store *s, const char *key, struct err *e);
+	enum err_code (*sweep)(struct blob_store *s, bool (*keep)(void *, const char *), void *ctx,
+			       uint64_t *staged_removed, uint64_t *blobs_removed, struct err *e);
+};
+
+/* Every backend's struct blob_store starts with this. */
+struct blob_store {
+	const struct blob_ops *ops;
+	const char *bucket;
+};
+
+/* True when key has the shape blob_key makes: "blobs/<32 hex>/<2 hex>/<64 hex>". Backends
+ * check every key before it reaches a path or a request. */
+bool blob_key_valid(const char *key);
+
+extern const struct blob_ops blob_fs_ops;
+
+#endif

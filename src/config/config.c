@@ -1,0 +1,201 @@
+/* The table of every setting: flag, environment variable, type, default and help, in one place,
+ * so --help, the environment and the flags cannot drift apart. */
+#include "config/config.h"
+#include "core/xalloc.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum kind { K_STR, K_INT, K_BOOL };
+
+struct setting {
+	const char *flag;
+	const char *env;
+	enum kind kind;
+	size_t offset;
+	const char *def;
+	int64_t min, max;
+	const char *help;
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define MiB (1024LL * 1024)
+
+static const struct setting settings[] = {
+	{"listen", "DEPOT_LISTEN", K_STR, OFF(listen), "127.0.0.1:8080", 0, 0,
+	 "address and port to listen on (IPv4 or [IPv6])"},
+	{"data", "DEPOT_DATA", K_STR, OFF(data_dir), "./var", 0, 0,
+	 "folder for the SQLite database and the blobs"},
+	{"threads", "DEPOT_THREADS", K_INT, OFF(threads), "8", 1, 1024,
+	 "HTTP worker threads (each may block on a fetch or the disk)"},
+	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
+	 "seconds an idle connection is kept"},
+	{"max-upload-bytes", "DEPOT_MAX_UPLOAD_BYTES", K_INT, OFF(max_upload_bytes), "104857600", 0,
+	 INT64_MAX / 2, "largest resource content, in bytes (larger is 413)"},
+	{"max-body-bytes", "DEPOT_MAX_BODY_BYTES", K_INT, OFF(max_body_bytes), "0", 0, INT64_MAX / 2,
+	 "largest request body; 0 derives it from max-upload-bytes (base64 plus 1 MiB)"},
+	{"max-name-bytes", "DEPOT_MAX_NAME_BYTES", K_INT, OFF(max_name_bytes), "255", 1, 4096,
+	 "longest resource name, in bytes"},
+	{"max-path-bytes", "DEPOT_MAX_PATH_BYTES", K_INT, OFF(max_path_bytes), "1024", 1, 65536,
+	 "longest directory_path, in bytes"},
+	{"max-tag-bytes", "DEPOT_MAX_TAG_BYTES", K_INT, OFF(max_tag_bytes), "64", 1, 4096,
+	 "longest tag, in bytes"},
+	{"max-tags", "DEPOT_MAX_TAGS", K_INT, OFF(max_tags), "50", 0, 10000,
+	 "most tags on one resource or in one list filter"},
+	{"max-metadata-bytes", "DEPOT_MAX_METADATA_BYTES", K_INT, OFF(max_metadata_bytes), "65536",
+	 2, 64 * MiB, "largest metadata object, as compact JSON"},
+	{"max-page-size", "DEPOT_MAX_PAGE_SIZE", K_INT, OFF(max_page_size), "100", 1, 10000,
+	 "largest page_size of a list"},
+	{"max-uri-bytes", "DEPOT_MAX_URI_BYTES", K_INT, OFF(max_uri_bytes), "2048", 16, 65536,
+	 "longest uri accepted for a fetch"},
+	{"fetch-timeout", "DEPOT_FETCH_TIMEOUT", K_INT, OFF(fetch_timeout_s), "30", 1, 86400,
+	 "seconds a uri fetch may take in all"},
+	{"fetch-max-redirects", "DEPOT_FETCH_MAX_REDIRECTS", K_INT, OFF(fetch_max_redirects), "5",
+	 0, 50, "redirects a uri fetch may follow"},
+	{"fetch-allow-private", "DEPOT_FETCH_ALLOW_PRIVATE", K_BOOL, OFF(fetch_allow_private), "0",
+	 0, 1, "1 lets uri fetches reach loopback, private and link-local addresses"},
+	{"fetch-allow-addrs", "DEPOT_FETCH_ALLOW_ADDRS", K_STR, OFF(fetch_allow_addrs), "", 0, 0,
+	 "comma-separated IP:PORT exceptions to the address rules (an internal source)"},
+	{NULL, "DEPOT_JWT_SECRET", K_STR, OFF(jwt_secret), "", 0, 0,
+	 "HS256 secret (environment only, so it never shows in ps)"},
+	{"jwt-public-key", "DEPOT_JWT_PUBLIC_KEY", K_STR, OFF(jwt_public_key), "", 0, 0,
+	 "path to a PEM public key for RS256 or ES256"},
+	{"jwt-alg", "DEPOT_JWT_ALG", K_STR, OFF(jwt_alg), "RS256", 0, 0,
+	 "RS256 or ES256: the algorithm of the public key"},
+	{"jwt-issuer", "DEPOT_JWT_ISSUER", K_STR, OFF(jwt_issuer), "", 0, 0,
+	 "required iss claim, when set"},
+	{"jwt-audience", "DEPOT_JWT_AUDIENCE", K_STR, OFF(jwt_audience), "", 0, 0,
+	 "required aud claim, when set"},
+	{"jwt-leeway", "DEPOT_JWT_LEEWAY", K_INT, OFF(jwt_leeway_s), "0", 0, 3600,
+	 "seconds of clock skew allowed on exp and nbf"},
+};
+
+#define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static enum err_code apply(struct config *c, const struct setting *s, const char *value,
+			   const char *from, struct err *e)
+{
+	char *base = (char *)c;
+	switch (s->kind) {
+	case K_STR: {
+		char **dst = (char **)(base + s->offset);
+		free(*dst);
+		*dst = xstrdup(value);
+		return ERR_OK;
+	}
+	case K_INT: {
+		char *end;
+		errno = 0;
+		long long v = strtoll(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || v < s->min || v > s->max)
+			return err_set(e, ERR_INVALID, "%s: %s must be an integer from %lld to %lld",
+				       from, s->env, (long long)s->min, (long long)s->max);
+		*(int64_t *)(base + s->offset) = v;
+		return ERR_OK;
+	}
+	case K_BOOL:
+		if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0) {
+			*(bool *)(base + s->offset) = true;
+		} else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 || !*value) {
+			*(bool *)(base + s->offset) = false;
+		} else {
+			return err_set(e, ERR_INVALID, "%s: %s must be 0 or 1", from, s->env);
+		}
+		return ERR_OK;
+	}
+	return ERR_INTERNAL;
+}
+
+static enum err_code validate(struct config *c, struct err *e)
+{
+	if (c->max_body_bytes == 0)
+		c->max_body_bytes = c->max_upload_bytes / 3 * 4 + 4 + MiB;
+	if (!*c->listen || strrchr(c->listen, ':') == NULL)
+		return err_set(e, ERR_INVALID, "DEPOT_LISTEN must be HOST:PORT");
+	if (!*c->data_dir)
+		return err_set(e, ERR_INVALID, "DEPOT_DATA must not be empty");
+	if (!*c->jwt_secret && !*c->jwt_public_key)
+		return err_set(e, ERR_INVALID,
+			       "no JWT key: set DEPOT_JWT_SECRET (HS256) or DEPOT_JWT_PUBLIC_KEY");
+	if (*c->jwt_secret && *c->jwt_public_key)
+		return err_set(e, ERR_INVALID,
+			       "set one of DEPOT_JWT_SECRET and DEPOT_JWT_PUBLIC_KEY, not both");
+	if (*c->jwt_secret && strlen(c->jwt_secret) < 16)
+		return err_set(e, ERR_INVALID, "DEPOT_JWT_SECRET must be at least 16 bytes");
+	if (*c->jwt_public_key && strcmp(c->jwt_alg, "RS256") != 0 &&
+	    strcmp(c->jwt_alg, "ES256") != 0)
+		return err_set(e, ERR_INVALID, "DEPOT_JWT_ALG must be RS256 or ES256");
+	return ERR_OK;
+}
+
+enum err_code config_load(struct config *c, int argc, char **argv, struct err *e)
+{
+	memset(c, 0, sizeof(*c));
+	enum err_code rc;
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		if ((rc = apply(c, &settings[i], settings[i].def, "default", e)) != ERR_OK)
+			return rc;
+		const char *v = getenv(settings[i].env);
+		if (v != NULL && (rc = apply(c, &settings[i], v, "environment", e)) != ERR_OK)
+			return rc;
+	}
+	for (int a = 1; a < argc; a++) {
+		const char *arg = argv[a];
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			c->help = true;
+			continue;
+		}
+		if (strcmp(arg, "--check-config") == 0 || strcmp(arg, "-n") == 0) {
+			c->check_only = true;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0)
+			return err_set(e, ERR_INVALID, "unexpected argument '%s'", arg);
+		const char *name = arg + 2, *eq = strchr(name, '=');
+		size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+		const struct setting *s = NULL;
+		for (size_t i = 0; i < NSETTINGS; i++)
+			if (settings[i].flag && strlen(settings[i].flag) == nlen &&
+			    strncmp(settings[i].flag, name, nlen) == 0)
+				s = &settings[i];
+		if (s == NULL)
+			return err_set(e, ERR_INVALID, "unknown option '%.*s'", (int)nlen + 2, arg);
+		const char *value = eq ? eq + 1 : NULL;
+		if (value == NULL) {
+			if (a + 1 >= argc)
+				return err_set(e, ERR_INVALID, "option --%s needs a value", s->flag);
+			value = argv[++a];
+		}
+		if ((rc = apply(c, s, value, "flag", e)) != ERR_OK)
+			return rc;
+	}
+	if (c->help)
+		return ERR_OK;
+	return validate(c, e);
+}
+
+void config_cleanup(struct config *c)
+{
+	for (size_t i = 0; i < NSETTINGS; i++)
+		if (settings[i].kind == K_STR)
+			free(*(char **)((char *)c + settings[i].offset));
+	memset(c, 0, sizeof(*c));
+}
+
+void config_usage(FILE *out)
+{
+	fputs("usage: depotd [options]\n\n"
+	      "Every option has an environment variable; the flag wins when both are set.\n"
+	      "  --help, -h            this text\n"
+	      "  --check-config, -n    validate the settings and the stores, then exit\n\n",
+	      out);
+	for (size_t i = 0; i < NSETTINGS; i++) {
+		const struct setting *s = &settings[i];
+		char flag[40];
+		snprintf(flag, sizeof(flag), "--%s", s->flag ? s->flag : "(none)");
+		fprintf(out, "  %-22s %-26s %s (default: %s)\n", flag, s->env, s->help,
+			*s->def ? s->def : "unset");
+	}
+}

@@ -1,0 +1,50 @@
+/* depotd's settings: parsed and validated once at start, read-only afterwards. */
+#ifndef DEPOT_CONFIG_H
+#define DEPOT_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/err.h"
+
+struct config {
+	char *listen;               /* "HOST:PORT", owned */
+	char *data_dir;             /* owned */
+	int64_t threads;            /* HTTP worker threads */
+	int64_t idle_timeout_s;     /* a connection idle this long is closed */
+	int64_t max_upload_bytes;   /* decoded content of one resource */
+	int64_t max_body_bytes;     /* one request body; 0 = derived from max_upload_bytes */
+	int64_t max_name_bytes;
+	int64_t max_path_bytes;
+	int64_t max_tag_bytes;
+	int64_t max_tags;
+	int64_t max_metadata_bytes;
+	int64_t max_page_size;
+	int64_t max_uri_bytes;
+	int64_t fetch_timeout_s;
+	int64_t fetch_max_redirects;
+	bool fetch_allow_private;
+	char *fetch_allow_addrs;    /* "IP:PORT,..." exceptions to the address rules, owned */
+	char *jwt_secret;           /* HS256 key, owned; never logged */
+	char *jwt_public_key;       /* path to a PEM public key, owned */
+	char *jwt_alg;              /* RS256 or ES256 with a public key */
+	char *jwt_issuer;
+	char *jwt_audience;
+	int64_t jwt_leeway_s;
+	bool check_only;            /* --check-config */
+	bool help;                  /* --help */
+};
+
+/* Fills c from defaults, then the environment, then argv (flags win). On a bad value returns
+ * ERR_INVALID with the setting named in e. */
+enum err_code config_load(struct config *c, int argc, char **argv, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Frees what config_load allocated. */
+void config_cleanup(struct config *c);
+
+/* Prints every flag, its variable and default. */
+void config_usage(FILE *out);
+
+#endif

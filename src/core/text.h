@@ -1,0 +1,25 @@
+/* Byte-string helpers: UTF-8 validation, hex, percent-encoding. Pure functions. */
+#ifndef DEPOT_CORE_TEXT_H
+#define DEPOT_CORE_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True when s[0..len) is well-formed UTF-8 (no overlongs, surrogates or code points past
+ * U+10FFFF). */
+bool text_utf8_valid(const char *s, size_t len);
+
+/* True when s[0..len), assumed valid UTF-8, holds a control character: U+0000..U+001F,
+ * U+007F..U+009F. */
+bool text_has_control(const char *s, size_t len);
+
+/* Writes 2*len lowercase hex digits and a NUL to out (which holds 2*len+1 bytes). */
+void text_hex(const unsigned char *bytes, size_t len, char *out);
+
+/* Percent-encodes s as RFC 5987 attr-char (for filename*=UTF-8''...). out holds 3*len+1 bytes. */
+void text_pct_encode(const char *s, size_t len, char *out);
+
+/* True when s is a UUID in 8-4-4-4-12 hex form (any case). */
+bool text_is_uuid(const char *s);
+
+#endif

@@ -1,0 +1,259 @@
+/* The uri fetcher on libcurl. A URL string cannot be vetted (curl reaches loopback through
+ * 2130706433, 0x7f000001, 127.1, [::ffff:127.0.0.1] ...), so every socket curl asks for is
+ * checked in CURLOPT_OPENSOCKETFUNCTION against the resolved address; protocols are pinned for
+ * redirects too, proxies from the environment are ignored, and the size limit is enforced on
+ * the bytes actually received. */
+#include "fetch/fetch.h"
+#include "core/log.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static bool v4_forbidden(uint32_t a)
+{
+	static const struct {
+		uint32_t net, mask;
+	} nets[] = {
+		{0x00000000, 0xff000000}, /* 0/8 "this network" */
+		{0x0a000000, 0xff000000}, /* 10/8 */
+		{0x64400000, 0xffc00000}, /* 100.64/10 shared address space */
+		{0x7f000000, 0xff000000}, /* 127/8 loopback */
+		{0xa9fe0000, 0xffff0000}, /* 169.254/16 link-local */
+		{0xac100000, 0xfff00000}, /* 172.16/12 */
+		{0xc0000000, 0xffffff00}, /* 192.0.0/24 protocol assignments */
+		{0xc0a80000, 0xffff0000}, /* 192.168/16 */
+		{0xc6120000, 0xfffe0000}, /* 198.18/15 benchmarking */
+		{0xe0000000, 0xf0000000}, /* 224/4 multicast */
+		{0xf0000000, 0xf0000000}, /* 240/4 reserved, and broadcast */
+	};
+	for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
+		if ((a & nets[i].mask) == nets[i].net)
+			return true;
+	return false;
+}
+
+static uint32_t v4_at(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+static bool v6_forbidden(const unsigned char *b)
+{
+	static const unsigned char zero[16];
+	if (memcmp(b, zero, 15) == 0 && (b[15] == 0 || b[15] == 1))
+		return true; /* :: and ::1 */
+	if (b[0] == 0xff)
+		return true; /* multicast */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
+		return true; /* fe80::/10 link-local */
+	if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0)
+		return true; /* fec0::/10 old site-local */
+	if ((b[0] & 0xfe) == 0xfc)
+		return true; /* fc00::/7 unique local */
+	if (memcmp(b, zero, 10) == 0 && b[10] == 0xff && b[11] == 0xff)
+		return v4_forbidden(v4_at(b + 12)); /* ::ffff:a.b.c.d mapped */
+	if (memcmp(b, zero, 12) == 0)
+		return true; /* ::a.b.c.d compatible (deprecated; never needed) */
+	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
+	if (memcmp(b, nat64, 12) == 0)
+		return v4_forbidden(v4_at(b + 12)); /* 64:ff9b::/96 */
+	if (b[0] == 0x20 && b[1] == 0x02)
+		return v4_forbidden(v4_at(b + 2)); /* 2002::/16 6to4 */
+	return false;
+}
+
+/* True when sa's address and port appear in the "IP:PORT,[V6]:PORT" list. */
+static bool listed(const struct sockaddr *sa, const char *list)
+{
+	if (list == NULL)
+		return false;
+	while (*list) {
+		size_t n = strcspn(list, ",");
+		char item[80];
+		if (n > 0 && n < sizeof(item)) {
+			memcpy(item, list, n);
+			item[n] = '\0';
+			char *colon = strrchr(item, ':');
+			if (colon != NULL) {
+				*colon = '\0';
+				long port = strtol(colon + 1, NULL, 10);
+				char *host = item;
+				size_t hl = strlen(host);
+				if (hl > 1 && host[0] == '[' && host[hl - 1] == ']') {
+					host[hl - 1] = '\0';
+					host++;
+				}
+				struct in_addr a4;
+				struct in6_addr a6;
+				if (sa->sa_family == AF_INET && inet_pton(AF_INET, host, &a4) == 1) {
+					const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+					if (s4->sin_addr.s_addr == a4.s_addr &&
+					    ntohs(s4->sin_port) == port)
+						return true;
+				} else if (sa->sa_family == AF_INET6 &&
+					   inet_pton(AF_INET6, host, &a6) == 1) {
+					const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+					if (memcmp(&s6->sin6_addr, &a6, 16) == 0 &&
+					    ntohs(s6->sin6_port) == port)
+						return true;
+				}
+			}
+		}
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+	return false;
+}
+
+bool fetch_addr_allowed(const struct sockaddr *sa, bool allow_private, const char *allow_addrs)
+{
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return false;
+	if (allow_private || listed(sa, allow_addrs))
+		return true;
+	if (sa->sa_family == AF_INET)
+		return !v4_forbidden(ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr));
+	return !v6_forbidden(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
+}
+
+enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err *e)
+{
+	if ((int64_t)strlen(uri) > max_uri_bytes)
+		return err_set(e, ERR_INVALID, "uri is longer than %lld bytes",
+			       (long long)max_uri_bytes);
+	for (const unsigned char *p = (const unsigned char *)uri; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f)
+			return err_set(e, ERR_INVALID,
+				       "uri must not contain spaces, control or non-ASCII characters");
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	enum err_code rc = ERR_OK;
+	if (u == NULL)
+		return err_set(e, ERR_INTERNAL, "curl_url failed");
+	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host == NULL || !*host)
+		rc = err_set(e, ERR_INVALID, "uri is not an absolute http or https URL");
+	else if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0)
+		rc = err_set(e, ERR_INVALID, "uri scheme must be http or https");
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+struct transfer {
+	const struct fetch_opts *o;
+	struct blob_writer *w;
+	CURL *curl;
+	uint64_t received;
+	bool refused;   /* a connection was refused by the address rules */
+	bool too_large;
+	bool bad_status;
+	long status;
+	enum err_code write_rc;
+	struct err write_err;
+};
+
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
+				    struct curl_sockaddr *addr)
+{
+	struct transfer *t = clientp;
+	(void)purpose;
+	if (!fetch_addr_allowed(&addr->addr, t->o->allow_private, t->o->allow_addrs)) {
+		t->refused = true;
+		return CURL_SOCKET_BAD;
+	}
+	return socket(addr->family, addr->socktype, addr->protocol);
+}
+
+static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
+{
+	struct transfer *t = userp;
+	size_t n = size * nmemb;
+	if (t->received == 0) {
+		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
+		if (t->status >= 400) {
+			t->bad_status = true;
+			return 0;
+		}
+	}
+	if (t->received + n > t->o->max_bytes) {
+		t->too_large = true;
+		return 0;
+	}
+	t->received += n;
+	t->write_rc = blob_writer_write(t->w, data, n, &t->write_err);
+	return t->write_rc == ERR_OK ? n : 0;
+}
+
+enum err_code fetch_uri(const struct fetch_opts *o, const char *uri, struct blob_writer *w,
+			struct pool *pool, const char **content_type, struct err *e)
+{
+	enum err_code rc = fetch_uri_check(uri, o->max_uri_bytes, e);
+	if (rc != ERR_OK)
+		return rc;
+	struct transfer t = {.o = o, .w = w};
+	t.curl = curl_easy_init();
+	if (t.curl == NULL)
+		return err_set(e, ERR_INTERNAL, "curl_easy_init failed");
+	CURL *c = t.curl;
+	curl_easy_setopt(c, CURLOPT_URL, uri);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)o->max_redirects);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000));
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &t);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "depot/1.0");
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+
+	CURLcode cc = curl_easy_perform(c);
+	if (t.status == 0)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
+	if (cc == CURLE_OK && t.status >= 400)
+		t.bad_status = true;
+
+	if (t.refused)
+		rc = err_set(e, ERR_INVALID, "uri resolves to a forbidden address");
+	else if (t.too_large || cc == CURLE_FILESIZE_EXCEEDED)
+		rc = err_set(e, ERR_TOO_LARGE, "uri content is larger than %llu bytes",
+			     (unsigned long long)o->max_bytes);
+	else if (t.bad_status && t.status < 500)
+		rc = err_set(e, ERR_INVALID, "uri answered HTTP %ld", t.status);
+	else if (t.bad_status)
+		rc = err_set(e, ERR_UPSTREAM, "uri answered HTTP %ld", t.status);
+	else if (t.write_rc != ERR_OK)
+		rc = err_set(e, t.write_rc, "%s", t.write_err.msg);
+	else if (cc == CURLE_OK) {
+		char *ct = NULL;
+		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+		*content_type = ct ? pool_strdup(pool, ct) : NULL;
+		rc = ERR_OK;
+	} else if (cc == CURLE_OPERATION_TIMEDOUT)
+		rc = err_set(e, ERR_TIMEOUT, "fetching uri timed out after %lld s",
+			     (long long)o->timeout_s);
+	else if (cc == CURLE_TOO_MANY_REDIRECTS)
+		rc = err_set(e, ERR_INVALID, "uri redirected more than %lld times",
+			     (long long)o->max_redirects);
+	else if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
+		rc = err_set(e, ERR_INVALID, "uri (or a redirect) is not an http or https URL");
+	else if (cc == CURLE_COULDNT_RESOLVE_HOST)
+		rc = err_set(e, ERR_UPSTREAM, "uri host could not be resolved");
+	else
+		rc = err_set(e, ERR_UPSTREAM, "fetching uri failed: %s", curl_easy_strerror(cc));
+	curl_easy_cleanup(c);
+	return rc;
+}

@@ -1,0 +1,300 @@
+/* The only file that knows libmicrohttpd: it reads requests (headers, query, a size-capped body),
+ * hands them to one handler, turns its struct http_resp into an MHD response, and writes the
+ * access log line when a request completes. */
+#include "http/http.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	http_handler_fn handler;
+	void *app;
+	uint64_t max_body_bytes;
+	int port;
+	atomic_int active; /* requests between their first byte and their completion */
+};
+
+/* Per-request state, from the first call of the access handler to the completion callback. */
+struct request {
+	struct http_req req;
+	struct pool pool;
+	struct http_server *srv;
+	struct timespec started;
+	char *body;           /* malloc'd; grows up to max_body_bytes */
+	size_t body_len, body_cap;
+	bool responded;       /* a response is queued (maybe early, like a 413) */
+	int status;
+	uint64_t bytes_out;
+};
+
+const char *http_req_header(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_query(const struct http_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->impl, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void http_resp_header(struct http_resp *resp, const char *name, const char *value)
+{
+	if (resp->nheaders < HTTP_MAX_HEADERS) {
+		resp->headers[resp->nheaders].name = name;
+		resp->headers[resp->nheaders].value = value;
+		resp->nheaders++;
+	}
+}
+
+static enum http_method method_of(const char *m)
+{
+	static const struct {
+		const char *name;
+		enum http_method method;
+	} methods[] = {
+		{"GET", HTTP_GET},     {"HEAD", HTTP_HEAD},     {"POST", HTTP_POST},
+		{"PUT", HTTP_PUT},     {"PATCH", HTTP_PATCH},   {"DELETE", HTTP_DELETE},
+	};
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (strcmp(m, methods[i].name) == 0)
+			return methods[i].method;
+	return HTTP_OTHER;
+}
+
+static enum MHD_Result queue(struct request *r, struct MHD_Connection *conn,
+			     struct http_resp *resp)
+{
+	struct MHD_Response *mr;
+	if (resp->kind == HTTP_BODY_FD) {
+		mr = MHD_create_response_from_fd_at_offset64(resp->fd_len, resp->fd,
+							     resp->fd_offset);
+		if (mr == NULL)
+			close(resp->fd);
+		r->bytes_out = resp->fd_len;
+	} else {
+		mr = MHD_create_response_from_buffer(resp->body_len, (void *)resp->body,
+						     MHD_RESPMEM_MUST_COPY);
+		r->bytes_out = resp->body_len;
+	}
+	if (mr == NULL)
+		return MHD_NO;
+	if (resp->content_type != NULL)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+	for (int i = 0; i < resp->nheaders; i++)
+		MHD_add_response_header(mr, resp->headers[i].name, resp->headers[i].value);
+	r->status = resp->status;
+	r->responded = true;
+	enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+static enum MHD_Result queue_error(struct request *r, struct MHD_Connection *conn, int status,
+				   const char *json)
+{
+	struct http_resp resp = {.status = status,
+				 .content_type = "application/json",
+				 .kind = HTTP_BODY_MEM,
+				 .body = json,
+				 .body_len = strlen(json)};
+	return queue(r, conn, &resp);
+}
+
+static const char too_large_json[] = "{\"error\": \"request body is larger than the limit\"}";
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	struct http_server *srv = cls;
+	struct request *r = *con_cls;
+	(void)version;
+
+	if (r == NULL) {
+		r = xcalloc(1, sizeof(*r));
+		pool_init(&r->pool);
+		clock_gettime(CLOCK_MONOTONIC, &r->started);
+		r->srv = srv;
+		r->req.pool = &r->pool;
+		r->req.impl = conn;
+		r->req.method = method_of(method);
+		r->req.method_name = pool_strdup(&r->pool, method);
+		r->req.path = pool_strdup(&r->pool, url);
+		*con_cls = r;
+		atomic_fetch_add(&srv->active, 1);
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL && strtoull(cl, NULL, 10) > srv->max_body_bytes)
+			return queue_error(r, conn, 413, too_large_json);
+		return MHD_YES;
+	}
+
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		if (r->responded)
+			return MHD_YES;
+		if (r->body_len + n > srv->max_body_bytes) {
+			free(r->body);
+			r->body = NULL;
+			return queue_error(r, conn, 413, too_large_json);
+		}
+		if (r->body_len + n + 1 > r->body_cap) {
+			size_t cap = r->body_cap ? r->body_cap : 4096;
+			while (cap < r->body_len + n + 1)
+				cap *= 2;
+			r->body = xrealloc(r->body, cap);
+			r->body_cap = cap;
+		}
+		memcpy(r->body + r->body_len, upload_data, n);
+		r->body_len += n;
+		return MHD_YES;
+	}
+
+	if (r->responded)
+		return MHD_YES;
+	if (r->body != NULL) {
+		r->body[r->body_len] = '\0';
+		r->req.body = r->body;
+		r->req.body_len = r->body_len;
+	}
+	struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
+	srv->handler(srv->app, &r->req, &resp);
+	/* The body is no longer needed once the handler has run; release it before sending. */
+	free(r->body);
+	r->body = NULL;
+	r->req.body = NULL;
+	return queue(r, conn, &resp);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct http_server *srv = cls;
+	struct request *r = *con_cls;
+	(void)conn;
+	if (r == NULL)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+	log_info("%s %s %d %llu %.3fms account=%s%s", r->req.method_name, r->req.path,
+		 r->responded ? r->status : 0, (unsigned long long)r->bytes_out, ms,
+		 r->req.log_account ? r->req.log_account : "-",
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+	free(r->body);
+	pool_cleanup(&r->pool);
+	free(r);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->active, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	size_t n = strlen(line);
+	while (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	log_warn("http: %s", line);
+}
+
+static enum err_code parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6,
+				  struct err *e)
+{
+	const char *colon = strrchr(listen, ':');
+	char host[128];
+	size_t hlen = (size_t)(colon - listen);
+	if (colon == NULL || hlen == 0 || hlen >= sizeof(host))
+		return err_set(e, ERR_INVALID, "listen address '%s' is not HOST:PORT", listen);
+	memcpy(host, listen, hlen);
+	host[hlen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || end == colon + 1 || port < 0 || port > 65535)
+		return err_set(e, ERR_INVALID, "listen port in '%s' is not 0..65535", listen);
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hlen - 1] == ']') {
+		struct sockaddr_in6 *sa = (struct sockaddr_in6 *)ss;
+		host[hlen - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &sa->sin6_addr) != 1)
+			return err_set(e, ERR_INVALID, "listen address '%s' is not IPv6", listen);
+		sa->sin6_family = AF_INET6;
+		sa->sin6_port = htons((uint16_t)port);
+		*v6 = true;
+		return ERR_OK;
+	}
+	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+	if (strcmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+		return err_set(e, ERR_INVALID, "listen address '%s' is not an IPv4 literal", listen);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	*v6 = false;
+	return ERR_OK;
+}
+
+enum err_code http_server_start(const struct http_server_opts *opts, http_handler_fn handler,
+				void *app, struct http_server **out, struct err *e)
+{
+	struct sockaddr_storage ss;
+	bool v6 = false;
+	enum err_code rc = parse_listen(opts->listen, &ss, &v6, e);
+	if (rc != ERR_OK)
+		return rc;
+	struct http_server *srv = xcalloc(1, sizeof(*srv));
+	srv->handler = handler;
+	srv->app = app;
+	srv->max_body_bytes = opts->max_body_bytes;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+	srv->daemon = MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->idle_timeout_s,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)1024 * 1024,
+		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		srv, MHD_OPTION_END);
+	if (srv->daemon == NULL) {
+		free(srv);
+		return err_set(e, ERR_INTERNAL, "cannot listen on %s", opts->listen);
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
+							       MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	*out = srv;
+	return ERR_OK;
+}
+
+int http_server_port(const struct http_server *srv)
+{
+	return srv->port;
+}
+
+void http_server_stop(struct http_server *srv, int grace_ms)
+{
+	if (srv == NULL)
+		return;
+	MHD_socket s = MHD_quiesce_daemon(srv->daemon);
+	if (s != MHD_INVALID_SOCKET)
+		close(s);
+	for (int waited = 0; atomic_load(&srv->active) > 0 && waited < grace_ms; waited += 10)
+		usleep(10 * 1000);
+	MHD_stop_daemon(srv->daemon);
+	free(srv);
+}

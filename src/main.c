@@ -1,0 +1,122 @@
+/* depotd: settings → stores → auth → HTTP; then wait for SIGTERM/SIGINT and tear down in the
+ * reverse order. Wiring only. */
+#include "api/api.h"
+#include "config/config.h"
+#include "core/log.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+#define SHUTDOWN_GRACE_MS 30000
+
+static int run(const struct config *cfg)
+{
+	struct err e = {0};
+	struct store *store = NULL;
+	struct auth *auth = NULL;
+	struct http_server *srv = NULL;
+	int status = 1;
+
+	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
+		log_error("cannot create data folder %s", cfg->data_dir);
+		return 1;
+	}
+	char meta_url[4200], blob_url[4200];
+	snprintf(meta_url, sizeof(meta_url), "sqlite:%s/depot.db", cfg->data_dir);
+	snprintf(blob_url, sizeof(blob_url), "file:%s", cfg->data_dir);
+	struct auth_opts ao = {
+		.hs256_secret = cfg->jwt_secret,
+		.public_key_path = cfg->jwt_public_key,
+		.alg = cfg->jwt_alg,
+		.issuer = cfg->jwt_issuer,
+		.audience = cfg->jwt_audience,
+		.leeway_s = cfg->jwt_leeway_s,
+	};
+	if (auth_new(&ao, &auth, &e) != ERR_OK || store_open(meta_url, blob_url, &store, &e) != ERR_OK) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	if (cfg->check_only) {
+		fprintf(stdout, "configuration ok\n");
+		status = 0;
+		goto out;
+	}
+	struct api api = {
+		.auth = auth,
+		.store = store,
+		.limits = {
+			.max_name_bytes = (size_t)cfg->max_name_bytes,
+			.max_path_bytes = (size_t)cfg->max_path_bytes,
+			.max_tag_bytes = (size_t)cfg->max_tag_bytes,
+			.max_tags = (size_t)cfg->max_tags,
+			.max_metadata_bytes = (size_t)cfg->max_metadata_bytes,
+			.max_page_size = cfg->max_page_size,
+			.max_upload_bytes = (uint64_t)cfg->max_upload_bytes,
+		},
+		.fetch = {
+			.timeout_s = cfg->fetch_timeout_s,
+			.max_redirects = cfg->fetch_max_redirects,
+			.max_bytes = (uint64_t)cfg->max_upload_bytes,
+			.max_uri_bytes = cfg->max_uri_bytes,
+			.allow_private = cfg->fetch_allow_private,
+			.allow_addrs = cfg->fetch_allow_addrs,
+		},
+	};
+
+	/* Block the stop signals in every thread; this one waits for them below. */
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct http_server_opts ho = {
+		.listen = cfg->listen,
+		.threads = (int)cfg->threads,
+		.idle_timeout_s = (int)cfg->idle_timeout_s,
+		.max_body_bytes = (uint64_t)cfg->max_body_bytes,
+	};
+	if (http_server_start(&ho, api_handle, &api, &srv, &e) != ERR_OK) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	log_info("depotd listening on %s (port %d), data in %s, %lld threads", cfg->listen,
+		 http_server_port(srv), cfg->data_dir, (long long)cfg->threads);
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("signal %d: finishing in-flight requests", sig);
+	http_server_stop(srv, SHUTDOWN_GRACE_MS);
+	log_info("depotd stopped");
+	status = 0;
+out:
+	store_close(store);
+	auth_free(auth);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct err e = {0};
+	if (config_load(&cfg, argc, argv, &e) != ERR_OK) {
+		fprintf(stderr, "depotd: %s\n(depotd --help lists the settings)\n", e.msg);
+		config_cleanup(&cfg);
+		return 2;
+	}
+	if (cfg.help) {
+		config_usage(stdout);
+		config_cleanup(&cfg);
+		return 0;
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	int status = run(&cfg);
+	curl_global_cleanup();
+	config_cleanup(&cfg);
+	return status;
+}

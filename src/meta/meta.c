@@ -1,0 +1,59 @@
+/* Dispatch from the meta.h calls to the backend chosen by the store URL's scheme. */
+#include "meta/meta_int.h"
+
+#include <string.h>
+
+static const struct meta_ops *const backends[] = {&meta_sqlite_ops};
+
+enum err_code meta_open(const char *url, struct meta **out, struct err *e)
+{
+	const char *colon = strchr(url, ':');
+	size_t n = colon ? (size_t)(colon - url) : 0;
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (n == strlen(backends[i]->scheme) && strncmp(url, backends[i]->scheme, n) == 0)
+			return backends[i]->open(colon + 1, out, e);
+	return err_set(e, ERR_INVALID, "unknown metadata store '%s'", url);
+}
+
+void meta_close(struct meta *m)
+{
+	if (m != NULL)
+		m->ops->close(m);
+}
+
+enum err_code meta_resource_create(struct meta *m, const struct meta_resource *r, struct err *e)
+{
+	return m->ops->create(m, r, e);
+}
+
+enum err_code meta_resource_get(struct meta *m, const char *account, const char *id,
+				struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	return m->ops->get(m, account, id, pool, out, e);
+}
+
+enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
+				   const struct meta_update *u, struct pool *pool,
+				   struct meta_resource *out, struct err *e)
+{
+	return m->ops->update(m, account, id, u, pool, out, e);
+}
+
+enum err_code meta_resource_delete(struct meta *m, const char *account, const char *id,
+				   struct pool *pool, struct meta_resource *out,
+				   bool *key_still_used, struct err *e)
+{
+	return m->ops->del(m, account, id, pool, out, key_still_used, e);
+}
+
+enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, struct pool *pool,
+				 struct meta_page *out, struct err *e)
+{
+	return m->ops->list(m, q, pool, out, e);
+}
+
+enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, bool *used,
+				    struct err *e)
+{
+	return m->ops->key_used(m, storage_key, used, e);
+}

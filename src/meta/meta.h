@@ -1,0 +1,106 @@
+/* The metadata store as handlers and the store layer see it: resources and their tags, scoped
+ * to an account on every call. Backends (SQLite, later PostgreSQL) sit behind meta_int.h. */
+#ifndef DEPOT_META_H
+#define DEPOT_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/pool.h"
+
+/* One resource row with its tags. Strings are NUL-terminated; in results they live in the
+ * caller's pool. Nullable fields are NULL when unset. */
+struct meta_resource {
+	char id[37];                  /* lowercase UUID */
+	const char *account_id;
+	const char *name;
+	const char *directory_path;   /* normalised */
+	const char *mime_type;
+	char sha256[65];              /* lowercase hex */
+	int64_t size_bytes;
+	const char *original_uri;     /* nullable */
+	const char *external_id;      /* nullable */
+	const char *external_storage_type; /* nullable */
+	const char *storage_bucket;
+	const char *storage_key;
+	const char *metadata_json;    /* nullable; compact JSON object text */
+	const char *created_by;       /* nullable */
+	int64_t created_at_us;
+	int64_t updated_at_us;
+	const char **tags;            /* sorted, distinct */
+	size_t ntags;
+};
+
+/* A partial update: only fields with their set_ flag change. */
+struct meta_update {
+	bool set_name, set_directory_path, set_metadata, set_tags;
+	const char *name;
+	const char *directory_path;
+	const char *metadata_json;    /* NULL clears */
+	const char **tags;            /* sorted, distinct */
+	size_t ntags;
+	int64_t updated_at_us;
+};
+
+enum meta_sort { META_SORT_DESC = 0, META_SORT_ASC = 1 };
+
+struct meta_query {
+	const char *account_id;
+	const char *directory_prefix; /* NULL for none; a plain byte prefix */
+	const char **tags;            /* every one must be present; distinct */
+	size_t ntags;
+	int64_t created_after_us;     /* exclusive; INT64_MIN for none */
+	int64_t created_before_us;    /* exclusive; INT64_MAX for none */
+	enum meta_sort sort;
+	int64_t offset;
+	int64_t limit;
+};
+
+struct meta_page {
+	struct meta_resource *items;  /* in the pool */
+	size_t nitems;
+	int64_t total;                /* all rows matching the filters */
+};
+
+struct meta;
+
+/* Opens the store described by url ("sqlite:PATH") and applies its migrations. */
+enum err_code meta_open(const char *url, struct meta **out, struct err *e)
+	__attribute__((warn_unused_result));
+
+void meta_close(struct meta *m);
+
+/* Inserts r. ERR_CONFLICT when (account_id, directory_path, name) is taken. */
+enum err_code meta_resource_create(struct meta *m, const struct meta_resource *r, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Reads one resource of account into out (strings in pool). ERR_NOT_FOUND when absent. */
+enum err_code meta_resource_get(struct meta *m, const char *account, const char *id,
+				struct pool *pool, struct meta_resource *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Applies u and reads the result back into out. ERR_NOT_FOUND, ERR_CONFLICT. */
+enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
+				   const struct meta_update *u, struct pool *pool,
+				   struct meta_resource *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Deletes one resource; out receives the deleted row (its storage_key is what the caller may
+ * need to release) and *key_still_used whether another resource refers to the same key. */
+enum err_code meta_resource_delete(struct meta *m, const char *account, const char *id,
+				   struct pool *pool, struct meta_resource *out,
+				   bool *key_still_used, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* One page of resources matching q, and the total count. */
+enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, struct pool *pool,
+				 struct meta_page *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Whether any resource (of any account) refers to the blob at storage_key. */
+enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, bool *used,
+				    struct err *e) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,33 @@
+/* What a metadata backend implements. Only meta.c and the backends include this. */
+#ifndef DEPOT_META_INT_H
+#define DEPOT_META_INT_H
+
+#include "meta/meta.h"
+
+struct meta_ops {
+	const char *scheme; /* "sqlite" */
+	enum err_code (*open)(const char *rest, struct meta **out, struct err *e);
+	void (*close)(struct meta *m);
+	enum err_code (*create)(struct meta *m, const struct meta_resource *r, struct err *e);
+	enum err_code (*get)(struct meta *m, const char *account, const char *id, struct pool *pool,
+			     struct meta_resource *out, struct err *e);
+	enum err_code (*update)(struct meta *m, const char *account, const char *id,
+				const struct meta_update *u, struct pool *pool,
+				struct meta_resource *out, struct err *e);
+	enum err_code (*del)(struct meta *m, const char *account, const char *id,
+			     struct pool *pool, struct meta_resource *out, bool *key_still_used,
+			     struct err *e);
+	enum err_code (*list)(struct meta *m, const struct meta_query *q, struct pool *pool,
+			      struct meta_page *out, struct err *e);
+	enum err_code (*key_used)(struct meta *m, const char *storage_key, bool *used,
+				  struct err *e);
+};
+
+/* Every backend's struct meta starts with this. */
+struct meta {
+	const struct meta_ops *ops;
+};
+
+extern const struct meta_ops meta_sqlite_ops;
+
+#endif

@@ -1,0 +1,666 @@
+/* The SQLite metadata store: one connection per thread (opened on first use), every statement
+ * from the fixed table below prepared once per connection, numbered migrations applied at open.
+ * SQLite's errors are turned into err codes here and nowhere else. */
+#include "meta/meta_int.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BUSY_TIMEOUT_MS 10000
+#define TAG_SEP "\x1f"
+
+/* ---- the schema, one migration per entry; user_version counts the applied ones ---- */
+static const char *const migrations[] = {
+	/* 1: resources and their tags */
+	"CREATE TABLE resources ("
+	"  rid INTEGER PRIMARY KEY,"
+	"  id TEXT NOT NULL UNIQUE,"
+	"  account_id TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  directory_path TEXT NOT NULL,"
+	"  mime_type TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  size_bytes INTEGER NOT NULL,"
+	"  original_uri TEXT,"
+	"  external_id TEXT,"
+	"  external_storage_type TEXT,"
+	"  storage_bucket TEXT NOT NULL,"
+	"  storage_key TEXT NOT NULL,"
+	"  metadata TEXT,"
+	"  created_by TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX resources_name ON resources(account_id, directory_path, name);"
+	"CREATE INDEX resources_created ON resources(account_id, created_at, id);"
+	"CREATE INDEX resources_storage_key ON resources(storage_key);"
+	"CREATE TABLE resource_tags ("
+	"  rid INTEGER NOT NULL REFERENCES resources(rid) ON DELETE CASCADE,"
+	"  tag TEXT NOT NULL,"
+	"  PRIMARY KEY (rid, tag)) WITHOUT ROWID;"
+	"CREATE INDEX resource_tags_tag ON resource_tags(tag, rid);",
+};
+#define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
+
+/* ---- every statement depot runs, fixed at compile time ---- */
+#define COLS                                                                                   \
+	"r.id, r.account_id, r.name, r.directory_path, r.mime_type, r.sha256, r.size_bytes,"   \
+	" r.original_uri, r.external_id, r.external_storage_type, r.storage_bucket,"           \
+	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at,"                \
+	" (SELECT group_concat(tag, char(31)) FROM"                                            \
+	"   (SELECT tag FROM resource_tags t WHERE t.rid = r.rid ORDER BY tag)) "
+
+/* List filters: ?1 account, ?2 after, ?3 before, ?4/?5 prefix range, ?6 tags JSON, ?7 count. */
+#define W_BASE " FROM resources r WHERE r.account_id = ?1 AND r.created_at > ?2 AND r.created_at < ?3"
+#define W_PREFIX " AND r.directory_path >= ?4 AND r.directory_path < ?5"
+#define W_TAGS                                                                                 \
+	" AND (SELECT count(*) FROM resource_tags t WHERE t.rid = r.rid"                        \
+	"      AND t.tag IN (SELECT value FROM json_each(?6))) = ?7"
+#define O_DESC " ORDER BY r.created_at DESC, r.id DESC LIMIT ?8 OFFSET ?9"
+#define O_ASC " ORDER BY r.created_at ASC, r.id ASC LIMIT ?8 OFFSET ?9"
+
+enum stmt {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_INSERT,
+	S_INSERT_TAG,
+	S_DELETE_TAGS,
+	S_GET,
+	S_RID,
+	S_UPDATE,
+	S_DELETE,
+	S_KEY_USED,
+	S_KEY_USED_OTHER,
+	/* list: base + (prefix? 1:0) + (tags? 2:0) + (asc? 4:0) */
+	S_LIST,
+	S_COUNT = S_LIST + 8,
+	S_NSTMTS = S_COUNT + 4,
+};
+
+static const char *const sql[S_NSTMTS] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_INSERT] = "INSERT INTO resources (id, account_id, name, directory_path, mime_type,"
+		     " sha256, size_bytes, original_uri, external_id, external_storage_type,"
+		     " storage_bucket, storage_key, metadata, created_by, created_at, updated_at)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[S_INSERT_TAG] = "INSERT OR IGNORE INTO resource_tags (rid, tag) VALUES (?1, ?2)",
+	[S_DELETE_TAGS] = "DELETE FROM resource_tags WHERE rid = ?1",
+	[S_GET] = "SELECT " COLS " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
+	[S_RID] = "SELECT rid FROM resources WHERE account_id = ?1 AND id = ?2",
+	[S_UPDATE] = "UPDATE resources SET"
+		     " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
+		     " directory_path = CASE WHEN ?3 THEN ?4 ELSE directory_path END,"
+		     " metadata = CASE WHEN ?5 THEN ?6 ELSE metadata END,"
+		     " updated_at = ?7"
+		     " WHERE account_id = ?8 AND id = ?9",
+	[S_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND id = ?2",
+	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1 LIMIT 1",
+	[S_KEY_USED_OTHER] = "SELECT 1 FROM resources WHERE storage_key = ?1 AND id <> ?2 LIMIT 1",
+	[S_LIST + 0] = "SELECT " COLS W_BASE O_DESC,
+	[S_LIST + 1] = "SELECT " COLS W_BASE W_PREFIX O_DESC,
+	[S_LIST + 2] = "SELECT " COLS W_BASE W_TAGS O_DESC,
+	[S_LIST + 3] = "SELECT " COLS W_BASE W_PREFIX W_TAGS O_DESC,
+	[S_LIST + 4] = "SELECT " COLS W_BASE O_ASC,
+	[S_LIST + 5] = "SELECT " COLS W_BASE W_PREFIX O_ASC,
+	[S_LIST + 6] = "SELECT " COLS W_BASE W_TAGS O_ASC,
+	[S_LIST + 7] = "SELECT " COLS W_BASE W_PREFIX W_TAGS O_ASC,
+	[S_COUNT + 0] = "SELECT count(*)" W_BASE,
+	[S_COUNT + 1] = "SELECT count(*)" W_BASE W_PREFIX,
+	[S_COUNT + 2] = "SELECT count(*)" W_BASE W_TAGS,
+	[S_COUNT + 3] = "SELECT count(*)" W_BASE W_PREFIX W_TAGS,
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[S_NSTMTS];
+	struct conn *next; /* in meta_sqlite.conns */
+	struct meta_sqlite *owner;
+};
+
+struct meta_sqlite {
+	struct meta base;
+	char *path;
+	pthread_key_t key;     /* this thread's struct conn */
+	pthread_mutex_t lock;  /* guards conns */
+	struct conn *conns;
+};
+
+static enum err_code db_err(sqlite3 *db, int rc, const char *what, struct err *e)
+{
+	int primary = rc & 0xff;
+	if (primary == SQLITE_CONSTRAINT)
+		return err_set(e, ERR_CONFLICT, "a resource with this name already exists in this directory");
+	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+		return err_set(e, ERR_UNAVAILABLE, "metadata store is busy (%s)", what);
+	if (primary == SQLITE_FULL)
+		return err_set(e, ERR_NO_SPACE, "metadata store: disk full (%s)", what);
+	return err_set(e, ERR_INTERNAL, "sqlite %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static void conn_free(struct conn *c)
+{
+	for (int i = 0; i < S_NSTMTS; i++)
+		sqlite3_finalize(c->stmts[i]);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static void conn_unlink(struct meta_sqlite *m, struct conn *c)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct conn **p = &m->conns; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+/* Runs when a worker thread exits. */
+static void conn_destroy(void *arg)
+{
+	struct conn *c = arg;
+	conn_unlink(c->owner, c);
+	conn_free(c);
+}
+
+static enum err_code conn_open(struct meta_sqlite *m, struct conn **out, struct err *e)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	c->owner = m;
+	int rc = sqlite3_open_v2(m->path, &c->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		enum err_code code = db_err(c->db, rc, "open", e);
+		conn_free(c);
+		return code;
+	}
+	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(c->db, 1);
+	rc = sqlite3_exec(c->db,
+			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		enum err_code code = db_err(c->db, rc, "pragma", e);
+		conn_free(c);
+		return code;
+	}
+	*out = c;
+	return ERR_OK;
+}
+
+/* This thread's connection, opened on first use. */
+static enum err_code conn_get(struct meta_sqlite *m, struct conn **out, struct err *e)
+{
+	struct conn *c = pthread_getspecific(m->key);
+	if (c == NULL) {
+		enum err_code rc = conn_open(m, &c, e);
+		if (rc != ERR_OK)
+			return rc;
+		pthread_mutex_lock(&m->lock);
+		c->next = m->conns;
+		m->conns = c;
+		pthread_mutex_unlock(&m->lock);
+		pthread_setspecific(m->key, c);
+	}
+	*out = c;
+	return ERR_OK;
+}
+
+/* The prepared statement s, reset and with its bindings cleared. */
+static enum err_code stmt(struct conn *c, enum stmt s, sqlite3_stmt **out, struct err *e)
+{
+	if (c->stmts[s] == NULL) {
+		int rc = sqlite3_prepare_v3(c->db, sql[s], -1, SQLITE_PREPARE_PERSISTENT,
+					    &c->stmts[s], NULL);
+		if (rc != SQLITE_OK)
+			return db_err(c->db, rc, "prepare", e);
+	}
+	sqlite3_reset(c->stmts[s]);
+	sqlite3_clear_bindings(c->stmts[s]);
+	*out = c->stmts[s];
+	return ERR_OK;
+}
+
+/* Runs a statement that returns no rows. */
+static enum err_code exec_done(struct conn *c, sqlite3_stmt *st, const char *what, struct err *e)
+{
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(c->db, rc, what, e);
+	return ERR_OK;
+}
+
+static enum err_code exec_simple(struct conn *c, enum stmt s, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, s, &st, e);
+	return rc != ERR_OK ? rc : exec_done(c, st, sql[s], e);
+}
+
+static void rollback(struct conn *c)
+{
+	if (!sqlite3_get_autocommit(c->db))
+		(void)exec_simple(c, S_ROLLBACK, NULL);
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i, struct pool *pool)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	if (s == NULL)
+		return NULL;
+	return pool_strndup(pool, (const char *)s, (size_t)sqlite3_column_bytes(st, i));
+}
+
+static void split_tags(const char *joined, struct pool *pool, struct meta_resource *r)
+{
+	r->ntags = 0;
+	r->tags = NULL;
+	if (joined == NULL || !*joined)
+		return;
+	size_t n = 1;
+	for (const char *p = joined; *p; p++)
+		n += *p == TAG_SEP[0];
+	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
+	char *copy = pool_strdup(pool, joined), *p = copy;
+	for (size_t i = 0; i < n; i++) {
+		char *sep = strchr(p, TAG_SEP[0]);
+		if (sep)
+			*sep = '\0';
+		r->tags[r->ntags++] = p;
+		p = sep ? sep + 1 : p + strlen(p);
+	}
+}
+
+static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *r)
+{
+	memset(r, 0, sizeof(*r));
+	const char *id = (const char *)sqlite3_column_text(st, 0);
+	const char *sha = (const char *)sqlite3_column_text(st, 5);
+	snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
+	snprintf(r->sha256, sizeof(r->sha256), "%s", sha ? sha : "");
+	r->account_id = col_text(st, 1, pool);
+	r->name = col_text(st, 2, pool);
+	r->directory_path = col_text(st, 3, pool);
+	r->mime_type = col_text(st, 4, pool);
+	r->size_bytes = sqlite3_column_int64(st, 6);
+	r->original_uri = col_text(st, 7, pool);
+	r->external_id = col_text(st, 8, pool);
+	r->external_storage_type = col_text(st, 9, pool);
+	r->storage_bucket = col_text(st, 10, pool);
+	r->storage_key = col_text(st, 11, pool);
+	r->metadata_json = col_text(st, 12, pool);
+	r->created_by = col_text(st, 13, pool);
+	r->created_at_us = sqlite3_column_int64(st, 14);
+	r->updated_at_us = sqlite3_column_int64(st, 15);
+	split_tags((const char *)sqlite3_column_text(st, 16), pool, r);
+}
+
+static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
+				 size_t ntags, struct err *e)
+{
+	for (size_t i = 0; i < ntags; i++) {
+		sqlite3_stmt *st;
+		enum err_code rc = stmt(c, S_INSERT_TAG, &st, e);
+		if (rc != ERR_OK)
+			return rc;
+		sqlite3_bind_int64(st, 1, rid);
+		bind_text(st, 2, tags[i]);
+		if ((rc = exec_done(c, st, "insert tag", e)) != ERR_OK)
+			return rc;
+	}
+	return ERR_OK;
+}
+
+static enum err_code sq_create(struct meta *base, const struct meta_resource *r, struct err *e)
+{
+	struct meta_sqlite *m = (struct meta_sqlite *)base;
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get(m, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = stmt(c, S_INSERT, &st, e)) != ERR_OK)
+		goto fail;
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, r->account_id);
+	bind_text(st, 3, r->name);
+	bind_text(st, 4, r->directory_path);
+	bind_text(st, 5, r->mime_type);
+	bind_text(st, 6, r->sha256);
+	sqlite3_bind_int64(st, 7, r->size_bytes);
+	bind_text(st, 8, r->original_uri);
+	bind_text(st, 9, r->external_id);
+	bind_text(st, 10, r->external_storage_type);
+	bind_text(st, 11, r->storage_bucket);
+	bind_text(st, 12, r->storage_key);
+	bind_text(st, 13, r->metadata_json);
+	bind_text(st, 14, r->created_by);
+	sqlite3_bind_int64(st, 15, r->created_at_us);
+	sqlite3_bind_int64(st, 16, r->updated_at_us);
+	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
+		goto fail;
+	if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), r->tags, r->ntags, e)) != ERR_OK)
+		goto fail;
+	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
+		goto fail;
+	return ERR_OK;
+fail:
+	rollback(c);
+	return rc;
+}
+
+/* Reads one row within whatever transaction c is in. */
+static enum err_code get_on(struct conn *c, const char *account, const char *id,
+			    struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, S_GET, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, account);
+	bind_text(st, 2, id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		read_row(st, pool, out);
+		sqlite3_reset(st);
+		return ERR_OK;
+	}
+	sqlite3_reset(st);
+	if (s == SQLITE_DONE)
+		return err_set(e, ERR_NOT_FOUND, "resource not found");
+	return db_err(c->db, s, "get", e);
+}
+
+static enum err_code sq_get(struct meta *base, const char *account, const char *id,
+			    struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct conn *c;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	return rc != ERR_OK ? rc : get_on(c, account, id, pool, out, e);
+}
+
+static enum err_code sq_update(struct meta *base, const char *account, const char *id,
+			       const struct meta_update *u, struct pool *pool,
+			       struct meta_resource *out, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = stmt(c, S_UPDATE, &st, e)) != ERR_OK)
+		goto fail;
+	sqlite3_bind_int(st, 1, u->set_name);
+	bind_text(st, 2, u->name);
+	sqlite3_bind_int(st, 3, u->set_directory_path);
+	bind_text(st, 4, u->directory_path);
+	sqlite3_bind_int(st, 5, u->set_metadata);
+	bind_text(st, 6, u->metadata_json);
+	sqlite3_bind_int64(st, 7, u->updated_at_us);
+	bind_text(st, 8, account);
+	bind_text(st, 9, id);
+	if ((rc = exec_done(c, st, "update", e)) != ERR_OK)
+		goto fail;
+	if (sqlite3_changes(c->db) == 0) {
+		rc = err_set(e, ERR_NOT_FOUND, "resource not found");
+		goto fail;
+	}
+	if (u->set_tags) {
+		if ((rc = stmt(c, S_RID, &st, e)) != ERR_OK)
+			goto fail;
+		bind_text(st, 1, account);
+		bind_text(st, 2, id);
+		if (sqlite3_step(st) != SQLITE_ROW) {
+			sqlite3_reset(st);
+			rc = err_set(e, ERR_INTERNAL, "updated row vanished");
+			goto fail;
+		}
+		sqlite3_int64 rid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		if ((rc = stmt(c, S_DELETE_TAGS, &st, e)) != ERR_OK)
+			goto fail;
+		sqlite3_bind_int64(st, 1, rid);
+		if ((rc = exec_done(c, st, "delete tags", e)) != ERR_OK ||
+		    (rc = insert_tags(c, rid, u->tags, u->ntags, e)) != ERR_OK)
+			goto fail;
+	}
+	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
+	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
+		goto fail;
+	return ERR_OK;
+fail:
+	rollback(c);
+	return rc;
+}
+
+static enum err_code key_used_on(struct conn *c, const char *key, const char *except_id,
+				 bool *used, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, except_id ? S_KEY_USED_OTHER : S_KEY_USED, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, key);
+	if (except_id)
+		bind_text(st, 2, except_id);
+	int s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s != SQLITE_ROW && s != SQLITE_DONE)
+		return db_err(c->db, s, "key used", e);
+	*used = s == SQLITE_ROW;
+	return ERR_OK;
+}
+
+static enum err_code sq_delete(struct meta *base, const char *account, const char *id,
+			       struct pool *pool, struct meta_resource *out, bool *key_still_used,
+			       struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK)
+		goto fail;
+	if ((rc = stmt(c, S_DELETE, &st, e)) != ERR_OK)
+		goto fail;
+	bind_text(st, 1, account);
+	bind_text(st, 2, id);
+	if ((rc = exec_done(c, st, "delete", e)) != ERR_OK)
+		goto fail;
+	if ((rc = key_used_on(c, out->storage_key, NULL, key_still_used, e)) != ERR_OK)
+		goto fail;
+	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
+		goto fail;
+	return ERR_OK;
+fail:
+	rollback(c);
+	return rc;
+}
+
+static void bind_filters(sqlite3_stmt *st, const struct meta_query *q, char *upper,
+			 char *tags_json)
+{
+	bind_text(st, 1, q->account_id);
+	sqlite3_bind_int64(st, 2, q->created_after_us);
+	sqlite3_bind_int64(st, 3, q->created_before_us);
+	if (q->directory_prefix != NULL) {
+		bind_text(st, 4, q->directory_prefix);
+		/* No UTF-8 text holds the byte 0xff, so prefix + 0xff bounds every extension. */
+		sqlite3_bind_text(st, 5, upper, -1, SQLITE_STATIC);
+	}
+	if (q->ntags > 0) {
+		bind_text(st, 6, tags_json);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)q->ntags);
+	}
+}
+
+static enum err_code sq_list(struct meta *base, const struct meta_query *q, struct pool *pool,
+			     struct meta_page *out, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK)
+		return rc;
+	char *upper = q->directory_prefix ? pool_printf(pool, "%s\xff", q->directory_prefix) : NULL;
+	char *tags_json = NULL;
+	if (q->ntags > 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < q->ntags; i++)
+			json_array_append_new(arr, json_string(q->tags[i]));
+		char *s = json_dumps(arr, JSON_COMPACT);
+		json_decref(arr);
+		if (s == NULL)
+			xalloc_die();
+		tags_json = pool_strdup(pool, s);
+		free(s);
+	}
+	int variant = (q->directory_prefix ? 1 : 0) | (q->ntags ? 2 : 0);
+
+	/* Count and page in one read transaction, so total and items agree. */
+	if ((rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = stmt(c, S_COUNT + variant, &st, e)) != ERR_OK)
+		goto done;
+	bind_filters(st, q, upper, tags_json);
+	int s = sqlite3_step(st);
+	if (s != SQLITE_ROW) {
+		sqlite3_reset(st);
+		rc = db_err(c->db, s, "count", e);
+		goto done;
+	}
+	out->total = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+
+	out->nitems = 0;
+	out->items = pool_alloc(pool, (size_t)(q->limit > 0 ? q->limit : 1) * sizeof(*out->items));
+	if ((rc = stmt(c, S_LIST + variant + (q->sort == META_SORT_ASC ? 4 : 0), &st, e)) != ERR_OK)
+		goto done;
+	bind_filters(st, q, upper, tags_json);
+	sqlite3_bind_int64(st, 8, q->limit);
+	sqlite3_bind_int64(st, 9, q->offset);
+	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->nitems < (size_t)q->limit)
+		read_row(st, pool, &out->items[out->nitems++]);
+	sqlite3_reset(st);
+	if (s != SQLITE_DONE && s != SQLITE_ROW)
+		rc = db_err(c->db, s, "list", e);
+done:
+	if (rc == ERR_OK)
+		rc = exec_simple(c, S_COMMIT, e);
+	if (rc != ERR_OK)
+		rollback(c);
+	return rc;
+}
+
+static enum err_code sq_key_used(struct meta *base, const char *key, bool *used, struct err *e)
+{
+	struct conn *c;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	return rc != ERR_OK ? rc : key_used_on(c, key, NULL, used, e);
+}
+
+static enum err_code migrate(struct conn *c, struct err *e)
+{
+	enum err_code rc = exec_simple(c, S_BEGIN, e);
+	if (rc != ERR_OK)
+		return rc;
+	sqlite3_stmt *st;
+	int version = 0;
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (version > NMIGRATIONS) {
+		rollback(c);
+		return err_set(e, ERR_INVALID,
+			       "database schema version %d is newer than this depotd (%d)",
+			       version, NMIGRATIONS);
+	}
+	for (int v = version; v < NMIGRATIONS; v++) {
+		char *msg = NULL;
+		int s = sqlite3_exec(c->db, migrations[v], NULL, NULL, &msg);
+		if (s != SQLITE_OK) {
+			err_set(e, ERR_INTERNAL, "migration %d: %s", v + 1, msg ? msg : "?");
+			sqlite3_free(msg);
+			rollback(c);
+			return ERR_INTERNAL;
+		}
+		char pragma[64];
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+		sqlite3_exec(c->db, pragma, NULL, NULL, NULL);
+		log_info("meta: applied migration %d", v + 1);
+	}
+	return exec_simple(c, S_COMMIT, e);
+}
+
+static void sq_close(struct meta *base)
+{
+	struct meta_sqlite *m = (struct meta_sqlite *)base;
+	pthread_key_delete(m->key);
+	while (m->conns) {
+		struct conn *c = m->conns;
+		m->conns = c->next;
+		conn_free(c);
+	}
+	pthread_mutex_destroy(&m->lock);
+	free(m->path);
+	free(m);
+}
+
+static enum err_code sq_open(const char *path, struct meta **out, struct err *e)
+{
+	if (sqlite3_threadsafe() == 0)
+		return err_set(e, ERR_INTERNAL, "sqlite was built without thread support");
+	struct meta_sqlite *m = xcalloc(1, sizeof(*m));
+	m->base.ops = &meta_sqlite_ops;
+	m->path = xstrdup(path);
+	pthread_mutex_init(&m->lock, NULL);
+	if (pthread_key_create(&m->key, conn_destroy) != 0) {
+		free(m->path);
+		free(m);
+		return err_set(e, ERR_INTERNAL, "pthread_key_create failed");
+	}
+	struct conn *c;
+	enum err_code rc = conn_get(m, &c, e);
+	if (rc == ERR_OK)
+		rc = migrate(c, e);
+	if (rc != ERR_OK) {
+		sq_close(&m->base);
+		return rc;
+	}
+	*out = &m->base;
+	return ERR_OK;
+}
+
+const struct meta_ops meta_sqlite_ops = {
+	.scheme = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.create = sq_create,
+	.get = sq_get,
+	.update = sq_update,
+	.del = sq_delete,
+	.list = sq_list,
+	.key_used = sq_key_used,
+};

@@ -1,0 +1,50 @@
+/* The one place where a blob and its row are written and removed together, in the order that
+ * keeps "no row without its blob" true at every instant. Handlers call this, never the
+ * backends' order of operations. */
+#ifndef DEPOT_STORE_H
+#define DEPOT_STORE_H
+
+#include "blob/blob.h"
+#include "core/err.h"
+#include "core/pool.h"
+#include "meta/meta.h"
+
+struct store;
+
+/* Opens the metadata store (meta_url) and blob store (blob_url), then removes staging
+ * leftovers and blobs no row refers to. */
+enum err_code store_open(const char *meta_url, const char *blob_url, struct store **out,
+			 struct err *e) __attribute__((warn_unused_result));
+
+void store_close(struct store *s);
+
+/* A new staging writer for the bytes of a resource about to be created. */
+enum err_code store_writer_new(struct store *s, struct blob_writer **out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Creates a resource from r (account, names, tags, metadata, original_uri, created_by,
+ * timestamps; mime_type may be NULL or "application/octet-stream" to sniff) and the bytes
+ * staged in w. Fills id, sha256, size, mime_type, storage_* and returns the row in out. The
+ * answer comes only after blob and row are durable. ERR_CONFLICT on a taken name. */
+enum err_code store_resource_create(struct store *s, struct meta_resource *r,
+				    struct blob_writer *w, struct pool *pool, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Deletes a resource, and its blob when no other resource refers to it. */
+enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
+				    struct pool *pool, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Opens the bytes of a resource row for reading. */
+enum err_code store_content_open(struct store *s, const struct meta_resource *r,
+				 struct blob_read *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* The metadata store, for reads and updates that touch no blob. */
+struct meta *store_meta(struct store *s);
+
+/* Sniffs a MIME type from the first bytes of content with libmagic ("application/octet-stream"
+ * when nothing is recognised). Thread-safe. */
+const char *store_sniff_mime(const unsigned char *head, size_t len, struct pool *pool);
+
+#endif
