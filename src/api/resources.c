@@ -28,14 +28,14 @@ static enum err_code read_fields(struct api_ctx *c, json_t *body, bool create, s
 	size_t len;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
-	if ((rc = jsonget_string(body, "name", create, &s, &len, &f->has_name, e)) != ERR_OK)
+	if ((rc = jsonget_string(body, "name", create, false, &s, &len, &f->has_name, e)) != ERR_OK)
 		return rc;
 	if (f->has_name) {
 		if ((rc = validate_name(s, len, l, e)) != ERR_OK)
 			return rc;
 		f->name = s;
 	}
-	if ((rc = jsonget_string(body, "directory_path", create, &s, &len, &f->has_path, e)) !=
+	if ((rc = jsonget_string(body, "directory_path", create, false, &s, &len, &f->has_path, e)) !=
 	    ERR_OK)
 		return rc;
 	if (f->has_path && (rc = validate_directory_path(s, len, l, pool, &f->path, e)) != ERR_OK)
@@ -85,9 +85,9 @@ void api_resource_create(struct api_ctx *c)
 	if (rc != ERR_OK)
 		goto fail;
 	if ((rc = read_fields(c, body, true, &f, &e)) != ERR_OK ||
-	    (rc = jsonget_string(body, "content", false, &content, &content_len, &has_content,
+	    (rc = jsonget_string(body, "content", false, true, &content, &content_len, &has_content,
 				 &e)) != ERR_OK ||
-	    (rc = jsonget_string(body, "uri", false, &uri, &uri_len, &has_uri, &e)) != ERR_OK)
+	    (rc = jsonget_string(body, "uri", false, true, &uri, &uri_len, &has_uri, &e)) != ERR_OK)
 		goto fail;
 	if (has_content == has_uri) {
 		rc = err_set(&e, ERR_INVALID, "give exactly one of content and uri");

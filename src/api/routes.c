@@ -4,6 +4,7 @@
 #include "core/text.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -56,14 +57,13 @@ static const char *allow_header(unsigned methods, struct pool *pool)
 		const char *name;
 	} names[] = {{HTTP_GET, "GET"},     {HTTP_HEAD, "HEAD"},   {HTTP_POST, "POST"},
 		     {HTTP_PUT, "PUT"},     {HTTP_PATCH, "PATCH"}, {HTTP_DELETE, "DELETE"}};
-	char buf[64] = "";
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (methods & names[i].bit) {
-			if (buf[0])
-				strcat(buf, ", ");
-			strcat(buf, names[i].name);
-		}
-	}
+	char buf[64];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (methods & names[i].bit)
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? ", " : "",
+					      names[i].name);
+	buf[n] = '\0';
 	return pool_strdup(pool, buf);
 }
 

@@ -39,6 +39,8 @@ enum err_code validate_directory_path(const char *s, size_t len, const struct li
 	size_t n = 0;
 	norm[n++] = '/';
 	if (p == end) {
+		if (len > 1) /* "//" is an empty segment, not the root */
+			return err_set(e, ERR_INVALID, "directory_path must not have empty segments");
 		*out = norm;
 		return ERR_OK;
 	}

@@ -245,7 +245,7 @@ static enum err_code sweep_level(void *arg, const char *name)
 		return ERR_OK; /* not a shape depot makes; left alone */
 	char saved[48];
 	memcpy(saved, sw->prefix, sizeof(saved));
-	snprintf(sw->prefix, sizeof(sw->prefix), "%s", path);
+	memcpy(sw->prefix, path, strlen(path) + 1);
 	enum err_code rc = each_entry(sw->s->root_fd, path, sweep_level, sw, sw->e);
 	memcpy(sw->prefix, saved, sizeof(saved));
 	return rc;

@@ -194,7 +194,10 @@ void config_usage(FILE *out)
 	for (size_t i = 0; i < NSETTINGS; i++) {
 		const struct setting *s = &settings[i];
 		char flag[40];
-		snprintf(flag, sizeof(flag), "--%s", s->flag ? s->flag : "(none)");
+		if (s->flag != NULL)
+			snprintf(flag, sizeof(flag), "--%s", s->flag);
+		else
+			snprintf(flag, sizeof(flag), "(env only)");
 		fprintf(out, "  %-22s %-26s %s (default: %s)\n", flag, s->env, s->help,
 			*s->def ? s->def : "unset");
 	}

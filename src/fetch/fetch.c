@@ -131,6 +131,9 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
 		if (*p <= 0x20 || *p >= 0x7f)
 			return err_set(e, ERR_INVALID,
 				       "uri must not contain spaces, control or non-ASCII characters");
+	const char *sep = strstr(uri, "://");
+	if (sep == NULL || strcspn(uri, ":/?#") != (size_t)(sep - uri))
+		return err_set(e, ERR_INVALID, "uri is not an absolute http or https URL");
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
 	enum err_code rc = ERR_OK;

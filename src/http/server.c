@@ -238,9 +238,8 @@ static enum err_code parse_listen(const char *listen, struct sockaddr_storage *s
 		return ERR_OK;
 	}
 	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
-	if (strcmp(host, "localhost") == 0)
-		strcpy(host, "127.0.0.1");
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host,
+		      &sa->sin_addr) != 1)
 		return err_set(e, ERR_INVALID, "listen address '%s' is not an IPv4 literal", listen);
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);

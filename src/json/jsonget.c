@@ -21,12 +21,12 @@ enum err_code jsonget_object(const char *body, size_t len, json_t **out, struct 
 	return ERR_OK;
 }
 
-enum err_code jsonget_string(json_t *obj, const char *key, bool required, const char **out,
-			     size_t *len, bool *present, struct err *e)
+enum err_code jsonget_string(json_t *obj, const char *key, bool required, bool null_is_absent,
+			     const char **out, size_t *len, bool *present, struct err *e)
 {
 	json_t *v = json_object_get(obj, key);
 	*present = false;
-	if (v == NULL || json_is_null(v)) {
+	if (v == NULL || (null_is_absent && json_is_null(v))) {
 		if (required)
 			return err_set(e, ERR_INVALID, "%s is required", key);
 		return ERR_OK;
@@ -50,7 +50,7 @@ enum err_code jsonget_string_array(json_t *obj, const char *key, struct pool *po
 	*present = false;
 	*n = 0;
 	*out = NULL;
-	if (v == NULL || json_is_null(v))
+	if (v == NULL)
 		return ERR_OK;
 	if (!json_is_array(v))
 		return err_set(e, ERR_INVALID, "%s must be an array of strings", key);

@@ -14,13 +14,13 @@
 enum err_code jsonget_object(const char *body, size_t len, json_t **out, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Field `key` of obj as a string. Absent (or null when null_is_absent): *present = false and
- * ERR_OK, or ERR_INVALID when required. */
-enum err_code jsonget_string(json_t *obj, const char *key, bool required, const char **out,
-			     size_t *len, bool *present, struct err *e)
+/* Field `key` of obj as a string. Absent (or null, when null_is_absent): *present = false and
+ * ERR_OK, or ERR_INVALID when required. null otherwise is ERR_INVALID. */
+enum err_code jsonget_string(json_t *obj, const char *key, bool required, bool null_is_absent,
+			     const char **out, size_t *len, bool *present, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Field `key` as an array of strings; strings are borrowed from obj. */
+/* Field `key` as an array of strings; strings are borrowed from obj. null is ERR_INVALID. */
 enum err_code jsonget_string_array(json_t *obj, const char *key, struct pool *pool,
 				   const char ***out, size_t *n, bool *present, struct err *e)
 	__attribute__((warn_unused_result));
