@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libssl-dev
       libmagic-dev libmagic-mgc uuid-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
       libcmocka-dev python3 python3-pytest python3-requests python3-jwt python3-cryptography
+      python3-jsonschema
       curl)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -132,7 +132,8 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
 			return err_set(e, ERR_INVALID,
 				       "uri must not contain spaces, control or non-ASCII characters");
 	const char *sep = strstr(uri, "://");
-	if (sep == NULL || strcspn(uri, ":/?#") != (size_t)(sep - uri))
+	if (sep == NULL || strcspn(uri, ":/?#") != (size_t)(sep - uri) || sep[3] == '/' ||
+	    sep[3] == '\0')
 		return err_set(e, ERR_INVALID, "uri is not an absolute http or https URL");
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;

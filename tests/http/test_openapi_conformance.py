@@ -1,0 +1,753 @@
+"""openapi/openapi.json against the running depotd: served as is, every route routed, bodies valid.
+
+Self-contained on purpose: it starts its own depotd (env DEPOTD, default build/depotd) on a free
+port with an HS256 secret, mints its own tokens with PyJWT, and uses none of conftest's fixtures.
+Response bodies are checked with jsonschema (Debian: python3-jsonschema) when it is installed,
+else with the small checker below, which knows the keywords the document uses.
+"""
+
+import base64
+import json
+import os
+import pathlib
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.parse
+import uuid
+
+import jwt
+import pytest
+import requests
+
+try:
+    if os.environ.get("DEPOT_CONFORMANCE_NO_JSONSCHEMA"):
+        raise ImportError("disabled by DEPOT_CONFORMANCE_NO_JSONSCHEMA")
+    import jsonschema
+except ImportError:  # the hand-written checker below is used instead
+    jsonschema = None
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+DOC_FILE = REPO / "openapi" / "openapi.json"
+DEPOTD = os.environ.get("DEPOTD", str(REPO / "build" / "depotd"))
+SECRET = "openapi-conformance-secret-0123456789abcdef0123"
+HTTP_TIMEOUT = 10  # seconds, every request
+START_TIMEOUT = 10  # seconds for GET /healthz to answer 200
+STOP_TIMEOUT = 15  # seconds for a clean exit after SIGTERM
+ACCOUNT = "acct-openapi-" + uuid.uuid4().hex[:12]
+
+HTTP_METHODS = ["get", "head", "post", "put", "patch", "delete", "options", "trace"]
+PROBE_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+PUBLIC_PATHS = {"/healthz", "/openapi.json"}
+
+
+# ---------------------------------------------------------------- the document
+
+
+def load_doc():
+    with open(DOC_FILE, encoding="utf-8") as f:
+        return json.load(f)
+
+
+DOC = load_doc()
+
+
+def operations(doc):
+    """[(path template, lower-case method, operation object)] in document order."""
+    out = []
+    for path, item in doc["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                out.append((path, method, item[method]))
+    return out
+
+
+OPS = operations(DOC)
+OP_IDS = ["%s %s" % (m.upper(), p) for p, m, _ in OPS]
+
+
+def resolve(doc, node):
+    """Follow local `$ref`s (#/a/b) until a node without one."""
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node:
+        ptr = node["$ref"]
+        assert ptr.startswith("#/"), "non-local $ref %r" % ptr
+        node = doc
+        for part in ptr[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        seen += 1
+        assert seen < 50, "$ref loop at %r" % ptr
+    return node
+
+
+def all_refs(node, acc):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                acc.append(v)
+            else:
+                all_refs(v, acc)
+    elif isinstance(node, list):
+        for v in node:
+            all_refs(v, acc)
+    return acc
+
+
+def template_regex(template):
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$")
+
+
+def match_template(doc, path):
+    """The document's path template matching a concrete path, or None."""
+    for template in doc["paths"]:
+        if template_regex(template).match(path):
+            return template
+    return None
+
+
+def documented_response(doc, path, method, status):
+    op = doc["paths"][path][method.lower()]
+    r = op["responses"].get(str(status))
+    if r is None:
+        r = op["responses"].get("%sXX" % str(status)[0], op["responses"].get("default"))
+    return None if r is None else resolve(doc, r)
+
+
+# ---------------------------------------------------------------- schema checking
+
+
+def _type_ok(t, v):
+    if t == "null":
+        return v is None
+    if t == "boolean":
+        return isinstance(v, bool)
+    if t == "integer":
+        return isinstance(v, int) and not isinstance(v, bool)
+    if t == "number":
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+    if t == "string":
+        return isinstance(v, str)
+    if t == "array":
+        return isinstance(v, list)
+    if t == "object":
+        return isinstance(v, dict)
+    raise AssertionError("unknown type %r" % t)
+
+
+def mini_validate(doc, schema, v, where="$"):
+    """A small JSON Schema checker for the keywords openapi.json uses; returns error strings."""
+    if schema is True or schema == {}:
+        return []
+    if schema is False:
+        return ["%s: false schema" % where]
+    errs = []
+    if "$ref" in schema:
+        errs += mini_validate(doc, resolve(doc, {"$ref": schema["$ref"]}), v, where)
+    for sub in schema.get("allOf", []):
+        errs += mini_validate(doc, sub, v, where)
+    if "anyOf" in schema and not any(not mini_validate(doc, s, v, where) for s in schema["anyOf"]):
+        errs.append("%s: matches no anyOf branch" % where)
+    if "oneOf" in schema:
+        n = sum(1 for s in schema["oneOf"] if not mini_validate(doc, s, v, where))
+        if n != 1:
+            errs.append("%s: matches %d oneOf branches" % (where, n))
+    if "not" in schema and not mini_validate(doc, schema["not"], v, where):
+        errs.append("%s: matches a `not` schema" % where)
+    if "type" in schema:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_type_ok(t, v) for t in types):
+            return errs + ["%s: %r is not of type %s" % (where, v, types)]
+    if "enum" in schema and v not in schema["enum"]:
+        errs.append("%s: %r not in %r" % (where, v, schema["enum"]))
+    if "const" in schema and v != schema["const"]:
+        errs.append("%s: %r != %r" % (where, v, schema["const"]))
+    if isinstance(v, str):
+        if len(v) < schema.get("minLength", 0):
+            errs.append("%s: shorter than %d" % (where, schema["minLength"]))
+        if "maxLength" in schema and len(v) > schema["maxLength"]:
+            errs.append("%s: longer than %d" % (where, schema["maxLength"]))
+        if "pattern" in schema and not re.search(schema["pattern"], v):
+            errs.append("%s: %r does not match %r" % (where, v, schema["pattern"]))
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        if "minimum" in schema and v < schema["minimum"]:
+            errs.append("%s: %r < %r" % (where, v, schema["minimum"]))
+        if "maximum" in schema and v > schema["maximum"]:
+            errs.append("%s: %r > %r" % (where, v, schema["maximum"]))
+    if isinstance(v, list):
+        if len(v) < schema.get("minItems", 0):
+            errs.append("%s: fewer than %d items" % (where, schema["minItems"]))
+        if "maxItems" in schema and len(v) > schema["maxItems"]:
+            errs.append("%s: more than %d items" % (where, schema["maxItems"]))
+        if schema.get("uniqueItems") and len({json.dumps(x, sort_keys=True) for x in v}) != len(v):
+            errs.append("%s: items not unique" % where)
+        if "items" in schema:
+            for i, x in enumerate(v):
+                errs += mini_validate(doc, schema["items"], x, "%s[%d]" % (where, i))
+    if isinstance(v, dict):
+        for name in schema.get("required", []):
+            if name not in v:
+                errs.append("%s: required property %r missing" % (where, name))
+        props = schema.get("properties", {})
+        for k, x in v.items():
+            if k in props:
+                errs += mini_validate(doc, props[k], x, "%s.%s" % (where, k))
+            elif schema.get("additionalProperties") is False:
+                errs.append("%s: unexpected property %r" % (where, k))
+            elif isinstance(schema.get("additionalProperties"), dict):
+                errs += mini_validate(doc, schema["additionalProperties"], x, "%s.%s" % (where, k))
+    return errs
+
+
+def schema_errors(doc, schema, instance):
+    """Errors of `instance` against `schema`, whose $refs point into the document."""
+    if jsonschema is None:
+        return mini_validate(doc, schema, instance)
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": doc["components"],
+        "allOf": [schema],
+    }
+    validator = jsonschema.Draft202012Validator(root, format_checker=jsonschema.FormatChecker())
+    return ["%s: %s" % ("/".join(str(p) for p in e.absolute_path) or "$", e.message)
+            for e in validator.iter_errors(instance)]
+
+
+def named_schema(name):
+    return {"$ref": "#/components/schemas/%s" % name}
+
+
+def assert_matches_document(resp, path, method, what=""):
+    """The status is documented for the operation, and the body and headers match it."""
+    label = "%s %s %s" % (method.upper(), path, what)
+    doc_resp = documented_response(DOC, path, method, resp.status_code)
+    assert doc_resp is not None, "%s: answered %d, which the document does not list (%s); body %r" % (
+        label, resp.status_code, sorted(DOC["paths"][path][method.lower()]["responses"]), resp.text[:300])
+    for hname, hdef in doc_resp.get("headers", {}).items():
+        hdef = resolve(DOC, hdef)
+        if hname.lower() == "content-length" and method.lower() == "head":
+            continue  # HEAD may omit or keep it; not a conformance matter
+        assert hname in resp.headers, "%s %d: documented header %s missing" % (label, resp.status_code, hname)
+        value = resp.headers[hname]
+        hs = hdef.get("schema", {})
+        if resolve(DOC, hs).get("type") == "integer":
+            assert re.fullmatch(r"[0-9]+", value), "%s: header %s=%r is not an integer" % (label, hname, value)
+            value = int(value)
+        errs = schema_errors(DOC, hs, value)
+        assert not errs, "%s: header %s=%r: %s" % (label, hname, resp.headers[hname], errs)
+    if method.lower() == "head":
+        assert resp.content == b"", "%s: HEAD answered with a body" % label
+        return None
+    content = doc_resp.get("content")
+    if not content:
+        assert resp.content == b"", "%s %d: documented without a body, got %r" % (
+            label, resp.status_code, resp.content[:200])
+        return None
+    if "application/json" in content:
+        ctype = resp.headers.get("Content-Type", "")
+        assert ctype.split(";")[0].strip().lower() == "application/json", (
+            "%s %d: Content-Type %r, documented application/json" % (label, resp.status_code, ctype))
+        try:
+            body = resp.json()
+        except ValueError:
+            raise AssertionError("%s %d: body is not JSON: %r" % (label, resp.status_code, resp.text[:300]))
+        schema = content["application/json"].get("schema", {})
+        errs = schema_errors(DOC, schema, body)
+        assert not errs, "%s %d: body does not match the document: %s\nbody: %s" % (
+            label, resp.status_code, errs[:10], json.dumps(body)[:1000])
+        return body
+    return resp.content
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Depot:
+    def __init__(self, base, proc, log_path):
+        self.base = base
+        self.proc = proc
+        self.log_path = log_path
+
+    def log_tail(self, n=4000):
+        try:
+            return pathlib.Path(self.log_path).read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def request(self, method, path, token=None, json_body=None, data=None, headers=None, params=None):
+        h = dict(headers or {})
+        if token is not None:
+            h["Authorization"] = "Bearer " + token
+        return requests.request(method, self.base + path, headers=h, json=json_body, data=data,
+                                params=params, timeout=HTTP_TIMEOUT, allow_redirects=False)
+
+
+def start_depot(workdir):
+    if not os.path.isfile(DEPOTD) or not os.access(DEPOTD, os.X_OK):
+        pytest.fail("depotd binary not found at %s (build it, or set DEPOTD)" % DEPOTD)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
+    env["DEPOT_JWT_SECRET"] = SECRET
+    last = ""
+    for attempt in range(3):  # a free port can be taken between probe and bind
+        data_dir = workdir / ("data%d" % attempt)
+        data_dir.mkdir()
+        log_path = workdir / ("depotd%d.log" % attempt)
+        port = free_port()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [DEPOTD, "--listen", "127.0.0.1:%d" % port, "--data", str(data_dir)],
+                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        depot = Depot("http://127.0.0.1:%d" % port, proc, log_path)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                break
+            try:
+                if requests.get(depot.base + "/healthz", timeout=1).status_code == 200:
+                    return depot
+            except requests.RequestException:
+                pass
+            time.sleep(0.05)
+        last = depot.log_tail()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=STOP_TIMEOUT)
+            pytest.fail("depotd did not answer GET /healthz 200 within %ds\n%s" % (START_TIMEOUT, last))
+    pytest.fail("depotd exited at start (3 tries)\n%s" % last)
+
+
+@pytest.fixture(scope="module")
+def depot(tmp_path_factory):
+    d = start_depot(tmp_path_factory.mktemp("openapi-conformance"))
+    yield d
+    d.proc.send_signal(signal.SIGTERM)
+    try:
+        rc = d.proc.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        d.proc.kill()
+        d.proc.wait(timeout=STOP_TIMEOUT)
+        pytest.fail("depotd did not exit within %ds of SIGTERM\n%s" % (STOP_TIMEOUT, d.log_tail()))
+    assert rc == 0, "depotd exited %d after SIGTERM\n%s" % (rc, d.log_tail())
+
+
+def mint(account=ACCOUNT, sub="openapi-user", scope=None, exp_in=3600):
+    claims = {"account_id": account, "exp": int(time.time()) + exp_in}
+    if sub is not None:
+        claims["sub"] = sub
+    if scope is not None:
+        claims["scope"] = scope
+    tok = jwt.encode(claims, SECRET, algorithm="HS256")
+    return tok.decode() if isinstance(tok, bytes) else tok
+
+
+TOKEN = mint()
+READ_ONLY = mint(scope="resources:read")
+WRITE_ONLY = mint(scope="resources:write")
+
+
+def data_url(raw, mime="text/plain"):
+    return "data:%s;base64,%s" % (mime, base64.b64encode(raw).decode())
+
+
+def create(depot, name=None, directory="/openapi/conformance", raw=b"hello openapi\n", **extra):
+    body = {"name": name or "r-%s.txt" % uuid.uuid4().hex[:10], "directory_path": directory,
+            "content": data_url(raw)}
+    body.update(extra)
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body=body)
+    assert r.status_code == 200, "create: %d %r" % (r.status_code, r.text[:300])
+    return r.json()
+
+
+def concrete(path, rid):
+    return path.replace("{id}", rid)
+
+
+def body_for(path, method):
+    if method == "post":
+        return {"name": "b-%s.bin" % uuid.uuid4().hex[:10], "directory_path": "/openapi/routed",
+                "content": data_url(b"routed"), "tags": ["b", "a"], "metadata": {"k": 1}}
+    if method in ("put", "patch"):
+        return {"metadata": {"touched": method}}
+    return None
+
+
+# ---------------------------------------------------------------- the document alone
+
+
+def test_document_is_openapi_3_1_with_the_agreed_header():
+    assert DOC["openapi"] == "3.1.0"
+    assert DOC["info"]["title"] == "depot"
+    assert DOC["info"]["version"] == "1.0.0"
+    assert DOC["servers"] == [{"url": "http://127.0.0.1:8080"}]
+    scheme = DOC["components"]["securitySchemes"]["BearerAuth"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+
+
+def test_document_refs_resolve_and_schemas_are_valid_2020_12():
+    for r in all_refs(DOC, []):
+        resolve(DOC, {"$ref": r})
+    if jsonschema is not None:
+        for name, s in DOC["components"]["schemas"].items():
+            jsonschema.Draft202012Validator.check_schema(s)
+    ids = [op["operationId"] for _, _, op in OPS]
+    assert len(ids) == len(set(ids)), "duplicate operationId"
+    for path, method, op in OPS:
+        declared = {resolve(DOC, p)["name"] for p in op.get("parameters", []) + DOC["paths"][path].get("parameters", [])
+                    if resolve(DOC, p)["in"] == "path"}
+        assert declared == set(re.findall(r"\{([^}]+)\}", path)), "%s %s path parameters" % (method, path)
+
+
+def test_document_resource_schema_requires_every_property():
+    res = DOC["components"]["schemas"]["Resource"]
+    assert set(res["required"]) == set(res["properties"])
+    for name in ("ResourceCreate", "ResourceUpdate", "ResourceList", "Error", "ExternalStorageType"):
+        assert name in DOC["components"]["schemas"]
+    assert DOC["components"]["schemas"]["Error"]["required"] == ["error"]
+
+
+@pytest.mark.parametrize("path,method,op", OPS, ids=OP_IDS)
+def test_document_security_and_scope_per_operation(path, method, op):
+    assert "x-depot-scope" in op
+    if path in PUBLIC_PATHS:
+        assert op["security"] == []
+        assert op["x-depot-scope"] is None
+        return
+    assert path.startswith("/v1/")
+    assert op.get("security", DOC.get("security")) == [{"BearerAuth": []}]
+    want = "resources:read" if method in ("get", "head") else "resources:write"
+    assert op["x-depot-scope"] == want
+    for code in ("401", "403"):
+        assert code in op["responses"], "%s %s does not list %s" % (method, path, code)
+    assert "WWW-Authenticate" in resolve(DOC, op["responses"]["401"]).get("headers", {})
+
+
+def test_document_answers_head_wherever_get():
+    for path, item in DOC["paths"].items():
+        assert ("get" in item) == ("head" in item), path
+
+
+# ---------------------------------------------------------------- (a) the served document
+
+
+def test_served_openapi_equals_repo_file(depot):
+    r = depot.request("GET", "/openapi.json")
+    assert r.status_code == 200
+    assert r.headers.get("Content-Type", "").split(";")[0].strip() == "application/json"
+    assert r.json() == load_doc(), "GET /openapi.json differs from openapi/openapi.json (rebuild depotd?)"
+
+
+# ---------------------------------------------------------------- (b) every documented operation is routed
+
+
+@pytest.mark.parametrize("path,method,op", OPS, ids=OP_IDS)
+def test_documented_operation_is_routed_and_answers_as_documented(depot, path, method, op):
+    rid = create(depot)["id"]  # fresh, so DELETE and updates have a live resource of their own
+    token = None if path in PUBLIC_PATHS else TOKEN
+    r = depot.request(method.upper(), concrete(path, rid), token, json_body=body_for(path, method))
+    assert r.status_code not in (404, 405), "%s %s: %d %r (not routed)" % (
+        method.upper(), path, r.status_code, r.text[:300])
+    assert 200 <= r.status_code < 300, "%s %s: %d %r" % (method.upper(), path, r.status_code, r.text[:300])
+    assert_matches_document(r, path, method)
+
+
+@pytest.mark.parametrize("path,method,op", [o for o in OPS if o[0] not in PUBLIC_PATHS],
+                         ids=[i for i, o in zip(OP_IDS, OPS) if o[0] not in PUBLIC_PATHS])
+def test_documented_operation_401_and_403_as_documented(depot, path, method, op):
+    rid = create(depot)["id"]
+    url = concrete(path, rid)
+    body = body_for(path, method)
+    r = depot.request(method.upper(), url, None, json_body=body)
+    assert r.status_code == 401, "no token: %d %r" % (r.status_code, r.text[:300])
+    assert_matches_document(r, path, method, "(no token)")
+    assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
+    r = depot.request(method.upper(), url, "not.a.jwt", json_body=body)
+    assert r.status_code == 401, "malformed token: %d %r" % (r.status_code, r.text[:300])
+    assert_matches_document(r, path, method, "(malformed token)")
+    wrong = WRITE_ONLY if op["x-depot-scope"] == "resources:read" else READ_ONLY
+    r = depot.request(method.upper(), url, wrong, json_body=body)
+    assert r.status_code == 403, "wrong scope: %d %r" % (r.status_code, r.text[:300])
+    assert_matches_document(r, path, method, "(wrong scope)")
+
+
+# ---------------------------------------------------------------- (c) real bodies against the schemas
+
+
+def test_created_resource_matches_resource_schema(depot):
+    body = {"name": "schema-check.txt", "directory_path": "openapi/schema/", "tags": ["zeta", "alpha", "zeta"],
+            "metadata": {"k": "v", "n": [1, 2]}, "content": data_url(b"schema", "text/plain;charset=utf-8")}
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body=body)
+    assert r.status_code == 200, r.text
+    res = assert_matches_document(r, "/v1/resources", "post")
+    assert set(res) >= set(DOC["components"]["schemas"]["Resource"]["required"])
+    assert res["directory_path"] == "/openapi/schema"
+    assert res["tags"] == ["alpha", "zeta"]
+    assert res["created_by"] == "openapi-user"
+    assert res["account_id"] == ACCOUNT
+    for path in ("/v1/resources/{id}", "/v1/resource/{id}"):
+        g = depot.request("GET", concrete(path, res["id"]), TOKEN)
+        assert g.status_code == 200
+        assert assert_matches_document(g, path, "get") == res
+
+
+def test_resource_with_nulls_matches_resource_schema(depot):
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+        "name": "nulls.bin", "directory_path": "", "content": "data:;base64,"})
+    assert r.status_code == 200, r.text
+    res = assert_matches_document(r, "/v1/resources", "post")
+    assert res["directory_path"] == "/"
+    assert res["size_bytes"] == 0
+    for k in ("original_uri", "external_id", "external_storage_type", "metadata"):
+        assert res[k] is None, k
+    assert res["tags"] == []
+    # created_by null: a token without sub
+    r = depot.request("POST", "/v1/resources", mint(sub=None), json_body={
+        "name": "nosub.bin", "directory_path": "/", "content": data_url(b"x")})
+    assert r.status_code == 200, r.text
+    assert assert_matches_document(r, "/v1/resources", "post")["created_by"] is None
+
+
+def test_list_response_matches_resource_list_schema_and_defaults(depot):
+    for i in range(3):
+        create(depot, directory="/openapi/list", tags=["listed"], metadata={"i": i})
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": "/openapi/list"})
+    assert r.status_code == 200, r.text
+    body = assert_matches_document(r, "/v1/resources", "get")
+    params = {resolve(DOC, p)["name"]: resolve(DOC, p) for p in DOC["paths"]["/v1/resources"]["get"]["parameters"]}
+    assert body["page"] == params["page"]["schema"]["default"]
+    assert body["page_size"] == params["page_size"]["schema"]["default"]
+    assert body["total"] == 3 and len(body["items"]) == 3
+    times = [x["created_at"] for x in body["items"]]
+    assert times == sorted(times, reverse=(params["sort"]["schema"]["default"] == "desc"))
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": "/openapi/list", "page": 9})
+    assert r.status_code == 200
+    assert assert_matches_document(r, "/v1/resources", "get")["items"] == []
+
+
+def test_query_parameters_follow_their_documented_bounds_and_enums(depot):
+    op = DOC["paths"]["/v1/resources"]["get"]
+    checked = 0
+    for p in op["parameters"]:
+        p = resolve(DOC, p)
+        s = resolve(DOC, p["schema"])
+        name = p["name"]
+        good, bad = [], []
+        if s.get("type") == "integer":
+            bad.append("x1")
+            if "minimum" in s:
+                good.append(s["minimum"])
+                bad.append(s["minimum"] - 1)
+            if "maximum" in s:
+                good.append(s["maximum"])
+                bad.append(s["maximum"] + 1)
+        if "enum" in s:
+            good += s["enum"]
+            bad.append("bogus")
+        if s.get("format") == "date-time":
+            good += ["2026-01-02T03:04:05Z", "2026-01-02T03:04:05.5+01:00"]
+            bad += ["2026-01-02T03:04:05", "yesterday"]
+        for v in good:
+            r = depot.request("GET", "/v1/resources", TOKEN, params={name: v})
+            assert r.status_code == 200, "%s=%r: %d %r" % (name, v, r.status_code, r.text[:200])
+            assert_matches_document(r, "/v1/resources", "get", "%s=%r" % (name, v))
+            checked += 1
+        for v in bad:
+            r = depot.request("GET", "/v1/resources", TOKEN, params={name: v})
+            assert r.status_code == 400, "%s=%r: %d %r" % (name, v, r.status_code, r.text[:200])
+            assert_matches_document(r, "/v1/resources", "get", "%s=%r" % (name, v))
+            checked += 1
+    assert checked >= 10
+
+
+def test_400_body_matches_error_schema(depot):
+    cases = [
+        ("POST", "/v1/resources", b"{not json", "malformed JSON"),
+        ("POST", "/v1/resources", b"[1,2]", "non-object"),
+        ("POST", "/v1/resources", json.dumps({"name": 5, "directory_path": "/", "content": data_url(b"x")}).encode(),
+         "name of the wrong type"),
+    ]
+    rid = create(depot)["id"]
+    cases.append(("PATCH", "/v1/resources/{id}", json.dumps({"directory_path": "a//b"}).encode(), "bad path"))
+    cases.append(("PUT", "/v1/resource/{id}", json.dumps({"name": ".."}).encode(), "bad name"))
+    for method, path, raw, what in cases:
+        r = depot.request(method, concrete(path, rid), TOKEN, data=raw, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, "%s: %d %r" % (what, r.status_code, r.text[:200])
+        assert_matches_document(r, path, method, what)
+
+
+def test_create_without_a_documented_required_field_is_400(depot):
+    full = {"name": "req.txt", "directory_path": "/openapi/req", "content": data_url(b"req")}
+    for field in DOC["components"]["schemas"]["ResourceCreate"]["required"]:
+        body = {k: v for k, v in full.items() if k != field}
+        r = depot.request("POST", "/v1/resources", TOKEN, json_body=body)
+        assert r.status_code == 400, "without %s: %d %r" % (field, r.status_code, r.text[:200])
+        assert_matches_document(r, "/v1/resources", "post", "without " + field)
+    # oneOf content/uri: neither, and both
+    for body in ({"name": "n1", "directory_path": "/"},
+                 {"name": "n2", "directory_path": "/", "content": data_url(b"x"), "uri": "https://example.com/x"}):
+        assert schema_errors(DOC, named_schema("ResourceCreate"), body), "document accepts %r" % body
+        r = depot.request("POST", "/v1/resources", TOKEN, json_body=body)
+        assert r.status_code == 400, "%r: %d %r" % (body, r.status_code, r.text[:200])
+        assert_matches_document(r, "/v1/resources", "post")
+
+
+def test_401_body_matches_error_schema(depot):
+    expired = mint(exp_in=-3600)
+    for tok in (None, "", "a.b.c", expired, jwt.encode({"account_id": ACCOUNT, "exp": time.time() + 60},
+                                                        "another-secret-of-sufficient-length-0123456789",
+                                                        algorithm="HS256")):
+        if isinstance(tok, bytes):
+            tok = tok.decode()
+        r = depot.request("GET", "/v1/resources", tok)
+        assert r.status_code == 401, "%r: %d" % (tok, r.status_code)
+        assert_matches_document(r, "/v1/resources", "get", "(bad token)")
+
+
+def test_404_body_matches_error_schema(depot):
+    for rid in (str(uuid.uuid4()), "not-a-uuid", str(uuid.uuid4()).upper()):
+        for path in ("/v1/resources/{id}", "/v1/resource/{id}", "/v1/resources/{id}/content"):
+            r = depot.request("GET", concrete(path, rid), TOKEN)
+            assert r.status_code == 404, "%s: %d" % (concrete(path, rid), r.status_code)
+            body = assert_matches_document(r, path, "get", "(unknown id)")
+            assert body["error"] == "resource not found"
+    other = create(depot)
+    r = depot.request("GET", concrete("/v1/resources/{id}", other["id"]), mint(account=ACCOUNT + "-other"))
+    assert r.status_code == 404
+    assert_matches_document(r, "/v1/resources/{id}", "get", "(other account)")
+
+
+def test_409_body_matches_error_schema(depot):
+    first = create(depot, name="dup.txt", directory="/openapi/dup")
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+        "name": "dup.txt", "directory_path": "openapi/dup/", "content": data_url(b"other")})
+    assert r.status_code == 409, r.text
+    assert_matches_document(r, "/v1/resources", "post", "(duplicate)")
+    second = create(depot, name="dup2.txt", directory="/openapi/dup")
+    for method, path in (("PATCH", "/v1/resources/{id}"), ("PUT", "/v1/resource/{id}")):
+        r = depot.request(method, concrete(path, second["id"]), TOKEN, json_body={"name": first["name"]})
+        assert r.status_code == 409, "%s: %d %r" % (method, r.status_code, r.text[:200])
+        assert_matches_document(r, path, method, "(rename onto taken)")
+
+
+def test_413_body_matches_error_schema(depot):
+    # Content-Length far beyond any sane DEPOT_MAX_BODY_BYTES: refused before the body is read.
+    raw = b""
+    with socket.create_connection(("127.0.0.1", int(depot.base.rsplit(":", 1)[1])), timeout=HTTP_TIMEOUT) as s:
+        try:
+            s.sendall(("POST /v1/resources HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+                       "Content-Type: application/json\r\nContent-Length: 107374182400\r\n"
+                       "Connection: close\r\n\r\n{" % TOKEN).encode())
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                raw += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the server may close with our bytes unread; what it sent first still counts
+    head, _, payload = raw.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head else 0
+    assert status == 413, "answered %r" % head[:200]
+    assert documented_response(DOC, "/v1/resources", "post", 413) is not None
+    if b"transfer-encoding: chunked" in head.lower():
+        pytest.skip("chunked 413 body: status checked only")
+    errs = schema_errors(DOC, named_schema("Error"), json.loads(payload.decode()))
+    assert not errs, errs
+
+
+def test_content_headers_and_body_match_document(depot):
+    raw = bytes(range(256)) * 3
+    res = create(depot, name='caf\u00e9 "q".bin', raw=raw)
+    r = depot.request("GET", concrete("/v1/resources/{id}/content", res["id"]), TOKEN)
+    assert r.status_code == 200
+    assert_matches_document(r, "/v1/resources/{id}/content", "get")
+    assert r.content == raw
+    assert int(r.headers["Content-Length"]) == len(raw) == res["size_bytes"]
+    assert r.headers["ETag"] == '"%s"' % res["sha256"]
+    assert r.headers["Content-Type"] == res["mime_type"]
+    m = re.fullmatch(r'attachment; filename="([ !#-~]*)"; filename\*=UTF-8\'\'([!-~]*)', r.headers["Content-Disposition"])
+    assert m, r.headers["Content-Disposition"]
+    assert m.group(1).startswith("caf_") and m.group(1).endswith(" _q_.bin"), m.group(1)
+    assert urllib.parse.unquote(m.group(2), encoding="utf-8", errors="strict") == res["name"]
+    h = depot.request("HEAD", concrete("/v1/resources/{id}/content", res["id"]), TOKEN)
+    assert h.status_code == 200
+    assert_matches_document(h, "/v1/resources/{id}/content", "head")
+    assert h.headers.get("ETag") == r.headers["ETag"]
+
+
+def test_delete_answers_documented_204(depot):
+    for path in ("/v1/resources/{id}", "/v1/resource/{id}"):
+        rid = create(depot)["id"]
+        r = depot.request("DELETE", concrete(path, rid), TOKEN)
+        assert r.status_code == 204
+        assert_matches_document(r, path, "delete")
+        r = depot.request("DELETE", concrete(path, rid), TOKEN)
+        assert r.status_code == 404
+        assert_matches_document(r, path, "delete", "(again)")
+
+
+def test_update_response_matches_resource_schema(depot):
+    res = create(depot, tags=["t1"], metadata={"a": 1})
+    for method, path, body in (
+            ("PUT", "/v1/resources/{id}", {"tags": ["b", "a", "b"], "metadata": None}),
+            ("PATCH", "/v1/resources/{id}", {"name": "renamed-%s" % res["id"][:8]}),
+            ("PUT", "/v1/resource/{id}", {"directory_path": "/openapi/moved/"}),
+            ("PATCH", "/v1/resource/{id}", {"metadata": {"z": True}})):
+        r = depot.request(method, concrete(path, res["id"]), TOKEN, json_body=body)
+        assert r.status_code == 200, "%s %s: %d %r" % (method, path, r.status_code, r.text[:200])
+        out = assert_matches_document(r, path, method)
+        assert out["id"] == res["id"]
+    assert out["tags"] == ["a", "b"]
+    assert out["directory_path"] == "/openapi/moved"
+    assert out["metadata"] == {"z": True}
+    assert out["updated_at"] > res["updated_at"]
+
+
+# ---------------------------------------------------------------- (d) every answered route is documented
+
+
+PROBE_PATHS = ["/v1/resources", "/v1/resources/{id}", "/v1/resources/{id}/content", "/v1/resource/{id}",
+               "/healthz", "/openapi.json"]
+UNKNOWN_PATHS = ["/", "/v1", "/v1/", "/v1/resource", "/v1/resources/{id}/contents", "/v1/resources/{id}/content/x",
+                 "/v2/resources", "/healthz/x", "/openapi.yaml", "/v1/resources/{id}/{id}"]
+
+
+@pytest.mark.parametrize("probe", PROBE_PATHS)
+def test_every_answered_method_is_documented(depot, probe):
+    template = match_template(DOC, probe)
+    for method in PROBE_METHODS:
+        rid = create(depot)["id"]
+        url = concrete(probe, rid)
+        token = None if probe in PUBLIC_PATHS else TOKEN
+        r = depot.request(method, url, token, json_body=body_for(probe, method.lower()))
+        documented = template is not None and method.lower() in DOC["paths"][template]
+        if r.status_code in (404, 405):
+            assert not documented, "%s %s is documented but answered %d %r" % (method, probe, r.status_code,
+                                                                            r.text[:200])
+            assert r.status_code == 405, "%s %s: known path, undocumented method: %d, want 405" % (
+                method, probe, r.status_code)
+            allow = {m.strip().upper() for m in r.headers.get("Allow", "").split(",") if m.strip()}
+            want = {m.upper() for m in DOC["paths"][template] if m in HTTP_METHODS}
+            assert allow - {"HEAD"} == want - {"HEAD"}, "%s %s: Allow %r, documented %r" % (
+                method, probe, sorted(allow), sorted(want))
+            if method != "HEAD":
+                errs = schema_errors(DOC, named_schema("Error"), r.json())
+                assert not errs, errs
+        else:
+            assert documented, "%s %s answered %d but is not in the document" % (method, probe, r.status_code)
+
+
+@pytest.mark.parametrize("probe", UNKNOWN_PATHS)
+def test_unknown_paths_are_404_and_undocumented(depot, probe):
+    assert match_template(DOC, probe.replace("{id}", "x")) is None
+    rid = create(depot)["id"]
+    for method in ("GET", "POST", "DELETE"):
+        r = depot.request(method, concrete(probe, rid), TOKEN)
+        assert r.status_code == 404, "%s %s: %d %r" % (method, probe, r.status_code, r.text[:200])
+        errs = schema_errors(DOC, named_schema("Error"), r.json())
+        assert not errs, errs
