@@ -22,29 +22,38 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 .PHONY: all deps run test test-unit test-http test-asan clean style check-config
 all: $(BUILD)/depotd $(BUILD)/depot
 
+V ?= 0
+Q := $(if $(filter 1,$(V)),,@)
+
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARN) $(INC) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INC) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
 
 # The OpenAPI document is linked in with .incbin: rebuild its object when it changes.
 $(BUILD)/obj/src/api/openapi_embed.o $(BUILD)/asan/obj/src/api/openapi_embed.o: openapi/openapi.json
 
 $(BUILD)/depotd: $(patsubst %.c,$(BUILD)/obj/%.o,$(DEPOTD_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/depot: $(patsubst %.c,$(BUILD)/obj/%.o,$(DEPOT_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
-	$(CC) $(SAN) -o $@ $^ $(LIBS)
+	@$(if $(Q),echo "  LD asan $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka
+	@$(if $(Q),echo "  LD unit $@")
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

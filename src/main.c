@@ -5,6 +5,10 @@
 #include "core/log.h"
 
 #include <curl/curl.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <string.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +45,22 @@ static int run(const struct config *cfg)
 		log_error("%s", e.msg);
 		goto out;
 	}
+	/* The key of signed URLs: configured, else derived from the JWT secret, else random. */
+	unsigned char url_key[32];
+	size_t url_key_len = sizeof(url_key);
+	if (*cfg->url_secret) {
+		SHA256((const unsigned char *)cfg->url_secret, strlen(cfg->url_secret), url_key);
+	} else if (*cfg->jwt_secret) {
+		unsigned int n = 0;
+		HMAC(EVP_sha256(), cfg->jwt_secret, (int)strlen(cfg->jwt_secret),
+		     (const unsigned char *)"depot signed URLs", 17, url_key, &n);
+	} else {
+		if (RAND_bytes(url_key, sizeof(url_key)) != 1) {
+			log_error("cannot make a random signed-URL key");
+			goto out;
+		}
+		log_warn("DEPOT_URL_SECRET is unset: signed URLs last only as long as this process");
+	}
 	if (cfg->check_only) {
 		fprintf(stdout, "configuration ok\n");
 		status = 0;
@@ -58,6 +78,13 @@ static int run(const struct config *cfg)
 			.max_page_size = cfg->max_page_size,
 			.max_upload_bytes = (uint64_t)cfg->max_upload_bytes,
 		},
+		.max_json_bytes = (size_t)cfg->max_json_bytes,
+		.max_body_bytes = (uint64_t)cfg->max_body_bytes,
+		.url_key = url_key,
+		.url_key_len = url_key_len,
+		.public_url = cfg->public_url,
+		.upload_url_ttl_s = cfg->upload_url_ttl_s,
+		.max_url_ttl_s = cfg->max_url_ttl_s,
 		.fetch = {
 			.timeout_s = cfg->fetch_timeout_s,
 			.max_redirects = cfg->fetch_max_redirects,

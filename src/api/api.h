@@ -17,6 +17,13 @@ struct api {
 	struct store *store;
 	struct limits limits;
 	struct fetch_opts fetch;
+	size_t max_json_bytes;          /* a JSON body besides its streamed content */
+	uint64_t max_body_bytes;        /* any request body, streamed or not (not raw PUTs) */
+	const unsigned char *url_key;   /* HMAC key of signed URLs */
+	size_t url_key_len;
+	const char *public_url;         /* "" for http://<Host> */
+	int64_t upload_url_ttl_s;
+	int64_t max_url_ttl_s;
 };
 
 /* The one entry point from the HTTP layer (an http_handler_fn with app = struct api). */
@@ -32,6 +39,10 @@ struct api_ctx {
 	const struct auth_principal *who; /* NULL on routes without auth */
 };
 
+/* Rebuilds the context of a request whose route was matched at HTTP_PHASE_HEADERS (for
+ * streaming callbacks). */
+void api_ctx_of(struct http_req *req, struct http_resp *resp, struct api_ctx *out);
+
 /* Answers with {"error": msg} and the status of code. For 5xx codes the message is logged
  * and the client gets a generic one. */
 void api_error(struct api_ctx *c, enum err_code code, const char *msg);
@@ -45,15 +56,43 @@ int api_status_of(enum err_code code);
 /* The OpenAPI document, embedded at build time. */
 extern const char openapi_json[];
 
-/* Handlers, one per route (resources.c). */
-void api_resource_create(struct api_ctx *c);
+/* Parses an If-Match header into cond (false: malformed, which matches nothing). NULL header
+ * leaves cond empty. */
+void api_if_match(const char *header, struct pool *pool, struct meta_cond *cond);
+
+/* "http(s)://host[:port]" for absolute URLs (pool). */
+const char *api_base_url(struct api_ctx *c);
+
+/* A signed URL for method on path, valid until expires_s (pool). */
+const char *api_signed_url(struct api_ctx *c, const char *method, const char *path,
+			   int64_t expires_s);
+
+/* Handlers (resources.c, upload.c, download.c). */
+void api_resource_create_begin(struct api_ctx *c);
 void api_resource_list(struct api_ctx *c);
 void api_resource_get(struct api_ctx *c);
 void api_resource_update(struct api_ctx *c);
 void api_resource_delete(struct api_ctx *c);
 void api_resource_content(struct api_ctx *c);
+void api_resource_put_content_begin(struct api_ctx *c);
+void api_upload_put_begin(struct api_ctx *c);
+void api_resource_url(struct api_ctx *c);
 
 /* The Resource JSON of r (resource_json.c). */
 json_t *api_resource_json(const struct meta_resource *r);
+
+/* Creates a resource from a validated request once its bytes (if any) are staged in w: the
+ * common end of every create path (resources.c). Consumes nothing; answers c. */
+struct create_fields {
+	const char *name;
+	const char *directory_path;    /* normalised */
+	const char **tags;
+	size_t ntags;
+	const char *metadata_json;
+	const char *mime_type;         /* declared, or NULL */
+	const char *original_uri;      /* for uri creates */
+	bool pending;                  /* "upload": "pending" */
+};
+void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w);
 
 #endif

@@ -1,7 +1,10 @@
 /* data: URL splitting and base64 decoding on OpenSSL's EVP_DecodeBlock, whole quads at a time. */
 #include "api/dataurl.h"
 
+#include "core/xalloc.h"
+
 #include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -27,7 +30,10 @@ enum err_code dataurl_parse(const char *s, size_t len, struct pool *pool, const 
 	}
 	if (mlen > 255)
 		return err_set(e, ERR_INVALID, "content data URL media type is too long");
-	if (mlen > 0 && (memchr(hdr, '/', mlen) == NULL || hdr[0] == ';' || hdr[0] == '/'))
+	/* Parameters without a type ("data:;charset=utf-8;base64,") leave the type to sniffing. */
+	if (mlen > 0 && hdr[0] == ';')
+		mlen = 0;
+	if (mlen > 0 && (memchr(hdr, '/', mlen) == NULL || hdr[0] == '/'))
 		return err_set(e, ERR_INVALID, "content data URL media type must be type/subtype");
 	*mime = pool_strndup(pool, hdr, mlen);
 	*payload = comma + 1;
@@ -94,4 +100,107 @@ enum err_code base64_decode_to(const char *b64, size_t len, base64_sink_fn sink,
 		return sink(ctx, out, rem - 1, e);
 	}
 	return ERR_OK;
+}
+
+void dataurl_stream_init(struct dataurl_stream *d, uint64_t max_bytes, base64_sink_fn sink,
+			 void *sink_ctx)
+{
+	memset(d, 0, sizeof(*d));
+	d->max_bytes = max_bytes;
+	d->sink = sink;
+	d->sink_ctx = sink_ctx;
+}
+
+void dataurl_stream_cleanup(struct dataurl_stream *d)
+{
+	free(d->batch);
+	free(d->out);
+	d->batch = NULL;
+	d->out = NULL;
+}
+
+/* Decodes the whole quads of the batch, keeping the 0..3 characters after them. */
+static enum err_code decode_batch(struct dataurl_stream *d, struct err *e)
+{
+	size_t full = d->batch_len / 4 * 4;
+	if (full == 0)
+		return ERR_OK;
+	int got = EVP_DecodeBlock(d->out, (const unsigned char *)d->batch, (int)full);
+	if (got < 0)
+		return err_set(e, ERR_INVALID, "content is not valid base64");
+	if (d->decoded + (uint64_t)got > d->max_bytes)
+		return err_set(e, ERR_TOO_LARGE, "content is larger than %llu bytes",
+			       (unsigned long long)d->max_bytes);
+	d->decoded += (uint64_t)got;
+	enum err_code rc = d->sink(d->sink_ctx, d->out, (size_t)got, e);
+	memmove(d->batch, d->batch + full, d->batch_len - full);
+	d->batch_len -= full;
+	return rc;
+}
+
+enum err_code dataurl_stream_feed(struct dataurl_stream *d, const char *p, size_t n,
+				  struct pool *pool, struct err *e)
+{
+	size_t i = 0;
+	if (!d->in_payload) {
+		while (i < n && p[i] != ',' && d->header_len < DATAURL_HEADER_MAX)
+			d->header[d->header_len++] = p[i++];
+		if (i == n)
+			return ERR_OK;
+		if (p[i] != ',')
+			return err_set(e, ERR_INVALID, "content data URL header is too long");
+		d->header[d->header_len++] = p[i++];
+		d->header[d->header_len] = '\0';
+		const char *payload;
+		size_t plen;
+		enum err_code rc = dataurl_parse(d->header, d->header_len, pool, &d->mime, &payload,
+						 &plen, e);
+		if (rc != ERR_OK)
+			return rc;
+		d->in_payload = true;
+		d->batch = xmalloc(DATAURL_BATCH);
+		d->out = xmalloc(DATAURL_BATCH / 4 * 3);
+	}
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (c == '=') {
+			if (++d->pad > 2)
+				return err_set(e, ERR_INVALID, "content is not valid base64 (padding)");
+			continue;
+		}
+		if (b64_value(c) < 0 || d->pad > 0)
+			return err_set(e, ERR_INVALID,
+				       "content is not valid base64 (bad character at offset %llu)",
+				       (unsigned long long)(d->chars + d->pad));
+		d->batch[d->batch_len++] = (char)c;
+		d->chars++;
+		if (d->batch_len == DATAURL_BATCH) {
+			enum err_code rc = decode_batch(d, e);
+			if (rc != ERR_OK)
+				return rc;
+		}
+	}
+	return ERR_OK;
+}
+
+enum err_code dataurl_stream_finish(struct dataurl_stream *d, struct pool *pool, struct err *e)
+{
+	(void)pool;
+	if (!d->in_payload)
+		return err_set(e, ERR_INVALID, "content must be a data URL (data:<mime>;base64,...)");
+	size_t rem = d->chars % 4;
+	if (rem == 1 || (d->pad > 0 && (d->chars + d->pad) % 4 != 0))
+		return err_set(e, ERR_INVALID, "content is not valid base64 (bad length)");
+	enum err_code rc = decode_batch(d, e);
+	if (rc != ERR_OK || rem < 2)
+		return rc;
+	unsigned char quad[4] = {'=', '=', '=', '='};
+	memcpy(quad, d->batch, rem);
+	if (EVP_DecodeBlock(d->out, quad, 4) < 0)
+		return err_set(e, ERR_INVALID, "content is not valid base64");
+	if (d->decoded + rem - 1 > d->max_bytes)
+		return err_set(e, ERR_TOO_LARGE, "content is larger than %llu bytes",
+			       (unsigned long long)d->max_bytes);
+	d->decoded += rem - 1;
+	return d->sink(d->sink_ctx, d->out, rem - 1, e);
 }

@@ -12,6 +12,7 @@ static const int status_of[] = {
 	[ERR_FORBIDDEN] = 403,
 	[ERR_NOT_FOUND] = 404,
 	[ERR_CONFLICT] = 409,
+	[ERR_PRECONDITION] = 412,
 	[ERR_TOO_LARGE] = 413,
 	[ERR_UPSTREAM] = 502,
 	[ERR_UNAVAILABLE] = 503,

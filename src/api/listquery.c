@@ -3,7 +3,10 @@
 #include "core/text.h"
 #include "core/timefmt.h"
 
+#include <openssl/evp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -50,6 +53,63 @@ static enum err_code parse_time(const char *name, const char *s, int64_t *out, s
 	return ERR_OK;
 }
 
+/* Cursors are base64url("c1:<a|d>:<created_us>:<id>") without padding: opaque to clients,
+ * checked field by field when they come back. */
+void listquery_cursor_encode(enum meta_sort sort, int64_t created_us, const char *id,
+			     char out[LISTQUERY_CURSOR_MAX])
+{
+	char plain[80];
+	int n = snprintf(plain, sizeof(plain), "c1:%c:%lld:%.36s", sort == META_SORT_ASC ? 'a' : 'd',
+			 (long long)created_us, id);
+	unsigned char b64[LISTQUERY_CURSOR_MAX];
+	int m = EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+	int k = 0;
+	for (int i = 0; i < m && b64[i] != '='; i++)
+		out[k++] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+	out[k] = '\0';
+}
+
+static enum err_code parse_cursor(const char *v, struct pool *pool, struct meta_query *q,
+				  struct err *e)
+{
+	size_t n = strlen(v);
+	char b64[LISTQUERY_CURSOR_MAX + 4];
+	unsigned char plain[LISTQUERY_CURSOR_MAX];
+	if (n == 0 || n > LISTQUERY_CURSOR_MAX - 4 || n % 4 == 1)
+		goto bad;
+	for (size_t i = 0; i < n; i++) {
+		char c = v[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			goto bad;
+		b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
+	}
+	size_t len = n;
+	while (len % 4)
+		b64[len++] = '=';
+	int got = EVP_DecodeBlock(plain, (const unsigned char *)b64, (int)len);
+	if (got < 0)
+		goto bad;
+	got -= (int)(len - n); /* padding decodes to zero bytes */
+	plain[got] = '\0';
+	/* c1:<a|d>:<digits>:<uuid> */
+	const char *p = (const char *)plain;
+	if (got < 44 || strncmp(p, "c1:", 3) != 0 || (p[3] != 'a' && p[3] != 'd') || p[4] != ':')
+		goto bad;
+	char *end;
+	long long t = strtoll(p + 5, &end, 10);
+	if (end == p + 5 || *end != ':' || strlen(end + 1) != 36 || !text_is_uuid(end + 1))
+		goto bad;
+	if ((p[3] == 'a') != (q->sort == META_SORT_ASC))
+		return err_set(e, ERR_INVALID, "cursor was made for the other sort order");
+	q->has_cursor = true;
+	q->cursor_created_us = t;
+	q->cursor_id = pool_strdup(pool, end + 1);
+	return ERR_OK;
+bad:
+	return err_set(e, ERR_INVALID, "cursor is malformed");
+}
+
 enum err_code listquery_parse(listquery_get_fn get, void *ctx, const struct limits *l,
 			      struct pool *pool, struct meta_query *q, int64_t *page,
 			      int64_t *page_size, struct err *e)
@@ -62,6 +122,8 @@ enum err_code listquery_parse(listquery_get_fn get, void *ctx, const struct limi
 	q->directory_prefix = NULL;
 	q->tags = NULL;
 	q->ntags = 0;
+	q->status = "uploaded";
+	q->has_cursor = false;
 	*page = 1;
 	*page_size = 20 < l->max_page_size ? 20 : l->max_page_size;
 
@@ -94,6 +156,17 @@ enum err_code listquery_parse(listquery_get_fn get, void *ctx, const struct limi
 	if ((v = get(ctx, "page_size")) != NULL && !parse_int(v, 1, l->max_page_size, page_size))
 		return err_set(e, ERR_INVALID, "page_size must be an integer from 1 to %lld",
 			       (long long)l->max_page_size);
+	if ((v = get(ctx, "status")) != NULL) {
+		if (strcmp(v, "uploaded") != 0 && strcmp(v, "pending") != 0)
+			return err_set(e, ERR_INVALID, "status must be uploaded or pending");
+		q->status = v;
+	}
+	if ((v = get(ctx, "cursor")) != NULL) {
+		if (*page != 1)
+			return err_set(e, ERR_INVALID, "give either cursor or page, not both");
+		if ((rc = parse_cursor(v, pool, q, e)) != ERR_OK)
+			return rc;
+	}
 	q->limit = *page_size;
 	q->offset = (*page - 1) * *page_size;
 	return ERR_OK;

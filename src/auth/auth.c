@@ -47,7 +47,7 @@ enum err_code auth_new(const struct auth_opts *opts, struct auth **out, struct e
 		a->key_len = fread(a->key, 1, MAX_KEY_BYTES + 1, f);
 		fclose(f);
 		if (a->key_len == 0 || a->key_len > MAX_KEY_BYTES ||
-		    strstr((char *)a->key, "PRIVATE KEY") != NULL ||
+		    memmem(a->key, a->key_len, "PRIVATE KEY", 11) != NULL ||
 		    memmem(a->key, a->key_len, "-----BEGIN ", 11) == NULL) {
 			free(a->key);
 			free(a);

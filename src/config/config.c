@@ -50,6 +50,16 @@ static const struct setting settings[] = {
 	 "largest page_size of a list"},
 	{"max-uri-bytes", "DEPOT_MAX_URI_BYTES", K_INT, OFF(max_uri_bytes), "2048", 16, 65536,
 	 "longest uri accepted for a fetch"},
+	{"max-json-bytes", "DEPOT_MAX_JSON_BYTES", K_INT, OFF(max_json_bytes), "1048576", 1024,
+	 64 * MiB, "largest JSON body, not counting the streamed content"},
+	{"upload-url-ttl", "DEPOT_UPLOAD_URL_TTL", K_INT, OFF(upload_url_ttl_s), "900", 1,
+	 7 * 86400, "seconds a pending resource's upload URL is valid"},
+	{"max-url-ttl", "DEPOT_MAX_URL_TTL", K_INT, OFF(max_url_ttl_s), "604800", 1, 366 * 86400,
+	 "longest expires_in of a signed download URL, in seconds"},
+	{NULL, "DEPOT_URL_SECRET", K_STR, OFF(url_secret), "", 0, 0,
+	 "HMAC key of signed URLs (environment only; derived from DEPOT_JWT_SECRET when unset)"},
+	{"public-url", "DEPOT_PUBLIC_URL", K_STR, OFF(public_url), "", 0, 0,
+	 "base of the absolute URLs depotd hands out, e.g. https://depot.example.com"},
 	{"fetch-timeout", "DEPOT_FETCH_TIMEOUT", K_INT, OFF(fetch_timeout_s), "30", 1, 86400,
 	 "seconds a uri fetch may take in all"},
 	{"fetch-max-redirects", "DEPOT_FETCH_MAX_REDIRECTS", K_INT, OFF(fetch_max_redirects), "5",
@@ -124,6 +134,11 @@ static enum err_code validate(struct config *c, struct err *e)
 			       "set one of DEPOT_JWT_SECRET and DEPOT_JWT_PUBLIC_KEY, not both");
 	if (*c->jwt_secret && strlen(c->jwt_secret) < 16)
 		return err_set(e, ERR_INVALID, "DEPOT_JWT_SECRET must be at least 16 bytes");
+	if (*c->public_url && strncmp(c->public_url, "http://", 7) != 0 &&
+	    strncmp(c->public_url, "https://", 8) != 0)
+		return err_set(e, ERR_INVALID, "DEPOT_PUBLIC_URL must start with http:// or https://");
+	if (*c->url_secret && strlen(c->url_secret) < 16)
+		return err_set(e, ERR_INVALID, "DEPOT_URL_SECRET must be at least 16 bytes");
 	if (*c->jwt_public_key && strcmp(c->jwt_alg, "RS256") != 0 &&
 	    strcmp(c->jwt_alg, "ES256") != 0)
 		return err_set(e, ERR_INVALID, "DEPOT_JWT_ALG must be RS256 or ES256");

@@ -22,6 +22,11 @@ struct config {
 	int64_t max_metadata_bytes;
 	int64_t max_page_size;
 	int64_t max_uri_bytes;
+	int64_t max_json_bytes;     /* a JSON body besides its streamed content */
+	int64_t upload_url_ttl_s;   /* lifetime of a pending resource's upload URL */
+	int64_t max_url_ttl_s;      /* longest expires_in of a signed download URL */
+	char *url_secret;           /* HMAC key of signed URLs, owned; never logged */
+	char *public_url;           /* base of absolute URLs, or "" for http://<Host> */
 	int64_t fetch_timeout_s;
 	int64_t fetch_max_redirects;
 	bool fetch_allow_private;

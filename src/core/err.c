@@ -25,6 +25,7 @@ const char *err_code_name(enum err_code code)
 		[ERR_FORBIDDEN] = "forbidden",
 		[ERR_NOT_FOUND] = "not_found",
 		[ERR_CONFLICT] = "conflict",
+		[ERR_PRECONDITION] = "precondition",
 		[ERR_TOO_LARGE] = "too_large",
 		[ERR_UPSTREAM] = "upstream",
 		[ERR_UNAVAILABLE] = "unavailable",

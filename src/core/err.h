@@ -11,6 +11,7 @@ enum err_code {
 	ERR_FORBIDDEN,       /* credentials lack the right (403) */
 	ERR_NOT_FOUND,       /* no such thing for this tenant (404) */
 	ERR_CONFLICT,        /* uniqueness or state conflict (409) */
+	ERR_PRECONDITION,    /* an If-Match did not match (412) */
 	ERR_TOO_LARGE,       /* a size limit was crossed (413) */
 	ERR_UPSTREAM,        /* a server we depend on failed (502) */
 	ERR_UNAVAILABLE,     /* a store is down or busy; try again (503) */

@@ -73,7 +73,7 @@ void text_pct_encode(const char *str, size_t len, char *out)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = s[i];
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    strchr("!#$&+-.^_`|~", c) != NULL) {
+		    (c != 0 && strchr("!#$&+-.^_`|~", c) != NULL)) {
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '%';

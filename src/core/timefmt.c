@@ -89,11 +89,11 @@ bool time_parse_iso8601(const char *s, size_t len, int64_t *out_us)
 		size_t start = i;
 		int64_t scale = 100000;
 		while (i < len && s[i] >= '0' && s[i] <= '9') {
-			frac_us += (s[i] - '0') * scale;
+			frac_us += (s[i] - '0') * scale; /* past microseconds, scale is 0 */
 			scale /= 10;
 			i++;
 		}
-		if (i == start || i - start > 12)
+		if (i == start)
 			return false;
 	}
 	int64_t offset_s = 0;
@@ -114,4 +114,19 @@ bool time_parse_iso8601(const char *s, size_t len, int64_t *out_us)
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se);
 	*out_us = (secs - offset_s) * 1000000 + frac_us;
 	return true;
+}
+
+void time_format_http(int64_t us, char out[TIMEFMT_HTTP_LEN])
+{
+	time_t t = (time_t)(us / 1000000);
+	struct tm tm;
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	gmtime_r(&t, &tm);
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7],
+		 tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+		 tm.tm_sec);
+	snprintf(out, TIMEFMT_HTTP_LEN, "%.31s", tmp);
 }

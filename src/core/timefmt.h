@@ -14,6 +14,11 @@ int64_t time_now_us(void);
 /* Formats us as "YYYY-MM-DDTHH:MM:SS.ffffffZ" into out[TIMEFMT_LEN]. */
 void time_format_us(int64_t us, char out[TIMEFMT_LEN]);
 
+#define TIMEFMT_HTTP_LEN 32 /* "Sun, 06 Nov 1994 08:49:37 GMT" and NUL */
+
+/* Formats us (truncated to seconds) as an HTTP-date (RFC 9110 IMF-fixdate). */
+void time_format_http(int64_t us, char out[TIMEFMT_HTTP_LEN]);
+
 /* Parses "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" ('t', 'z' and, for a '+' that a query
  * string turned into a space, ' ' before the offset are accepted). Fractions past microseconds
  * are truncated. Returns false on anything else, including out-of-range fields. */

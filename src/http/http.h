@@ -23,7 +23,16 @@ enum http_method {
 #define HTTP_MAX_PARAMS 4
 #define HTTP_MAX_HEADERS 8
 
+/* When the handler is called. */
+enum http_phase {
+	HTTP_PHASE_HEADERS,  /* headers read, no body yet: answer now, stream, or let http buffer */
+	HTTP_PHASE_COMPLETE, /* the buffered body (if any) is in req->body */
+};
+
+struct http_resp;
+
 struct http_req {
+	enum http_phase phase;
 	enum http_method method;
 	const char *method_name;         /* as sent, for logs */
 	const char *path;                /* percent-decoded, without the query */
@@ -32,6 +41,14 @@ struct http_req {
 	struct pool *pool;               /* the request's arena */
 	const char *params[HTTP_MAX_PARAMS]; /* path parameters, set by http_route_match */
 	const char *log_account;         /* set by the handler for the access log */
+	void *app_state;                 /* the handler's, from HEADERS to COMPLETE (pool memory) */
+	/* Set at HTTP_PHASE_HEADERS to take the body as it arrives instead of buffered:
+	 * on_body gets each chunk and returns false to stop (its error answer comes from on_end);
+	 * on_end is called exactly once: with resp to answer (body complete, or on_body said stop),
+	 * or with resp == NULL when the client went away, to release what the stream holds. */
+	bool (*on_body)(struct http_req *req, const char *data, size_t len);
+	void (*on_end)(struct http_req *req, struct http_resp *resp);
+	void *stream;                    /* the streaming handler's state */
 	void *impl;                      /* server.c's connection */
 };
 
@@ -52,11 +69,16 @@ struct http_resp {
 	int nheaders;
 };
 
-/* One request handler: fills resp from req. It runs on a worker thread and may block. */
+/* One request handler, called at HTTP_PHASE_HEADERS and, unless it answered or set on_body
+ * then, again at HTTP_PHASE_COMPLETE. An answer is a resp with a non-zero status. It runs on a
+ * worker thread and may block. */
 typedef void (*http_handler_fn)(void *app, struct http_req *req, struct http_resp *resp);
 
 /* Header value by case-insensitive name, or NULL. */
 const char *http_req_header(const struct http_req *req, const char *name);
+
+/* The request's Content-Length, or -1 when it has none (chunked or no body). */
+int64_t http_req_content_length(const struct http_req *req);
 
 /* Decoded query argument by name, or NULL. */
 const char *http_req_query(const struct http_req *req, const char *name);
@@ -68,6 +90,39 @@ void http_resp_header(struct http_resp *resp, const char *name, const char *valu
  * segment in params (pool copies). Returns true on a match. */
 bool http_route_match(const char *pattern, const char *path, struct pool *pool,
 		      const char *params[HTTP_MAX_PARAMS]);
+
+enum http_range {
+	HTTP_RANGE_NONE,           /* no usable Range: send everything */
+	HTTP_RANGE_OK,             /* one satisfiable range in *start, *len */
+	HTTP_RANGE_UNSATISFIABLE,  /* 416 */
+};
+
+/* Parses a Range header value against a body of size bytes. Several ranges, a malformed value
+ * or another unit give HTTP_RANGE_NONE. Pure. */
+enum http_range http_range_parse(const char *header, uint64_t size, uint64_t *start,
+				 uint64_t *len);
+
+/* True when an If-None-Match / If-Match style list holds "*" or etag (a quoted tag, compared
+ * weakly: W/ prefixes are ignored). Pure. */
+bool http_etag_list_match(const char *header, const char *etag);
+
+/* A streaming multipart/form-data reader. fn gets each piece of each part in order (a part may
+ * come in several pieces; off is the offset of data within its part) and returns false to
+ * stop. */
+typedef bool (*http_form_fn)(void *ctx, const char *field, const char *filename,
+			     const char *content_type, const char *data, uint64_t off,
+			     size_t len);
+
+struct http_form;
+
+/* NULL when the request is not multipart/form-data (or has no boundary). */
+struct http_form *http_form_new(struct http_req *req, http_form_fn fn, void *ctx);
+
+/* Feeds body bytes; false on a malformed body or when fn stopped. */
+bool http_form_feed(struct http_form *f, const char *data, size_t len);
+
+/* Frees f; returns true when the body was a complete, well-formed form. */
+bool http_form_free(struct http_form *f);
 
 struct http_server_opts {
 	const char *listen;        /* "HOST:PORT" or "[V6]:PORT" */

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,9 @@ struct request {
 	char *body;           /* malloc'd; grows up to max_body_bytes */
 	size_t body_len, body_cap;
 	bool responded;       /* a response is queued (maybe early, like a 413) */
+	bool deferred;        /* the answer is decided; the rest of the body is discarded */
+	struct http_resp answer; /* that answer, queued once the body has ended */
+	uint64_t discarded;   /* body bytes read after the answer was decided */
 	int status;
 	uint64_t bytes_out;
 };
@@ -113,6 +117,80 @@ static enum MHD_Result queue_error(struct request *r, struct MHD_Connection *con
 
 static const char too_large_json[] = "{\"error\": \"request body is larger than the limit\"}";
 
+int64_t http_req_content_length(const struct http_req *req)
+{
+	const char *cl = MHD_lookup_connection_value(req->impl, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl == NULL || *cl < '0' || *cl > '9')
+		return -1;
+	return (int64_t)strtoull(cl, NULL, 10);
+}
+
+/* Calls the streaming handler's on_end once, with resp (NULL when the client went away). */
+static void end_stream(struct request *r, struct http_resp *resp)
+{
+	void (*on_end)(struct http_req *, struct http_resp *) = r->req.on_end;
+	r->req.on_end = NULL;
+	r->req.on_body = NULL;
+	if (on_end != NULL)
+		on_end(&r->req, resp);
+}
+
+/* libmicrohttpd queues a response only right after the headers or after the whole body. An
+ * answer decided in between (a limit crossed, bad bytes) is kept, the rest of the body is read
+ * and dropped, and the answer goes out when the body ends. */
+static void defer(struct request *r, const struct http_resp *resp)
+{
+	r->answer = *resp;
+	r->deferred = true;
+	free(r->body);
+	r->body = NULL;
+}
+
+static void defer_error(struct request *r, int status, const char *json)
+{
+	struct http_resp resp = {.status = status,
+				 .content_type = "application/json",
+				 .kind = HTTP_BODY_MEM,
+				 .body = json,
+				 .body_len = strlen(json)};
+	defer(r, &resp);
+}
+
+/* A client that keeps sending long after its answer was decided gets that answer written
+ * straight to the socket, and the connection is closed. */
+#define DISCARD_MAX_BYTES (16u * 1024 * 1024)
+
+static enum MHD_Result answer_and_close(struct request *r, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	char head[256];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			 r->answer.status, r->answer.status == 413 ? "Content Too Large" : "Error",
+			 r->answer.kind == HTTP_BODY_MEM ? r->answer.body_len : 0);
+	if (ci != NULL && n > 0) {
+		ssize_t w = send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (w == n && r->answer.kind == HTTP_BODY_MEM)
+			w = send(ci->connect_fd, r->answer.body, r->answer.body_len,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		shutdown(ci->connect_fd, SHUT_WR);
+		(void)w;
+	}
+	r->status = r->answer.status;
+	r->responded = true;
+	return MHD_NO;
+}
+
+static enum MHD_Result finish_stream(struct request *r, struct MHD_Connection *conn)
+{
+	struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
+	end_stream(r, &resp);
+	return queue(r, conn, &resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
 				  const char *method, const char *version,
 				  const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -133,9 +211,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->req.path = pool_strdup(&r->pool, url);
 		*con_cls = r;
 		atomic_fetch_add(&srv->active, 1);
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl != NULL && strtoull(cl, NULL, 10) > srv->max_body_bytes)
+		struct http_resp resp = {.kind = HTTP_BODY_MEM, .fd = -1};
+		r->req.phase = HTTP_PHASE_HEADERS;
+		srv->handler(srv->app, &r->req, &resp);
+		if (resp.status != 0)
+			return queue(r, conn, &resp);
+		/* A streaming handler sets its own limit; a buffered body has max_body_bytes. */
+		if (r->req.on_body == NULL &&
+		    http_req_content_length(&r->req) > (int64_t)srv->max_body_bytes)
 			return queue_error(r, conn, 413, too_large_json);
 		return MHD_YES;
 	}
@@ -145,10 +228,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (r->responded)
 			return MHD_YES;
+		if (r->deferred) {
+			r->discarded += n;
+			return r->discarded > DISCARD_MAX_BYTES ? answer_and_close(r, conn) : MHD_YES;
+		}
+		if (r->req.on_body != NULL) {
+			if (!r->req.on_body(&r->req, upload_data, n)) {
+				struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
+				end_stream(r, &resp);
+				defer(r, &resp);
+			}
+			return MHD_YES;
+		}
 		if (r->body_len + n > srv->max_body_bytes) {
-			free(r->body);
-			r->body = NULL;
-			return queue_error(r, conn, 413, too_large_json);
+			defer_error(r, 413, too_large_json);
+			return MHD_YES;
 		}
 		if (r->body_len + n + 1 > r->body_cap) {
 			size_t cap = r->body_cap ? r->body_cap : 4096;
@@ -164,12 +258,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (r->responded)
 		return MHD_YES;
+	if (r->deferred)
+		return queue(r, conn, &r->answer);
+	if (r->req.on_end != NULL)
+		return finish_stream(r, conn);
 	if (r->body != NULL) {
 		r->body[r->body_len] = '\0';
 		r->req.body = r->body;
 		r->req.body_len = r->body_len;
 	}
 	struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
+	r->req.phase = HTTP_PHASE_COMPLETE;
 	srv->handler(srv->app, &r->req, &resp);
 	/* The body is no longer needed once the handler has run; release it before sending. */
 	free(r->body);
@@ -186,6 +285,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if (r == NULL)
 		return;
+	end_stream(r, NULL);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
@@ -199,6 +299,58 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	free(r);
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->active, 1);
+}
+
+struct http_form {
+	struct MHD_PostProcessor *pp;
+	http_form_fn fn;
+	void *ctx;
+	bool stopped;
+};
+
+static enum MHD_Result on_form_piece(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *filename, const char *content_type,
+				     const char *transfer_encoding, const char *data, uint64_t off,
+				     size_t size)
+{
+	struct http_form *f = cls;
+	(void)kind;
+	(void)transfer_encoding;
+	if (!f->fn(f->ctx, key, filename, content_type, data, off, size)) {
+		f->stopped = true;
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+struct http_form *http_form_new(struct http_req *req, http_form_fn fn, void *ctx)
+{
+	const char *ct = http_req_header(req, "Content-Type");
+	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0)
+		return NULL;
+	struct http_form *f = xcalloc(1, sizeof(*f));
+	f->fn = fn;
+	f->ctx = ctx;
+	f->pp = MHD_create_post_processor(req->impl, 64 * 1024, on_form_piece, f);
+	if (f->pp == NULL) {
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+bool http_form_feed(struct http_form *f, const char *data, size_t len)
+{
+	return MHD_post_process(f->pp, data, len) == MHD_YES && !f->stopped;
+}
+
+bool http_form_free(struct http_form *f)
+{
+	if (f == NULL)
+		return false;
+	bool ok = MHD_destroy_post_processor(f->pp) == MHD_YES && !f->stopped;
+	free(f);
+	return ok;
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)

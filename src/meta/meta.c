@@ -33,17 +33,25 @@ enum err_code meta_resource_get(struct meta *m, const char *account, const char 
 }
 
 enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
-				   const struct meta_update *u, struct pool *pool,
-				   struct meta_resource *out, struct err *e)
+				   const struct meta_update *u, const struct meta_cond *cond,
+				   struct pool *pool, struct meta_resource *out, struct err *e)
 {
-	return m->ops->update(m, account, id, u, pool, out, e);
+	return m->ops->update(m, account, id, u, cond, pool, out, e);
+}
+
+enum err_code meta_resource_set_content(struct meta *m, const char *account, const char *id,
+					const struct meta_content *c, const struct meta_cond *cond,
+					struct pool *pool, struct meta_resource *out,
+					const char **old_key, struct err *e)
+{
+	return m->ops->set_content(m, account, id, c, cond, pool, out, old_key, e);
 }
 
 enum err_code meta_resource_delete(struct meta *m, const char *account, const char *id,
-				   struct pool *pool, struct meta_resource *out,
-				   bool *key_still_used, struct err *e)
+				   const struct meta_cond *cond, struct pool *pool,
+				   struct meta_resource *out, bool *key_still_used, struct err *e)
 {
-	return m->ops->del(m, account, id, pool, out, key_still_used, e);
+	return m->ops->del(m, account, id, cond, pool, out, key_still_used, e);
 }
 
 enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, struct pool *pool,

@@ -31,6 +31,31 @@ struct meta_resource {
 	int64_t updated_at_us;
 	const char **tags;            /* sorted, distinct */
 	size_t ntags;
+	const char *status;           /* META_STATUS_UPLOADED or META_STATUS_PENDING */
+	int64_t version;              /* 1 at creation, +1 per change */
+};
+
+#define META_STATUS_UPLOADED "uploaded"
+#define META_STATUS_PENDING "pending"
+
+/* True when r holds bytes: an uploaded resource, or a pending one whose bytes were PUT. */
+#define META_HAS_BYTES(r) ((r)->sha256[0] != '\0')
+
+/* An If-Match precondition: the write happens only when every set field matches. */
+struct meta_cond {
+	int64_t version;              /* 0: any */
+	const char *sha256;           /* NULL: any */
+};
+
+/* New content for a resource. */
+struct meta_content {
+	const char *sha256;
+	int64_t size_bytes;
+	const char *mime_type;
+	const char *storage_bucket;
+	const char *storage_key;
+	int64_t updated_at_us;
+	bool pending_upload_only;     /* the signed upload URL: only a pending row without bytes */
 };
 
 /* A partial update: only fields with their set_ flag change. */
@@ -41,6 +66,7 @@ struct meta_update {
 	const char *metadata_json;    /* NULL clears */
 	const char **tags;            /* sorted, distinct */
 	size_t ntags;
+	bool confirm_upload;          /* pending → uploaded; ERR_CONFLICT without bytes */
 	int64_t updated_at_us;
 };
 
@@ -54,7 +80,11 @@ struct meta_query {
 	int64_t created_after_us;     /* exclusive; INT64_MIN for none */
 	int64_t created_before_us;    /* exclusive; INT64_MAX for none */
 	enum meta_sort sort;
-	int64_t offset;
+	const char *status;           /* only rows with this status */
+	bool has_cursor;              /* keyset: rows strictly after (cursor_created_us, cursor_id) */
+	int64_t cursor_created_us;
+	const char *cursor_id;
+	int64_t offset;               /* ignored with a cursor */
 	int64_t limit;
 };
 
@@ -81,17 +111,29 @@ enum err_code meta_resource_get(struct meta *m, const char *account, const char 
 				struct pool *pool, struct meta_resource *out, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Applies u and reads the result back into out. ERR_NOT_FOUND, ERR_CONFLICT. */
+/* Applies u when cond holds (ERR_PRECONDITION otherwise), bumps the version, and reads the
+ * result back into out. ERR_NOT_FOUND, ERR_CONFLICT. */
 enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
-				   const struct meta_update *u, struct pool *pool,
-				   struct meta_resource *out, struct err *e)
+				   const struct meta_update *u, const struct meta_cond *cond,
+				   struct pool *pool, struct meta_resource *out, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Deletes one resource; out receives the deleted row (its storage_key is what the caller may
- * need to release) and *key_still_used whether another resource refers to the same key. */
+/* Points the resource at new content when cond holds, bumps the version, and returns the row
+ * after (out) and the storage key it had before (*old_key, pool copy, "" when none).
+ * ERR_NOT_FOUND, ERR_PRECONDITION, ERR_CONFLICT (pending_upload_only and not pending without
+ * bytes). */
+enum err_code meta_resource_set_content(struct meta *m, const char *account, const char *id,
+					const struct meta_content *c, const struct meta_cond *cond,
+					struct pool *pool, struct meta_resource *out,
+					const char **old_key, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Deletes one resource when cond holds; out receives the deleted row (its storage_key is what
+ * the caller may need to release) and *key_still_used whether another resource refers to the
+ * same key. */
 enum err_code meta_resource_delete(struct meta *m, const char *account, const char *id,
-				   struct pool *pool, struct meta_resource *out,
-				   bool *key_still_used, struct err *e)
+				   const struct meta_cond *cond, struct pool *pool,
+				   struct meta_resource *out, bool *key_still_used, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* One page of resources matching q, and the total count. */

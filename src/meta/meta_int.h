@@ -12,11 +12,15 @@ struct meta_ops {
 	enum err_code (*get)(struct meta *m, const char *account, const char *id, struct pool *pool,
 			     struct meta_resource *out, struct err *e);
 	enum err_code (*update)(struct meta *m, const char *account, const char *id,
-				const struct meta_update *u, struct pool *pool,
-				struct meta_resource *out, struct err *e);
+				const struct meta_update *u, const struct meta_cond *cond,
+				struct pool *pool, struct meta_resource *out, struct err *e);
+	enum err_code (*set_content)(struct meta *m, const char *account, const char *id,
+				     const struct meta_content *c, const struct meta_cond *cond,
+				     struct pool *pool, struct meta_resource *out,
+				     const char **old_key, struct err *e);
 	enum err_code (*del)(struct meta *m, const char *account, const char *id,
-			     struct pool *pool, struct meta_resource *out, bool *key_still_used,
-			     struct err *e);
+			     const struct meta_cond *cond, struct pool *pool,
+			     struct meta_resource *out, bool *key_still_used, struct err *e);
 	enum err_code (*list)(struct meta *m, const struct meta_query *q, struct pool *pool,
 			      struct meta_page *out, struct err *e);
 	enum err_code (*key_used)(struct meta *m, const char *storage_key, bool *used,

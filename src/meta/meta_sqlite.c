@@ -43,6 +43,9 @@ static const char *const migrations[] = {
 	"  tag TEXT NOT NULL,"
 	"  PRIMARY KEY (rid, tag)) WITHOUT ROWID;"
 	"CREATE INDEX resource_tags_tag ON resource_tags(tag, rid);",
+	/* 2: the pending-upload flow and optimistic concurrency */
+	"ALTER TABLE resources ADD COLUMN status TEXT NOT NULL DEFAULT 'uploaded';"
+	"ALTER TABLE resources ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -52,16 +55,26 @@ static const char *const migrations[] = {
 	" r.original_uri, r.external_id, r.external_storage_type, r.storage_bucket,"           \
 	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at,"                \
 	" (SELECT group_concat(tag, char(31)) FROM"                                            \
-	"   (SELECT tag FROM resource_tags t WHERE t.rid = r.rid ORDER BY tag)) "
+	"   (SELECT tag FROM resource_tags t WHERE t.rid = r.rid ORDER BY tag)),"                \
+	" r.status, r.version "
 
-/* List filters: ?1 account, ?2 after, ?3 before, ?4/?5 prefix range, ?6 tags JSON, ?7 count. */
-#define W_BASE " FROM resources r WHERE r.account_id = ?1 AND r.created_at > ?2 AND r.created_at < ?3"
+/* List filters: ?1 account, ?2 after, ?3 before, ?4/?5 prefix range, ?6 tags JSON, ?7 their
+ * count, ?8 limit, ?9 offset, ?10 status, ?11/?12 the cursor's (created_at, id). */
+#define W_BASE                                                                                 \
+	" FROM resources r WHERE r.account_id = ?1 AND r.created_at > ?2 AND r.created_at < ?3" \
+	" AND r.status = ?10"
 #define W_PREFIX " AND r.directory_path >= ?4 AND r.directory_path < ?5"
 #define W_TAGS                                                                                 \
 	" AND (SELECT count(*) FROM resource_tags t WHERE t.rid = r.rid"                        \
 	"      AND t.tag IN (SELECT value FROM json_each(?6))) = ?7"
+#define W_AFTER_DESC " AND (r.created_at, r.id) < (?11, ?12)"
+#define W_AFTER_ASC " AND (r.created_at, r.id) > (?11, ?12)"
 #define O_DESC " ORDER BY r.created_at DESC, r.id DESC LIMIT ?8 OFFSET ?9"
 #define O_ASC " ORDER BY r.created_at ASC, r.id ASC LIMIT ?8 OFFSET ?9"
+#define LIST(pfx, tags, cur, order) "SELECT " COLS W_BASE pfx tags cur order
+
+/* Variant bits of the list statements. */
+enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8 };
 
 enum stmt {
 	S_BEGIN,
@@ -73,12 +86,12 @@ enum stmt {
 	S_GET,
 	S_RID,
 	S_UPDATE,
+	S_SET_CONTENT,
 	S_DELETE,
 	S_KEY_USED,
 	S_KEY_USED_OTHER,
-	/* list: base + (prefix? 1:0) + (tags? 2:0) + (asc? 4:0) */
-	S_LIST,
-	S_COUNT = S_LIST + 8,
+	S_LIST,              /* + V_* bits */
+	S_COUNT = S_LIST + 16, /* + V_PREFIX | V_TAGS */
 	S_NSTMTS = S_COUNT + 4,
 };
 
@@ -88,8 +101,10 @@ static const char *const sql[S_NSTMTS] = {
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_INSERT] = "INSERT INTO resources (id, account_id, name, directory_path, mime_type,"
 		     " sha256, size_bytes, original_uri, external_id, external_storage_type,"
-		     " storage_bucket, storage_key, metadata, created_by, created_at, updated_at)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+		     " storage_bucket, storage_key, metadata, created_by, created_at, updated_at,"
+		     " status, version)"
+		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
+		     " ?17, 1)",
 	[S_INSERT_TAG] = "INSERT OR IGNORE INTO resource_tags (rid, tag) VALUES (?1, ?2)",
 	[S_DELETE_TAGS] = "DELETE FROM resource_tags WHERE rid = ?1",
 	[S_GET] = "SELECT " COLS " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
@@ -98,19 +113,31 @@ static const char *const sql[S_NSTMTS] = {
 		     " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
 		     " directory_path = CASE WHEN ?3 THEN ?4 ELSE directory_path END,"
 		     " metadata = CASE WHEN ?5 THEN ?6 ELSE metadata END,"
-		     " updated_at = ?7"
+		     " status = CASE WHEN ?10 THEN 'uploaded' ELSE status END,"
+		     " updated_at = ?7, version = version + 1"
 		     " WHERE account_id = ?8 AND id = ?9",
+	[S_SET_CONTENT] = "UPDATE resources SET sha256 = ?1, size_bytes = ?2, mime_type = ?3,"
+			  " storage_bucket = ?4, storage_key = ?5, updated_at = ?6,"
+			  " version = version + 1 WHERE account_id = ?7 AND id = ?8",
 	[S_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND id = ?2",
 	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1 LIMIT 1",
 	[S_KEY_USED_OTHER] = "SELECT 1 FROM resources WHERE storage_key = ?1 AND id <> ?2 LIMIT 1",
-	[S_LIST + 0] = "SELECT " COLS W_BASE O_DESC,
-	[S_LIST + 1] = "SELECT " COLS W_BASE W_PREFIX O_DESC,
-	[S_LIST + 2] = "SELECT " COLS W_BASE W_TAGS O_DESC,
-	[S_LIST + 3] = "SELECT " COLS W_BASE W_PREFIX W_TAGS O_DESC,
-	[S_LIST + 4] = "SELECT " COLS W_BASE O_ASC,
-	[S_LIST + 5] = "SELECT " COLS W_BASE W_PREFIX O_ASC,
-	[S_LIST + 6] = "SELECT " COLS W_BASE W_TAGS O_ASC,
-	[S_LIST + 7] = "SELECT " COLS W_BASE W_PREFIX W_TAGS O_ASC,
+	[S_LIST + 0] = LIST("", "", "", O_DESC),
+	[S_LIST + 1] = LIST(W_PREFIX, "", "", O_DESC),
+	[S_LIST + 2] = LIST("", W_TAGS, "", O_DESC),
+	[S_LIST + 3] = LIST(W_PREFIX, W_TAGS, "", O_DESC),
+	[S_LIST + 4] = LIST("", "", W_AFTER_DESC, O_DESC),
+	[S_LIST + 5] = LIST(W_PREFIX, "", W_AFTER_DESC, O_DESC),
+	[S_LIST + 6] = LIST("", W_TAGS, W_AFTER_DESC, O_DESC),
+	[S_LIST + 7] = LIST(W_PREFIX, W_TAGS, W_AFTER_DESC, O_DESC),
+	[S_LIST + 8] = LIST("", "", "", O_ASC),
+	[S_LIST + 9] = LIST(W_PREFIX, "", "", O_ASC),
+	[S_LIST + 10] = LIST("", W_TAGS, "", O_ASC),
+	[S_LIST + 11] = LIST(W_PREFIX, W_TAGS, "", O_ASC),
+	[S_LIST + 12] = LIST("", "", W_AFTER_ASC, O_ASC),
+	[S_LIST + 13] = LIST(W_PREFIX, "", W_AFTER_ASC, O_ASC),
+	[S_LIST + 14] = LIST("", W_TAGS, W_AFTER_ASC, O_ASC),
+	[S_LIST + 15] = LIST(W_PREFIX, W_TAGS, W_AFTER_ASC, O_ASC),
 	[S_COUNT + 0] = "SELECT count(*)" W_BASE,
 	[S_COUNT + 1] = "SELECT count(*)" W_BASE W_PREFIX,
 	[S_COUNT + 2] = "SELECT count(*)" W_BASE W_TAGS,
@@ -135,8 +162,9 @@ struct meta_sqlite {
 static enum err_code db_err(sqlite3 *db, int rc, const char *what, struct err *e)
 {
 	int primary = rc & 0xff;
-	if (primary == SQLITE_CONSTRAINT)
-		return err_set(e, ERR_CONFLICT, "a resource with this name already exists in this directory");
+	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+		return err_set(e, ERR_CONFLICT,
+			       "a resource with this name already exists in this directory");
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return err_set(e, ERR_UNAVAILABLE, "metadata store is busy (%s)", what);
 	if (primary == SQLITE_FULL)
@@ -312,6 +340,8 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->created_at_us = sqlite3_column_int64(st, 14);
 	r->updated_at_us = sqlite3_column_int64(st, 15);
 	split_tags((const char *)sqlite3_column_text(st, 16), pool, r);
+	r->status = col_text(st, 17, pool);
+	r->version = sqlite3_column_int64(st, 18);
 }
 
 static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
@@ -356,6 +386,7 @@ static enum err_code sq_create(struct meta *base, const struct meta_resource *r,
 	bind_text(st, 14, r->created_by);
 	sqlite3_bind_int64(st, 15, r->created_at_us);
 	sqlite3_bind_int64(st, 16, r->updated_at_us);
+	bind_text(st, 17, r->status ? r->status : META_STATUS_UPLOADED);
 	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
 		goto fail;
 	if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), r->tags, r->ntags, e)) != ERR_OK)
@@ -398,15 +429,51 @@ static enum err_code sq_get(struct meta *base, const char *account, const char *
 	return rc != ERR_OK ? rc : get_on(c, account, id, pool, out, e);
 }
 
+static enum err_code check_cond(const struct meta_resource *cur, const struct meta_cond *cond,
+				struct err *e)
+{
+	if (cond != NULL && ((cond->version != 0 && cond->version != cur->version) ||
+			     (cond->sha256 != NULL && strcmp(cond->sha256, cur->sha256) != 0)))
+		return err_set(e, ERR_PRECONDITION, "resource has changed (If-Match)");
+	return ERR_OK;
+}
+
+static enum err_code rid_of(struct conn *c, const char *account, const char *id,
+			    sqlite3_int64 *rid, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, S_RID, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, account);
+	bind_text(st, 2, id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		*rid = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (s == SQLITE_ROW)
+		return ERR_OK;
+	return s == SQLITE_DONE ? err_set(e, ERR_NOT_FOUND, "resource not found")
+				: db_err(c->db, s, "rid", e);
+}
+
 static enum err_code sq_update(struct meta *base, const char *account, const char *id,
-			       const struct meta_update *u, struct pool *pool,
-			       struct meta_resource *out, struct err *e)
+			       const struct meta_update *u, const struct meta_cond *cond,
+			       struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	struct conn *c;
 	sqlite3_stmt *st;
+	struct meta_resource cur;
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
 	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
 		return rc;
+	if ((rc = get_on(c, account, id, pool, &cur, e)) != ERR_OK ||
+	    (rc = check_cond(&cur, cond, e)) != ERR_OK)
+		goto fail;
+	if (u->confirm_upload && !META_HAS_BYTES(&cur)) {
+		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+		goto fail;
+	}
 	if ((rc = stmt(c, S_UPDATE, &st, e)) != ERR_OK)
 		goto fail;
 	sqlite3_bind_int(st, 1, u->set_name);
@@ -418,25 +485,13 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	sqlite3_bind_int64(st, 7, u->updated_at_us);
 	bind_text(st, 8, account);
 	bind_text(st, 9, id);
+	sqlite3_bind_int(st, 10, u->confirm_upload);
 	if ((rc = exec_done(c, st, "update", e)) != ERR_OK)
 		goto fail;
-	if (sqlite3_changes(c->db) == 0) {
-		rc = err_set(e, ERR_NOT_FOUND, "resource not found");
-		goto fail;
-	}
 	if (u->set_tags) {
-		if ((rc = stmt(c, S_RID, &st, e)) != ERR_OK)
-			goto fail;
-		bind_text(st, 1, account);
-		bind_text(st, 2, id);
-		if (sqlite3_step(st) != SQLITE_ROW) {
-			sqlite3_reset(st);
-			rc = err_set(e, ERR_INTERNAL, "updated row vanished");
-			goto fail;
-		}
-		sqlite3_int64 rid = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		if ((rc = stmt(c, S_DELETE_TAGS, &st, e)) != ERR_OK)
+		sqlite3_int64 rid = 0;
+		if ((rc = rid_of(c, account, id, &rid, e)) != ERR_OK ||
+		    (rc = stmt(c, S_DELETE_TAGS, &st, e)) != ERR_OK)
 			goto fail;
 		sqlite3_bind_int64(st, 1, rid);
 		if ((rc = exec_done(c, st, "delete tags", e)) != ERR_OK ||
@@ -446,6 +501,46 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	return ERR_OK;
+fail:
+	rollback(c);
+	return rc;
+}
+
+static enum err_code sq_set_content(struct meta *base, const char *account, const char *id,
+				    const struct meta_content *nc, const struct meta_cond *cond,
+				    struct pool *pool, struct meta_resource *out,
+				    const char **old_key, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	struct meta_resource cur;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = get_on(c, account, id, pool, &cur, e)) != ERR_OK ||
+	    (rc = check_cond(&cur, cond, e)) != ERR_OK)
+		goto fail;
+	if (nc->pending_upload_only &&
+	    (strcmp(cur.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&cur))) {
+		rc = err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+		goto fail;
+	}
+	if ((rc = stmt(c, S_SET_CONTENT, &st, e)) != ERR_OK)
+		goto fail;
+	bind_text(st, 1, nc->sha256);
+	sqlite3_bind_int64(st, 2, nc->size_bytes);
+	bind_text(st, 3, nc->mime_type);
+	bind_text(st, 4, nc->storage_bucket);
+	bind_text(st, 5, nc->storage_key);
+	sqlite3_bind_int64(st, 6, nc->updated_at_us);
+	bind_text(st, 7, account);
+	bind_text(st, 8, id);
+	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK ||
+	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
+	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
+		goto fail;
+	*old_key = cur.storage_key;
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -471,15 +566,16 @@ static enum err_code key_used_on(struct conn *c, const char *key, const char *ex
 }
 
 static enum err_code sq_delete(struct meta *base, const char *account, const char *id,
-			       struct pool *pool, struct meta_resource *out, bool *key_still_used,
-			       struct err *e)
+			       const struct meta_cond *cond, struct pool *pool,
+			       struct meta_resource *out, bool *key_still_used, struct err *e)
 {
 	struct conn *c;
 	sqlite3_stmt *st;
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
 	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
 		return rc;
-	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK)
+	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
+	    (rc = check_cond(out, cond, e)) != ERR_OK)
 		goto fail;
 	if ((rc = stmt(c, S_DELETE, &st, e)) != ERR_OK)
 		goto fail;
@@ -512,6 +608,7 @@ static void bind_filters(sqlite3_stmt *st, const struct meta_query *q, char *upp
 		bind_text(st, 6, tags_json);
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)q->ntags);
 	}
+	bind_text(st, 10, q->status ? q->status : META_STATUS_UPLOADED);
 }
 
 static enum err_code sq_list(struct meta *base, const struct meta_query *q, struct pool *pool,
@@ -535,7 +632,7 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 		tags_json = pool_strdup(pool, s);
 		free(s);
 	}
-	int variant = (q->directory_prefix ? 1 : 0) | (q->ntags ? 2 : 0);
+	int variant = (q->directory_prefix ? V_PREFIX : 0) | (q->ntags ? V_TAGS : 0);
 
 	/* Count and page in one read transaction, so total and items agree. */
 	if ((rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
@@ -554,11 +651,16 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 
 	out->nitems = 0;
 	out->items = pool_alloc(pool, (size_t)(q->limit > 0 ? q->limit : 1) * sizeof(*out->items));
-	if ((rc = stmt(c, S_LIST + variant + (q->sort == META_SORT_ASC ? 4 : 0), &st, e)) != ERR_OK)
+	variant |= (q->has_cursor ? V_CURSOR : 0) | (q->sort == META_SORT_ASC ? V_ASC : 0);
+	if ((rc = stmt(c, S_LIST + variant, &st, e)) != ERR_OK)
 		goto done;
 	bind_filters(st, q, upper, tags_json);
 	sqlite3_bind_int64(st, 8, q->limit);
-	sqlite3_bind_int64(st, 9, q->offset);
+	sqlite3_bind_int64(st, 9, q->has_cursor ? 0 : q->offset);
+	if (q->has_cursor) {
+		sqlite3_bind_int64(st, 11, q->cursor_created_us);
+		bind_text(st, 12, q->cursor_id);
+	}
 	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->nitems < (size_t)q->limit)
 		read_row(st, pool, &out->items[out->nitems++]);
 	sqlite3_reset(st);
@@ -660,6 +762,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.create = sq_create,
 	.get = sq_get,
 	.update = sq_update,
+	.set_content = sq_set_content,
 	.del = sq_delete,
 	.list = sq_list,
 	.key_used = sq_key_used,

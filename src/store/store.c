@@ -4,9 +4,12 @@
  * one key exclusive, so a concurrent create of identical bytes never loses its blob. */
 #include "store/store.h"
 #include "core/log.h"
+#include "core/timefmt.h"
 #include "core/xalloc.h"
 
 #include <magic.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,65 +135,186 @@ static bool needs_sniff(const char *mime)
 	return mime == NULL || !*mime || strcmp(mime, "application/octet-stream") == 0;
 }
 
+/* Finishes w and fills the content fields: sha256, size, mime (sniffed when needed), key. */
+static enum err_code finish_bytes(struct store *s, const char *account, struct blob_writer *w,
+				  const char *mime, struct pool *pool, struct meta_content *out,
+				  struct err *e)
+{
+	uint64_t size;
+	char *sha = pool_alloc(pool, 65);
+	enum err_code rc = blob_writer_finish(w, sha, &size, e);
+	if (rc != ERR_OK)
+		return rc;
+	if (needs_sniff(mime)) {
+		size_t hlen;
+		const unsigned char *head = blob_writer_head(w, &hlen);
+		mime = store_sniff_mime(head, hlen, pool);
+	}
+	char *key = pool_alloc(pool, BLOB_KEY_MAX);
+	blob_key(account, sha, key);
+	out->sha256 = sha;
+	out->size_bytes = (int64_t)size;
+	out->mime_type = mime;
+	out->storage_bucket = blob_bucket(s->blobs);
+	out->storage_key = key;
+	return ERR_OK;
+}
+
+/* Removes the blob at key unless a row refers to it; under the key's stripe lock, which the
+ * caller must not hold. */
+static void release_key(struct store *s, const char *key)
+{
+	if (key == NULL || !*key)
+		return;
+	pthread_mutex_t *lock = stripe_of(s, key);
+	bool used = true;
+	struct err e;
+	pthread_mutex_lock(lock);
+	if (meta_storage_key_used(s->meta, key, &used, &e) != ERR_OK)
+		log_warn("store: blob use check failed, blob kept: %s", e.msg);
+	else if (!used && blob_delete(s->blobs, key, &e) != ERR_OK)
+		log_warn("store: could not remove blob (start-up cleanup will): %s", e.msg);
+	pthread_mutex_unlock(lock);
+}
+
+/* Renames the staged bytes to c->storage_key and runs write() while holding the key's stripe
+ * lock; when write() fails the blob goes again unless another row holds it. */
+static enum err_code commit_with(struct store *s, struct blob_writer *w,
+				 const struct meta_content *c,
+				 enum err_code (*write)(void *ctx, struct err *e), void *ctx,
+				 struct err *e)
+{
+	pthread_mutex_t *lock = stripe_of(s, c->storage_key);
+	pthread_mutex_lock(lock);
+	enum err_code rc = blob_writer_commit(w, c->storage_key, e);
+	if (rc == ERR_OK && (rc = write(ctx, e)) != ERR_OK) {
+		bool used = true;
+		struct err e2;
+		if (meta_storage_key_used(s->meta, c->storage_key, &used, &e2) == ERR_OK && !used &&
+		    blob_delete(s->blobs, c->storage_key, &e2) != ERR_OK)
+			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
+	}
+	pthread_mutex_unlock(lock);
+	return rc;
+}
+
+struct create_ctx {
+	struct store *s;
+	const struct meta_resource *r;
+};
+
+static enum err_code do_create(void *arg, struct err *e)
+{
+	struct create_ctx *c = arg;
+	return meta_resource_create(c->s->meta, c->r, e);
+}
+
 enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 				    struct blob_writer *w, struct pool *pool, struct err *e)
 {
-	uint64_t size;
-	enum err_code rc = blob_writer_finish(w, r->sha256, &size, e);
-	if (rc != ERR_OK)
-		return rc;
-	r->size_bytes = (int64_t)size;
-	if (needs_sniff(r->mime_type)) {
-		size_t hlen;
-		const unsigned char *head = blob_writer_head(w, &hlen);
-		r->mime_type = store_sniff_mime(head, hlen, pool);
-	}
 	uuid_t u;
 	uuid_generate_random(u);
 	uuid_unparse_lower(u, r->id);
-	char *key = pool_alloc(pool, BLOB_KEY_MAX);
-	blob_key(r->account_id, r->sha256, key);
-	r->storage_key = key;
-	r->storage_bucket = blob_bucket(s->blobs);
-
-	pthread_mutex_t *lock = stripe_of(s, key);
-	pthread_mutex_lock(lock);
-	rc = blob_writer_commit(w, key, e);
-	if (rc == ERR_OK) {
+	r->version = 1;
+	enum err_code rc;
+	if (w == NULL) {
+		r->status = META_STATUS_PENDING;
+		r->sha256[0] = '\0';
+		r->size_bytes = 0;
+		r->storage_bucket = blob_bucket(s->blobs);
+		r->storage_key = "";
+		if (r->mime_type == NULL || !*r->mime_type)
+			r->mime_type = "application/octet-stream";
 		rc = meta_resource_create(s->meta, r, e);
-		if (rc != ERR_OK) {
-			/* The row did not land: the blob goes unless another row holds it. */
-			bool used = true;
-			struct err e2;
-			if (meta_storage_key_used(s->meta, key, &used, &e2) == ERR_OK && !used &&
-			    blob_delete(s->blobs, key, &e2) != ERR_OK)
-				log_warn("store: could not remove unreferenced blob: %s", e2.msg);
-		}
+	} else {
+		struct meta_content c = {0};
+		if ((rc = finish_bytes(s, r->account_id, w, r->mime_type, pool, &c, e)) != ERR_OK)
+			return rc;
+		r->status = META_STATUS_UPLOADED;
+		snprintf(r->sha256, sizeof(r->sha256), "%s", c.sha256);
+		r->size_bytes = c.size_bytes;
+		r->mime_type = c.mime_type;
+		r->storage_bucket = c.storage_bucket;
+		r->storage_key = c.storage_key;
+		struct create_ctx ctx = {s, r};
+		rc = commit_with(s, w, &c, do_create, &ctx, e);
 	}
-	pthread_mutex_unlock(lock);
 	if (rc == ERR_CONFLICT)
 		err_set(e, ERR_CONFLICT, "a resource named '%s' already exists in '%s'", r->name,
 			r->directory_path);
 	return rc;
 }
 
+struct put_ctx {
+	struct store *s;
+	const char *account, *id;
+	const struct meta_content *c;
+	const struct meta_cond *cond;
+	struct pool *pool;
+	struct meta_resource *out;
+	const char *old_key;
+};
+
+static enum err_code do_put(void *arg, struct err *e)
+{
+	struct put_ctx *p = arg;
+	return meta_resource_set_content(p->s->meta, p->account, p->id, p->c, p->cond, p->pool,
+					 p->out, &p->old_key, e);
+}
+
+enum err_code store_resource_put_content(struct store *s, const char *account, const char *id,
+					 struct blob_writer *w, const char *mime_type,
+					 const struct meta_cond *cond, bool pending_upload_only,
+					 struct pool *pool, struct meta_resource *out,
+					 struct err *e)
+{
+	struct meta_content c = {.pending_upload_only = pending_upload_only,
+				 .updated_at_us = time_now_us()};
+	enum err_code rc = finish_bytes(s, account, w, mime_type, pool, &c, e);
+	if (rc != ERR_OK)
+		return rc;
+	struct put_ctx p = {s, account, id, &c, cond, pool, out, NULL};
+	if ((rc = commit_with(s, w, &c, do_put, &p, e)) != ERR_OK)
+		return rc;
+	if (p.old_key != NULL && strcmp(p.old_key, c.storage_key) != 0)
+		release_key(s, p.old_key);
+	return ERR_OK;
+}
+
+enum err_code store_resource_update(struct store *s, const char *account, const char *id,
+				    const struct meta_update *u, const struct meta_cond *cond,
+				    struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	if (u->confirm_upload) {
+		struct meta_resource cur;
+		struct blob_read b;
+		enum err_code rc = meta_resource_get(s->meta, account, id, pool, &cur, e);
+		if (rc != ERR_OK)
+			return rc;
+		if (META_HAS_BYTES(&cur)) {
+			/* The bytes must really be there, whole, before the upload is confirmed. */
+			if ((rc = blob_read_open(s->blobs, cur.storage_key, &b, e)) == ERR_NOT_FOUND)
+				return err_set(e, ERR_CONFLICT, "the uploaded bytes are missing");
+			if (rc != ERR_OK)
+				return rc;
+			close(b.fd);
+			if ((int64_t)b.size != cur.size_bytes)
+				return err_set(e, ERR_CONFLICT, "the uploaded bytes are incomplete");
+		}
+	}
+	return meta_resource_update(s->meta, account, id, u, cond, pool, out, e);
+}
+
 enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
-				    struct pool *pool, struct err *e)
+				    const struct meta_cond *cond, struct pool *pool, struct err *e)
 {
 	struct meta_resource old;
 	bool used = true;
-	enum err_code rc = meta_resource_delete(s->meta, account, id, pool, &old, &used, e);
+	enum err_code rc = meta_resource_delete(s->meta, account, id, cond, pool, &old, &used, e);
 	if (rc != ERR_OK || used)
 		return rc;
 	/* Re-checked under the stripe lock: a create of identical bytes may have landed since. */
-	pthread_mutex_t *lock = stripe_of(s, old.storage_key);
-	pthread_mutex_lock(lock);
-	struct err e2;
-	if (meta_storage_key_used(s->meta, old.storage_key, &used, &e2) != ERR_OK)
-		log_warn("store: blob use check failed, blob kept: %s", e2.msg);
-	else if (!used && blob_delete(s->blobs, old.storage_key, &e2) != ERR_OK)
-		log_warn("store: could not remove blob (start-up cleanup will): %s", e2.msg);
-	pthread_mutex_unlock(lock);
+	release_key(s, old.storage_key);
 	return ERR_OK;
 }
 

@@ -24,16 +24,32 @@ enum err_code store_writer_new(struct store *s, struct blob_writer **out, struct
 
 /* Creates a resource from r (account, names, tags, metadata, original_uri, created_by,
  * timestamps; mime_type may be NULL or "application/octet-stream" to sniff) and the bytes
- * staged in w. Fills id, sha256, size, mime_type, storage_* and returns the row in out. The
- * answer comes only after blob and row are durable. ERR_CONFLICT on a taken name. */
+ * staged in w — or, with w NULL, a pending resource without bytes. Fills id, sha256, size,
+ * mime_type, storage_*, status and version in r. The answer comes only after blob and row are
+ * durable. ERR_CONFLICT on a taken name. */
 enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 				    struct blob_writer *w, struct pool *pool, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Deletes a resource, and its blob when no other resource refers to it. */
-enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
-				    struct pool *pool, struct err *e)
+/* Replaces the bytes of a resource with those staged in w (mime_type NULL or
+ * application/octet-stream is sniffed); with pending_upload_only, only the one upload of a
+ * pending resource is allowed. The old blob goes when nothing refers to it. */
+enum err_code store_resource_put_content(struct store *s, const char *account, const char *id,
+					 struct blob_writer *w, const char *mime_type,
+					 const struct meta_cond *cond, bool pending_upload_only,
+					 struct pool *pool, struct meta_resource *out,
+					 struct err *e) __attribute__((warn_unused_result));
+
+/* Applies u; a confirm_upload first checks that the uploaded bytes are in the blob store. */
+enum err_code store_resource_update(struct store *s, const char *account, const char *id,
+				    const struct meta_update *u, const struct meta_cond *cond,
+				    struct pool *pool, struct meta_resource *out, struct err *e)
 	__attribute__((warn_unused_result));
+
+/* Deletes a resource (when cond holds), and its blob when no other resource refers to it. */
+enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
+				    const struct meta_cond *cond, struct pool *pool,
+				    struct err *e) __attribute__((warn_unused_result));
 
 /* Opens the bytes of a resource row for reading. */
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,

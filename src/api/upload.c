@@ -1,0 +1,482 @@
+/* Streaming uploads: JSON creates (the base64 content decoded and hashed as it arrives),
+ * multipart creates, the raw PUT of new content, and the signed one-time upload of a pending
+ * resource. Memory stays bounded: bytes go to a blob writer as they come. */
+#include "api/api.h"
+#include "api/dataurl.h"
+#include "api/jsonscan.h"
+#include "core/xalloc.h"
+#include "json/jsonget.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define MAX_FORM_PARTS 64
+
+enum upload_kind { UP_JSON, UP_FORM, UP_RAW };
+
+/* A text part of a multipart form. */
+struct part {
+	char *field;
+	char *data; /* malloc'd, NUL-terminated */
+	size_t len, cap;
+};
+
+struct upload {
+	enum upload_kind kind;
+	struct http_req *req;
+	struct api *api;
+	enum err_code rc; /* the first failure, answered at the end */
+	struct err e;
+	struct blob_writer *w;
+	uint64_t body_bytes; /* of the request body so far */
+	/* JSON */
+	struct jsonscan scan;
+	struct dataurl_stream du;
+	/* form */
+	struct http_form *form;
+	struct part parts[MAX_FORM_PARTS];
+	size_t nparts, text_bytes;
+	bool file_seen;
+	const char *filename, *file_type;
+	/* raw */
+	const char *id;
+	struct meta_cond cond;
+	bool pending_only;
+	const char *mime;
+};
+
+static void upload_free(struct upload *u)
+{
+	blob_writer_free(u->w);
+	u->w = NULL;
+	jsonscan_cleanup(&u->scan);
+	dataurl_stream_cleanup(&u->du);
+	if (u->form != NULL)
+		http_form_free(u->form);
+	u->form = NULL;
+	for (size_t i = 0; i < u->nparts; i++) {
+		free(u->parts[i].field);
+		free(u->parts[i].data);
+	}
+	u->nparts = 0;
+}
+
+static bool fail(struct upload *u, enum err_code rc)
+{
+	if (u->rc == ERR_OK)
+		u->rc = rc;
+	return false;
+}
+
+/* Appends file bytes to the blob writer, made on first use, within the upload limit. */
+static enum err_code write_bytes(struct upload *u, const void *data, size_t len, struct err *e)
+{
+	if (u->w == NULL) {
+		enum err_code rc = store_writer_new(u->api->store, &u->w, e);
+		if (rc != ERR_OK)
+			return rc;
+	}
+	if (blob_writer_size(u->w) + len > u->api->limits.max_upload_bytes)
+		return err_set(e, ERR_TOO_LARGE, "content is larger than %llu bytes",
+			       (unsigned long long)u->api->limits.max_upload_bytes);
+	return blob_writer_write(u->w, data, len, e);
+}
+
+static enum err_code du_sink(void *ctx, const void *data, size_t len, struct err *e)
+{
+	return write_bytes(ctx, data, len, e);
+}
+
+static enum err_code scan_sink(void *ctx, const char *data, size_t len, struct err *e)
+{
+	struct upload *u = ctx;
+	return dataurl_stream_feed(&u->du, data, len, u->req->pool, e);
+}
+
+static bool on_form_piece(void *ctx, const char *field, const char *filename,
+			  const char *content_type, const char *data, uint64_t off, size_t len)
+{
+	struct upload *u = ctx;
+	if (field == NULL)
+		return true;
+	if (strcmp(field, "file") == 0) {
+		if (off == 0) {
+			if (u->file_seen) {
+				err_set(&u->e, ERR_INVALID, "give one file part only");
+				return fail(u, ERR_INVALID);
+			}
+			u->file_seen = true;
+			u->filename = filename ? pool_strdup(u->req->pool, filename) : NULL;
+			u->file_type = content_type ? pool_strdup(u->req->pool, content_type) : NULL;
+			if (u->w == NULL) {
+				enum err_code rc = store_writer_new(u->api->store, &u->w, &u->e);
+				if (rc != ERR_OK)
+					return fail(u, rc);
+			}
+		}
+		enum err_code rc = write_bytes(u, data, len, &u->e);
+		return rc == ERR_OK ? true : fail(u, rc);
+	}
+	if (off == 0) {
+		if (u->nparts == MAX_FORM_PARTS) {
+			err_set(&u->e, ERR_INVALID, "more than %d form parts", MAX_FORM_PARTS);
+			return fail(u, ERR_INVALID);
+		}
+		u->parts[u->nparts++].field = xstrdup(field);
+	}
+	struct part *p = &u->parts[u->nparts - 1];
+	u->text_bytes += len;
+	if (u->text_bytes > u->api->max_json_bytes) {
+		err_set(&u->e, ERR_TOO_LARGE, "form fields besides file exceed %zu bytes",
+			u->api->max_json_bytes);
+		return fail(u, ERR_TOO_LARGE);
+	}
+	if (p->len + len + 1 > p->cap) {
+		p->cap = (p->len + len + 1) * 2;
+		p->data = xrealloc(p->data, p->cap);
+	}
+	memcpy(p->data + p->len, data, len);
+	p->len += len;
+	p->data[p->len] = '\0';
+	return true;
+}
+
+static bool on_body(struct http_req *req, const char *data, size_t len)
+{
+	struct upload *u = req->stream;
+	if (u->rc != ERR_OK)
+		return false;
+	enum err_code rc = ERR_OK;
+	u->body_bytes += len;
+	if (u->kind != UP_RAW && u->body_bytes > u->api->max_body_bytes) {
+		err_set(&u->e, ERR_TOO_LARGE, "request body is larger than %llu bytes",
+			(unsigned long long)u->api->max_body_bytes);
+		return fail(u, ERR_TOO_LARGE);
+	}
+	switch (u->kind) {
+	case UP_JSON:
+		rc = jsonscan_feed(&u->scan, data, len, &u->e);
+		break;
+	case UP_FORM:
+		if (!http_form_feed(u->form, data, len) && u->rc == ERR_OK)
+			rc = err_set(&u->e, ERR_INVALID, "malformed multipart/form-data body");
+		rc = u->rc != ERR_OK ? u->rc : rc;
+		break;
+	case UP_RAW:
+		rc = write_bytes(u, data, len, &u->e);
+		break;
+	}
+	return rc == ERR_OK ? true : fail(u, rc);
+}
+
+/* ---- the end of a JSON create ---- */
+
+static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *body,
+				 struct create_fields *f, bool *has_content, bool *has_uri,
+				 const char **content, size_t *content_len, const char **uri,
+				 struct err *e)
+{
+	const struct limits *l = &c->api->limits;
+	struct pool *pool = c->req->pool;
+	const char *s, *upload;
+	size_t len, ulen;
+	bool present, has_upload;
+	enum err_code rc;
+	memset(f, 0, sizeof(*f));
+	if ((rc = jsonget_string(body, "name", true, false, &s, &len, &present, e)) != ERR_OK ||
+	    (rc = validate_name(s, len, l, e)) != ERR_OK)
+		return rc;
+	f->name = s;
+	if ((rc = jsonget_string(body, "directory_path", true, false, &s, &len, &present, e)) !=
+		    ERR_OK ||
+	    (rc = validate_directory_path(s, len, l, pool, &f->directory_path, e)) != ERR_OK)
+		return rc;
+	const char **raw;
+	size_t nraw;
+	if ((rc = jsonget_string_array(body, "tags", pool, &raw, &nraw, &present, e)) != ERR_OK ||
+	    (rc = validate_tags(raw, nraw, l, "tags", pool, &f->tags, &f->ntags, e)) != ERR_OK)
+		return rc;
+	if ((rc = jsonget_object_text(body, "metadata", l->max_metadata_bytes, pool,
+				      &f->metadata_json, &present, e)) != ERR_OK)
+		return rc;
+	if ((rc = jsonget_string(body, "content", false, true, content, content_len, has_content,
+				 e)) != ERR_OK ||
+	    (rc = jsonget_string(body, "uri", false, true, uri, &ulen, has_uri, e)) != ERR_OK ||
+	    (rc = jsonget_string(body, "upload", false, true, &upload, &len, &has_upload, e)) !=
+		    ERR_OK ||
+	    (rc = jsonget_string(body, "mime_type", false, true, &s, &len, &present, e)) != ERR_OK)
+		return rc;
+	if (present) {
+		if (len == 0 || len > 255 || strchr(s, '/') == NULL || strpbrk(s, "\r\n\"\\") != NULL)
+			return err_set(e, ERR_INVALID, "mime_type must be a media type like text/plain");
+		f->mime_type = s;
+	}
+	*has_content = *has_content || u->scan.captured;
+	if (has_upload) {
+		if (strcmp(upload, "pending") != 0)
+			return err_set(e, ERR_INVALID, "upload must be \"pending\"");
+		if (*has_content || *has_uri)
+			return err_set(e, ERR_INVALID,
+				       "upload: \"pending\" takes neither content nor uri");
+		f->pending = true;
+		return ERR_OK;
+	}
+	if (*has_content == *has_uri)
+		return err_set(e, ERR_INVALID,
+			       "give exactly one of content and uri (or \"upload\": \"pending\")");
+	return ERR_OK;
+}
+
+static void finish_json(struct api_ctx *c, struct upload *u)
+{
+	struct err *e = &u->e;
+	json_t *body = NULL;
+	struct create_fields f;
+	bool has_content, has_uri;
+	const char *content = NULL, *uri = NULL;
+	size_t content_len = 0;
+	enum err_code rc = jsonscan_finish(&u->scan, e);
+	if (rc == ERR_OK)
+		rc = jsonget_object(u->scan.rest, u->scan.rest_len, &body, e);
+	if (rc == ERR_OK)
+		rc = json_fields(c, u, body, &f, &has_content, &has_uri, &content, &content_len,
+				 &uri, e);
+	if (rc == ERR_OK && has_content) {
+		if (u->scan.captured) {
+			rc = dataurl_stream_finish(&u->du, c->req->pool, e);
+		} else {
+			/* content under an escaped key: decode the copy in the (bounded) rest. */
+			rc = dataurl_stream_feed(&u->du, content, content_len, c->req->pool, e);
+			if (rc == ERR_OK)
+				rc = dataurl_stream_finish(&u->du, c->req->pool, e);
+		}
+		f.mime_type = u->du.mime;
+		if (rc == ERR_OK && u->w == NULL)
+			rc = store_writer_new(c->api->store, &u->w, e);
+	} else if (rc == ERR_OK && has_uri) {
+		if ((rc = fetch_uri_check(uri, c->api->fetch.max_uri_bytes, e)) == ERR_OK &&
+		    (rc = store_writer_new(c->api->store, &u->w, e)) == ERR_OK)
+			rc = fetch_uri(&c->api->fetch, uri, u->w, c->req->pool, &f.mime_type, e);
+		f.original_uri = pool_strdup(c->req->pool, uri);
+	}
+	if (rc == ERR_OK)
+		api_create_finish(c, &f, u->w);
+	else
+		api_error(c, rc, e->msg);
+	json_decref(body);
+}
+
+/* ---- the end of a multipart create ---- */
+
+static const char *part_text(struct upload *u, const char *field)
+{
+	for (size_t i = 0; i < u->nparts; i++)
+		if (strcmp(u->parts[i].field, field) == 0)
+			return u->parts[i].data ? u->parts[i].data : "";
+	return NULL;
+}
+
+static enum err_code form_fields(struct api_ctx *c, struct upload *u, struct create_fields *f,
+				 struct err *e)
+{
+	const struct limits *l = &c->api->limits;
+	struct pool *pool = c->req->pool;
+	enum err_code rc;
+	memset(f, 0, sizeof(*f));
+	if (!u->file_seen)
+		return err_set(e, ERR_INVALID, "multipart create needs a file part");
+	const char *name = part_text(u, "name");
+	if (name == NULL || !*name)
+		name = u->filename;
+	if (name == NULL)
+		return err_set(e, ERR_INVALID, "name is required (or a filename on the file part)");
+	if ((rc = validate_name(name, strlen(name), l, e)) != ERR_OK)
+		return rc;
+	f->name = name;
+	const char *dir = part_text(u, "directory_path");
+	if (dir == NULL)
+		return err_set(e, ERR_INVALID, "directory_path is required");
+	if ((rc = validate_directory_path(dir, strlen(dir), l, pool, &f->directory_path, e)) !=
+	    ERR_OK)
+		return rc;
+	/* tags: every tags part, each comma-separated */
+	size_t ntags = 0, cap = 8;
+	const char **tags = pool_alloc(pool, cap * sizeof(*tags));
+	for (size_t i = 0; i < u->nparts; i++) {
+		if (strcmp(u->parts[i].field, "tags") != 0 || u->parts[i].data == NULL)
+			continue;
+		const char *p = u->parts[i].data;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			if (ntags == cap) {
+				const char **more = pool_alloc(pool, 2 * cap * sizeof(*more));
+				memcpy(more, tags, cap * sizeof(*tags));
+				tags = more;
+				cap *= 2;
+			}
+			tags[ntags++] = pool_strndup(pool, p, n);
+			p += n + (p[n] == ',');
+		}
+	}
+	if ((rc = validate_tags(tags, ntags, l, "tags", pool, &f->tags, &f->ntags, e)) != ERR_OK)
+		return rc;
+	const char *meta = part_text(u, "metadata");
+	if (meta != NULL && *meta) {
+		json_t *wrap = json_object();
+		json_error_t je;
+		json_t *m = json_loads(meta, JSON_REJECT_DUPLICATES, &je);
+		json_object_set_new(wrap, "metadata", m ? m : json_null());
+		if (m == NULL || !json_is_object(m))
+			rc = err_set(e, ERR_INVALID, "metadata must be a JSON object");
+		else {
+			bool present;
+			rc = jsonget_object_text(wrap, "metadata", l->max_metadata_bytes, pool,
+						 &f->metadata_json, &present, e);
+		}
+		json_decref(wrap);
+		if (rc != ERR_OK)
+			return rc;
+	}
+	f->mime_type = u->file_type;
+	return ERR_OK;
+}
+
+static void finish_form(struct api_ctx *c, struct upload *u)
+{
+	struct create_fields f;
+	bool well_formed = http_form_free(u->form);
+	u->form = NULL;
+	enum err_code rc = ERR_OK;
+	if (!well_formed)
+		rc = err_set(&u->e, ERR_INVALID, "malformed multipart/form-data body");
+	if (rc == ERR_OK)
+		rc = form_fields(c, u, &f, &u->e);
+	if (rc == ERR_OK)
+		api_create_finish(c, &f, u->w);
+	else
+		api_error(c, rc, u->e.msg);
+}
+
+/* ---- the end of a raw PUT ---- */
+
+static void finish_raw(struct api_ctx *c, struct upload *u)
+{
+	struct meta_resource r;
+	enum err_code rc = ERR_OK;
+	if (u->w == NULL)
+		rc = store_writer_new(c->api->store, &u->w, &u->e);
+	if (rc == ERR_OK)
+		rc = store_resource_put_content(c->api->store, c->who->account_id, u->id, u->w,
+						u->mime, &u->cond, u->pending_only, c->req->pool,
+						&r, &u->e);
+	if (rc != ERR_OK) {
+		api_error(c, rc, u->e.msg);
+		return;
+	}
+	api_json(c, 200, api_resource_json(&r));
+}
+
+static void on_end(struct http_req *req, struct http_resp *resp)
+{
+	struct upload *u = req->stream;
+	if (resp != NULL) {
+		struct api_ctx c;
+		api_ctx_of(req, resp, &c);
+		if (u->rc != ERR_OK)
+			api_error(&c, u->rc, u->e.msg);
+		else if (u->kind == UP_JSON)
+			finish_json(&c, u);
+		else if (u->kind == UP_FORM)
+			finish_form(&c, u);
+		else
+			finish_raw(&c, u);
+	}
+	upload_free(u);
+	req->stream = NULL;
+}
+
+static struct upload *upload_new(struct api_ctx *c, enum upload_kind kind)
+{
+	struct upload *u = pool_alloc(c->req->pool, sizeof(*u));
+	u->kind = kind;
+	u->req = c->req;
+	u->api = c->api;
+	c->req->stream = u;
+	c->req->on_body = on_body;
+	c->req->on_end = on_end;
+	return u;
+}
+
+static bool too_long(struct api_ctx *c, uint64_t limit)
+{
+	if (!(c->req->method & HTTP_PUT) && limit > c->api->max_body_bytes)
+		limit = c->api->max_body_bytes;
+	int64_t cl = http_req_content_length(c->req);
+	if (cl >= 0 && (uint64_t)cl > limit) {
+		api_error(c, ERR_TOO_LARGE, "request body is larger than the limit");
+		return true;
+	}
+	return false;
+}
+
+void api_resource_create_begin(struct api_ctx *c)
+{
+	uint64_t upload = c->api->limits.max_upload_bytes;
+	const char *ct = http_req_header(c->req, "Content-Type");
+	if (ct != NULL && strncasecmp(ct, "multipart/form-data", 19) == 0) {
+		if (too_long(c, upload + c->api->max_json_bytes + 64 * 1024))
+			return;
+		struct upload *u = upload_new(c, UP_FORM);
+		u->form = http_form_new(c->req, on_form_piece, u);
+		if (u->form == NULL) {
+			c->req->on_body = NULL;
+			c->req->on_end = NULL;
+			api_error(c, ERR_INVALID, "multipart/form-data needs a boundary");
+		}
+		return;
+	}
+	/* Anything else is read as JSON (curl -d sends no JSON content type). */
+	if (too_long(c, upload / 3 * 4 + 8 + c->api->max_json_bytes + DATAURL_HEADER_MAX))
+		return;
+	struct upload *u = upload_new(c, UP_JSON);
+	jsonscan_init(&u->scan, "content", c->api->max_json_bytes, scan_sink, u);
+	dataurl_stream_init(&u->du, upload, du_sink, u);
+}
+
+static void raw_begin(struct api_ctx *c, bool pending_only)
+{
+	struct err e = {0};
+	struct meta_resource r;
+	if (too_long(c, c->api->limits.max_upload_bytes))
+		return;
+	/* Refuse before the body is read (and before a 100 Continue): unknown id, wrong state. */
+	enum err_code rc = meta_resource_get(store_meta(c->api->store), c->who->account_id,
+					     c->req->params[0], c->req->pool, &r, &e);
+	if (rc == ERR_OK && pending_only &&
+	    (strcmp(r.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&r)))
+		rc = err_set(&e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	if (rc != ERR_OK) {
+		api_error(c, rc, e.msg);
+		return;
+	}
+	struct upload *u = upload_new(c, UP_RAW);
+	u->id = c->req->params[0];
+	u->pending_only = pending_only;
+	if (!pending_only)
+		api_if_match(http_req_header(c->req, "If-Match"), c->req->pool, &u->cond);
+	const char *ct = http_req_header(c->req, "Content-Type");
+	u->mime = ct != NULL && *ct && strlen(ct) <= 255 && strchr(ct, '/') != NULL
+			  ? pool_strdup(c->req->pool, ct)
+			  : (pending_only ? r.mime_type : NULL);
+}
+
+void api_resource_put_content_begin(struct api_ctx *c)
+{
+	raw_begin(c, false);
+}
+
+void api_upload_put_begin(struct api_ctx *c)
+{
+	raw_begin(c, true);
+}
