@@ -465,10 +465,12 @@ static void raw_begin(struct api_ctx *c, bool pending_only)
 	u->pending_only = pending_only;
 	if (!pending_only)
 		api_if_match(http_req_header(c->req, "If-Match"), c->req->pool, &u->cond);
+	/* A raw body's Content-Type is its MIME type; none, or the form type that `curl
+	 * --data-binary` sends by default, leaves it to the declared type or to sniffing. */
 	const char *ct = http_req_header(c->req, "Content-Type");
-	u->mime = ct != NULL && *ct && strlen(ct) <= 255 && strchr(ct, '/') != NULL
-			  ? pool_strdup(c->req->pool, ct)
-			  : (pending_only ? r.mime_type : NULL);
+	bool usable = ct != NULL && *ct && strlen(ct) <= 255 && strchr(ct, '/') != NULL &&
+		      strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0;
+	u->mime = usable ? pool_strdup(c->req->pool, ct) : (pending_only ? r.mime_type : NULL);
 }
 
 void api_resource_put_content_begin(struct api_ctx *c)

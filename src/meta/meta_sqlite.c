@@ -474,6 +474,12 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
 		goto fail;
 	}
+	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
+	if (!u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
+	    (!u->confirm_upload || strcmp(cur.status, META_STATUS_UPLOADED) == 0)) {
+		*out = cur;
+		return exec_simple(c, S_COMMIT, e);
+	}
 	if ((rc = stmt(c, S_UPDATE, &st, e)) != ERR_OK)
 		goto fail;
 	sqlite3_bind_int(st, 1, u->set_name);
