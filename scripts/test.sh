@@ -36,7 +36,7 @@ run_pytest() { # label, binary
 	local out="$log/pytest-$1.out"
 	DEPOTD="$2" timeout 900 "$PY" -m pytest -q -p no:cacheprovider tests/http 2>&1 | tee "$out" | tail -40
 	local line
-	line=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$out" | tail -1)
+	line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$out" | tail -1)
 	local p f e
 	p=$(echo "$line" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+')
 	f=$(echo "$line" | grep -oE '[0-9]+ failed' | grep -oE '[0-9]+')

@@ -83,6 +83,7 @@ static int run(const struct config *cfg)
 		.url_key = url_key,
 		.url_key_len = url_key_len,
 		.public_url = cfg->public_url,
+		.import_batch = (size_t)cfg->import_batch,
 		.upload_url_ttl_s = cfg->upload_url_ttl_s,
 		.max_url_ttl_s = cfg->max_url_ttl_s,
 		.fetch = {

@@ -22,6 +22,7 @@ struct api {
 	const unsigned char *url_key;   /* HMAC key of signed URLs */
 	size_t url_key_len;
 	const char *public_url;         /* "" for http://<Host> */
+	size_t import_batch;            /* rows per import transaction */
 	int64_t upload_url_ttl_s;
 	int64_t max_url_ttl_s;
 };
@@ -77,6 +78,7 @@ void api_resource_content(struct api_ctx *c);
 void api_resource_put_content_begin(struct api_ctx *c);
 void api_upload_put_begin(struct api_ctx *c);
 void api_resource_url(struct api_ctx *c);
+void api_resource_import_begin(struct api_ctx *c);
 
 /* The Resource JSON of r (resource_json.c). */
 json_t *api_resource_json(const struct meta_resource *r);

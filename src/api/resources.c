@@ -138,7 +138,7 @@ void api_resource_list(struct api_ctx *c)
 	for (size_t i = 0; i < result.nitems; i++)
 		json_array_append_new(items, api_resource_json(&result.items[i]));
 	json_t *next = json_null();
-	if (result.nitems > 0 && (int64_t)result.nitems == q.limit) {
+	if (result.has_more && result.nitems > 0) {
 		char cursor[LISTQUERY_CURSOR_MAX];
 		const struct meta_resource *last = &result.items[result.nitems - 1];
 		listquery_cursor_encode(q.sort, last->created_at_us, last->id, cursor);

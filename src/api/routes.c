@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{GETS, "/healthz", health, NULL, NO_AUTH},
 	{GETS, "/openapi.json", openapi, NULL, NO_AUTH},
 	{HTTP_POST, "/v1/resources", NULL, api_resource_create_begin, NEED_WRITE},
+	{HTTP_POST, "/v1/resources/import", NULL, api_resource_import_begin, NEED_WRITE},
 	{GETS, "/v1/resources", api_resource_list, NULL, NEED_READ},
 	{GETS, "/v1/resources/{id}", api_resource_get, NULL, NEED_READ},
 	{EDITS, "/v1/resources/{id}", api_resource_update, NULL, NEED_WRITE},

@@ -204,14 +204,8 @@ static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *bo
 				 e)) != ERR_OK ||
 	    (rc = jsonget_string(body, "uri", false, true, uri, &ulen, has_uri, e)) != ERR_OK ||
 	    (rc = jsonget_string(body, "upload", false, true, &upload, &len, &has_upload, e)) !=
-		    ERR_OK ||
-	    (rc = jsonget_string(body, "mime_type", false, true, &s, &len, &present, e)) != ERR_OK)
+		    ERR_OK)
 		return rc;
-	if (present) {
-		if (len == 0 || len > 255 || strchr(s, '/') == NULL || strpbrk(s, "\r\n\"\\") != NULL)
-			return err_set(e, ERR_INVALID, "mime_type must be a media type like text/plain");
-		f->mime_type = s;
-	}
 	*has_content = *has_content || u->scan.captured;
 	if (has_upload) {
 		if (strcmp(upload, "pending") != 0)
@@ -219,6 +213,17 @@ static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *bo
 		if (*has_content || *has_uri)
 			return err_set(e, ERR_INVALID,
 				       "upload: \"pending\" takes neither content nor uri");
+		/* Only a pending create declares its type; the others take it from the bytes. */
+		if ((rc = jsonget_string(body, "mime_type", false, true, &s, &len, &present, e)) !=
+		    ERR_OK)
+			return rc;
+		if (present) {
+			if (len == 0 || len > 255 || strchr(s, '/') == NULL ||
+			    strpbrk(s, "\r\n\"\\") != NULL)
+				return err_set(e, ERR_INVALID,
+					       "mime_type must be a media type like text/plain");
+			f->mime_type = s;
+		}
 		f->pending = true;
 		return ERR_OK;
 	}

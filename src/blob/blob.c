@@ -152,6 +152,13 @@ enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_
 	return s->ops->read_open(s, key, out, e);
 }
 
+enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, struct err *e)
+{
+	if (!blob_key_valid(key))
+		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
+	return s->ops->exists(s, key, exists, e);
+}
+
 enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 {
 	if (!blob_key_valid(key))

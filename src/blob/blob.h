@@ -63,6 +63,10 @@ void blob_writer_free(struct blob_writer *w);
 enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
 			     struct err *e) __attribute__((warn_unused_result));
 
+/* Whether a blob is stored at key. */
+enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* Removes the blob at key; a missing blob is not an error. */
 enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 	__attribute__((warn_unused_result));

@@ -188,6 +188,22 @@ static enum err_code fs_remove(struct blob_store *base, const char *key, struct 
 	return ERR_OK;
 }
 
+static enum err_code fs_exists(struct blob_store *base, const char *key, bool *exists,
+			       struct err *e)
+{
+	struct fs_store *s = (struct fs_store *)base;
+	struct stat sb;
+	if (fstatat(s->root_fd, key, &sb, 0) == 0) {
+		*exists = true;
+		return ERR_OK;
+	}
+	if (errno == ENOENT || errno == ENOTDIR) {
+		*exists = false;
+		return ERR_OK;
+	}
+	return io_err(errno, "stat", e);
+}
+
 /* Calls fn(ctx, name) for every entry of dirfd/path except . and .. */
 static enum err_code each_entry(int dirfd, const char *path,
 				enum err_code (*fn)(void *ctx, const char *name), void *ctx,
@@ -276,5 +292,6 @@ const struct blob_ops blob_fs_ops = {
 	.stage_free = fs_stage_free,
 	.read_open = fs_read_open,
 	.remove = fs_remove,
+	.exists = fs_exists,
 	.sweep = fs_sweep,
 };

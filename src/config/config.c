@@ -52,6 +52,8 @@ static const struct setting settings[] = {
 	 "longest uri accepted for a fetch"},
 	{"max-json-bytes", "DEPOT_MAX_JSON_BYTES", K_INT, OFF(max_json_bytes), "1048576", 1024,
 	 64 * MiB, "largest JSON body, not counting the streamed content"},
+	{"import-batch", "DEPOT_IMPORT_BATCH", K_INT, OFF(import_batch), "1000", 1, 100000,
+	 "rows committed per transaction by POST /v1/resources/import"},
 	{"upload-url-ttl", "DEPOT_UPLOAD_URL_TTL", K_INT, OFF(upload_url_ttl_s), "900", 1,
 	 7 * 86400, "seconds a pending resource's upload URL is valid"},
 	{"max-url-ttl", "DEPOT_MAX_URL_TTL", K_INT, OFF(max_url_ttl_s), "604800", 1, 366 * 86400,

@@ -35,9 +35,8 @@ struct request {
 	char *body;           /* malloc'd; grows up to max_body_bytes */
 	size_t body_len, body_cap;
 	bool responded;       /* a response is queued (maybe early, like a 413) */
-	bool deferred;        /* the answer is decided; the rest of the body is discarded */
-	struct http_resp answer; /* that answer, queued once the body has ended */
-	uint64_t discarded;   /* body bytes read after the answer was decided */
+	bool answered_raw;    /* an answer was written to the socket mid-body (see answer_now) */
+	uint64_t discarded;   /* body bytes read after that */
 	int status;
 	uint64_t bytes_out;
 };
@@ -137,51 +136,72 @@ static void end_stream(struct request *r, struct http_resp *resp)
 }
 
 /* libmicrohttpd queues a response only right after the headers or after the whole body. An
- * answer decided in between (a limit crossed, bad bytes) is kept, the rest of the body is read
- * and dropped, and the answer goes out when the body ends. */
-static void defer(struct request *r, const struct http_resp *resp)
+ * answer decided in between (a limit crossed, bad bytes) is written to the socket at once; the
+ * rest of the body is read and dropped (so a client that sends everything before it reads still
+ * gets the answer), and the connection is closed when the body ends or when the client has sent
+ * DISCARD_MAX_BYTES more. */
+#define DISCARD_MAX_BYTES (16u * 1024 * 1024)
+
+static const char *reason_of(int status)
 {
-	r->answer = *resp;
-	r->deferred = true;
-	free(r->body);
-	r->body = NULL;
+	switch (status) {
+	case 400:
+		return "Bad Request";
+	case 404:
+		return "Not Found";
+	case 409:
+		return "Conflict";
+	case 412:
+		return "Precondition Failed";
+	case 413:
+		return "Content Too Large";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 507:
+		return "Insufficient Storage";
+	default:
+		return status < 500 ? "Client Error" : "Server Error";
+	}
 }
 
-static void defer_error(struct request *r, int status, const char *json)
+static enum MHD_Result answer_now(struct request *r, struct MHD_Connection *conn,
+				  const struct http_resp *resp)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	size_t len = resp->kind == HTTP_BODY_MEM ? resp->body_len : 0;
+	char head[512];
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+			 "Connection: close\r\n\r\n",
+			 resp->status, reason_of(resp->status),
+			 resp->content_type ? resp->content_type : "application/json", len);
+	if (resp->kind == HTTP_BODY_FD)
+		close(resp->fd);
+	free(r->body);
+	r->body = NULL;
+	r->answered_raw = true;
+	r->status = resp->status;
+	r->bytes_out = len;
+	if (ci == NULL || n <= 0 || (size_t)n >= sizeof(head))
+		return MHD_NO;
+	if (send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
+	    (len > 0 && send(ci->connect_fd, resp->body, len, MSG_NOSIGNAL) != (ssize_t)len))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+static enum MHD_Result answer_error_now(struct request *r, struct MHD_Connection *conn,
+					int status, const char *json)
 {
 	struct http_resp resp = {.status = status,
 				 .content_type = "application/json",
 				 .kind = HTTP_BODY_MEM,
 				 .body = json,
 				 .body_len = strlen(json)};
-	defer(r, &resp);
-}
-
-/* A client that keeps sending long after its answer was decided gets that answer written
- * straight to the socket, and the connection is closed. */
-#define DISCARD_MAX_BYTES (16u * 1024 * 1024)
-
-static enum MHD_Result answer_and_close(struct request *r, struct MHD_Connection *conn)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	char head[256];
-	int n = snprintf(head, sizeof(head),
-			 "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			 r->answer.status, r->answer.status == 413 ? "Content Too Large" : "Error",
-			 r->answer.kind == HTTP_BODY_MEM ? r->answer.body_len : 0);
-	if (ci != NULL && n > 0) {
-		ssize_t w = send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w == n && r->answer.kind == HTTP_BODY_MEM)
-			w = send(ci->connect_fd, r->answer.body, r->answer.body_len,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
-		shutdown(ci->connect_fd, SHUT_WR);
-		(void)w;
-	}
-	r->status = r->answer.status;
-	r->responded = true;
-	return MHD_NO;
+	return answer_now(r, conn, &resp);
 }
 
 static enum MHD_Result finish_stream(struct request *r, struct MHD_Connection *conn)
@@ -228,22 +248,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (r->responded)
 			return MHD_YES;
-		if (r->deferred) {
+		if (r->answered_raw) {
 			r->discarded += n;
-			return r->discarded > DISCARD_MAX_BYTES ? answer_and_close(r, conn) : MHD_YES;
+			return r->discarded > DISCARD_MAX_BYTES ? MHD_NO : MHD_YES;
 		}
 		if (r->req.on_body != NULL) {
 			if (!r->req.on_body(&r->req, upload_data, n)) {
 				struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
 				end_stream(r, &resp);
-				defer(r, &resp);
+				return answer_now(r, conn, &resp);
 			}
 			return MHD_YES;
 		}
-		if (r->body_len + n > srv->max_body_bytes) {
-			defer_error(r, 413, too_large_json);
-			return MHD_YES;
-		}
+		if (r->body_len + n > srv->max_body_bytes)
+			return answer_error_now(r, conn, 413, too_large_json);
 		if (r->body_len + n + 1 > r->body_cap) {
 			size_t cap = r->body_cap ? r->body_cap : 4096;
 			while (cap < r->body_len + n + 1)
@@ -258,8 +276,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 
 	if (r->responded)
 		return MHD_YES;
-	if (r->deferred)
-		return queue(r, conn, &r->answer);
+	if (r->answered_raw)
+		return MHD_NO; /* the answer is out; closing ends the connection */
 	if (r->req.on_end != NULL)
 		return finish_stream(r, conn);
 	if (r->body != NULL) {
@@ -291,9 +309,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
 	log_info("%s %s %d %llu %.3fms account=%s%s", r->req.method_name, r->req.path,
-		 r->responded ? r->status : 0, (unsigned long long)r->bytes_out, ms,
+		 r->responded || r->answered_raw ? r->status : 0, (unsigned long long)r->bytes_out, ms,
 		 r->req.log_account ? r->req.log_account : "-",
-		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted");
+		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || r->answered_raw ? "" : " aborted");
 	free(r->body);
 	pool_cleanup(&r->pool);
 	free(r);

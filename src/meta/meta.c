@@ -26,6 +26,12 @@ enum err_code meta_resource_create(struct meta *m, const struct meta_resource *r
 	return m->ops->create(m, r, e);
 }
 
+enum err_code meta_resource_create_batch(struct meta *m, const struct meta_resource *rows,
+					 size_t n, enum err_code *results, struct err *e)
+{
+	return m->ops->create_batch(m, rows, n, results, e);
+}
+
 enum err_code meta_resource_get(struct meta *m, const char *account, const char *id,
 				struct pool *pool, struct meta_resource *out, struct err *e)
 {

@@ -92,6 +92,7 @@ struct meta_page {
 	struct meta_resource *items;  /* in the pool */
 	size_t nitems;
 	int64_t total;                /* all rows matching the filters */
+	bool has_more;                /* rows follow this page */
 };
 
 struct meta;
@@ -104,6 +105,13 @@ void meta_close(struct meta *m);
 
 /* Inserts r. ERR_CONFLICT when (account_id, directory_path, name) is taken. */
 enum err_code meta_resource_create(struct meta *m, const struct meta_resource *r, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Inserts rows[0..n) in one transaction. A row whose name is taken gets results[i] =
+ * ERR_CONFLICT and is skipped; the others get ERR_OK. A failure of the transaction itself is
+ * returned (and no row is kept). */
+enum err_code meta_resource_create_batch(struct meta *m, const struct meta_resource *rows,
+					 size_t n, enum err_code *results, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* Reads one resource of account into out (strings in pool). ERR_NOT_FOUND when absent. */

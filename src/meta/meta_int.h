@@ -9,6 +9,8 @@ struct meta_ops {
 	enum err_code (*open)(const char *rest, struct meta **out, struct err *e);
 	void (*close)(struct meta *m);
 	enum err_code (*create)(struct meta *m, const struct meta_resource *r, struct err *e);
+	enum err_code (*create_batch)(struct meta *m, const struct meta_resource *rows, size_t n,
+				      enum err_code *results, struct err *e);
 	enum err_code (*get)(struct meta *m, const char *account, const char *id, struct pool *pool,
 			     struct meta_resource *out, struct err *e);
 	enum err_code (*update)(struct meta *m, const char *account, const char *id,

@@ -81,6 +81,7 @@ enum stmt {
 	S_COMMIT,
 	S_ROLLBACK,
 	S_INSERT,
+	S_INSERT_NEW,
 	S_INSERT_TAG,
 	S_DELETE_TAGS,
 	S_GET,
@@ -105,6 +106,12 @@ static const char *const sql[S_NSTMTS] = {
 		     " status, version)"
 		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
 		     " ?17, 1)",
+	[S_INSERT_NEW] = "INSERT INTO resources (id, account_id, name, directory_path, mime_type,"
+			 " sha256, size_bytes, original_uri, external_id, external_storage_type,"
+			 " storage_bucket, storage_key, metadata, created_by, created_at, updated_at,"
+			 " status, version)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+			 " ?16, ?17, 1) ON CONFLICT (account_id, directory_path, name) DO NOTHING",
 	[S_INSERT_TAG] = "INSERT OR IGNORE INTO resource_tags (rid, tag) VALUES (?1, ?2)",
 	[S_DELETE_TAGS] = "DELETE FROM resource_tags WHERE rid = ?1",
 	[S_GET] = "SELECT " COLS " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
@@ -360,16 +367,8 @@ static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char *
 	return ERR_OK;
 }
 
-static enum err_code sq_create(struct meta *base, const struct meta_resource *r, struct err *e)
+static void bind_row(sqlite3_stmt *st, const struct meta_resource *r)
 {
-	struct meta_sqlite *m = (struct meta_sqlite *)base;
-	struct conn *c;
-	sqlite3_stmt *st;
-	enum err_code rc = conn_get(m, &c, e);
-	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
-		return rc;
-	if ((rc = stmt(c, S_INSERT, &st, e)) != ERR_OK)
-		goto fail;
 	bind_text(st, 1, r->id);
 	bind_text(st, 2, r->account_id);
 	bind_text(st, 3, r->name);
@@ -387,10 +386,54 @@ static enum err_code sq_create(struct meta *base, const struct meta_resource *r,
 	sqlite3_bind_int64(st, 15, r->created_at_us);
 	sqlite3_bind_int64(st, 16, r->updated_at_us);
 	bind_text(st, 17, r->status ? r->status : META_STATUS_UPLOADED);
+}
+
+static enum err_code sq_create(struct meta *base, const struct meta_resource *r, struct err *e)
+{
+	struct meta_sqlite *m = (struct meta_sqlite *)base;
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get(m, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = stmt(c, S_INSERT, &st, e)) != ERR_OK)
+		goto fail;
+	bind_row(st, r);
 	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
 		goto fail;
 	if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), r->tags, r->ntags, e)) != ERR_OK)
 		goto fail;
+	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
+		goto fail;
+	return ERR_OK;
+fail:
+	rollback(c);
+	return rc;
+}
+
+static enum err_code sq_create_batch(struct meta *base, const struct meta_resource *rows,
+				     size_t n, enum err_code *results, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = stmt(c, S_INSERT_NEW, &st, e)) != ERR_OK)
+			goto fail;
+		bind_row(st, &rows[i]);
+		if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
+			goto fail;
+		if (sqlite3_changes(c->db) == 0) {
+			results[i] = ERR_CONFLICT;
+			continue;
+		}
+		results[i] = ERR_OK;
+		if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), rows[i].tags,
+				      rows[i].ntags, e)) != ERR_OK)
+			goto fail;
+	}
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
 	return ERR_OK;
@@ -661,14 +704,20 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	if ((rc = stmt(c, S_LIST + variant, &st, e)) != ERR_OK)
 		goto done;
 	bind_filters(st, q, upper, tags_json);
-	sqlite3_bind_int64(st, 8, q->limit);
+	sqlite3_bind_int64(st, 8, q->limit + 1); /* one more, to know whether a next page exists */
 	sqlite3_bind_int64(st, 9, q->has_cursor ? 0 : q->offset);
 	if (q->has_cursor) {
 		sqlite3_bind_int64(st, 11, q->cursor_created_us);
 		bind_text(st, 12, q->cursor_id);
 	}
-	while ((s = sqlite3_step(st)) == SQLITE_ROW && out->nitems < (size_t)q->limit)
+	out->has_more = false;
+	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out->nitems == (size_t)q->limit) {
+			out->has_more = true;
+			break;
+		}
 		read_row(st, pool, &out->items[out->nitems++]);
+	}
 	sqlite3_reset(st);
 	if (s != SQLITE_DONE && s != SQLITE_ROW)
 		rc = db_err(c->db, s, "list", e);
@@ -766,6 +815,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.open = sq_open,
 	.close = sq_close,
 	.create = sq_create,
+	.create_batch = sq_create_batch,
 	.get = sq_get,
 	.update = sq_update,
 	.set_content = sq_set_content,

@@ -4,10 +4,12 @@
  * one key exclusive, so a concurrent create of identical bytes never loses its blob. */
 #include "store/store.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "core/xalloc.h"
 
 #include <magic.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <pthread.h>
@@ -279,6 +281,89 @@ enum err_code store_resource_put_content(struct store *s, const char *account, c
 	if (p.old_key != NULL && strcmp(p.old_key, c.storage_key) != 0)
 		release_key(s, p.old_key);
 	return ERR_OK;
+}
+
+/* Writes bytes durably at key unless a blob is there already; *written tells which. */
+static enum err_code put_if_missing(struct store *s, const char *key, const unsigned char *bytes,
+				    size_t len, bool *written, struct err *e)
+{
+	bool exists = false;
+	struct blob_writer *w = NULL;
+	char sha[65];
+	uint64_t size;
+	*written = false;
+	enum err_code rc = blob_exists(s->blobs, key, &exists, e);
+	if (rc != ERR_OK || exists)
+		return rc;
+	if ((rc = blob_writer_new(s->blobs, &w, e)) == ERR_OK &&
+	    (rc = blob_writer_write(w, bytes, len, e)) == ERR_OK &&
+	    (rc = blob_writer_finish(w, sha, &size, e)) == ERR_OK &&
+	    (rc = blob_writer_commit(w, key, e)) == ERR_OK)
+		*written = true;
+	blob_writer_free(w);
+	return rc;
+}
+
+enum err_code store_import_batch(struct store *s, struct store_import_row *rows, size_t n,
+				 struct pool *pool, struct err *e)
+{
+	struct meta_resource *metas = pool_alloc(pool, (n ? n : 1) * sizeof(*metas));
+	enum err_code *results = pool_alloc(pool, (n ? n : 1) * sizeof(*results));
+	bool *wrote = pool_alloc(pool, (n ? n : 1) * sizeof(*wrote));
+	for (size_t i = 0; i < n; i++) {
+		struct meta_resource *r = &rows[i].r;
+		unsigned char digest[32];
+		unsigned int dlen = 0;
+		EVP_Digest(rows[i].bytes, rows[i].len, digest, &dlen, EVP_sha256(), NULL);
+		text_hex(digest, 32, r->sha256);
+		char *key = pool_alloc(pool, BLOB_KEY_MAX);
+		blob_key(r->account_id, r->sha256, key);
+		r->storage_key = key;
+		r->storage_bucket = blob_bucket(s->blobs);
+		r->size_bytes = (int64_t)rows[i].len;
+		if (needs_sniff(r->mime_type))
+			r->mime_type = store_sniff_mime(rows[i].bytes, rows[i].len < BLOB_HEAD_BYTES
+										? rows[i].len
+										: BLOB_HEAD_BYTES,
+							pool);
+		uuid_t u;
+		uuid_generate_random(u);
+		uuid_unparse_lower(u, r->id);
+		r->status = META_STATUS_UPLOADED;
+		r->version = 1;
+	}
+	/* Every stripe, in order: no create or delete of any key runs between a blob check here
+	 * and the commit of the rows that refer to it. The batch is bounded, so this is short. */
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_lock(&s->stripes[i]);
+	enum err_code rc = ERR_OK;
+	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
+		wrote[i] = false;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(rows[j].r.storage_key, rows[i].r.storage_key) == 0;
+		if (!seen)
+			rc = put_if_missing(s, rows[i].r.storage_key, rows[i].bytes, rows[i].len,
+					    &wrote[i], e);
+	}
+	for (size_t i = 0; i < n; i++)
+		metas[i] = rows[i].r;
+	if (rc == ERR_OK)
+		rc = meta_resource_create_batch(s->meta, metas, n, results, e);
+	for (size_t i = 0; i < n; i++) {
+		rows[i].result = rc == ERR_OK ? results[i] : rc;
+		if (!wrote[i] || (rc == ERR_OK && results[i] == ERR_OK))
+			continue;
+		/* A blob this batch wrote for a row that did not land goes unless a row holds it. */
+		bool used = true;
+		struct err e2;
+		if (meta_storage_key_used(s->meta, rows[i].r.storage_key, &used, &e2) == ERR_OK &&
+		    !used && blob_delete(s->blobs, rows[i].r.storage_key, &e2) != ERR_OK)
+			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
+	}
+	for (int i = STRIPES - 1; i >= 0; i--)
+		pthread_mutex_unlock(&s->stripes[i]);
+	return rc;
 }
 
 enum err_code store_resource_update(struct store *s, const char *account, const char *id,

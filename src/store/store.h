@@ -46,6 +46,20 @@ enum err_code store_resource_update(struct store *s, const char *account, const 
 				    struct pool *pool, struct meta_resource *out, struct err *e)
 	__attribute__((warn_unused_result));
 
+/* One resource of a bulk import: its row (account, names, tags, metadata, created_by,
+ * timestamps; mime_type NULL to sniff) and its bytes, held in memory. */
+struct store_import_row {
+	struct meta_resource r;
+	const unsigned char *bytes;
+	size_t len;
+	enum err_code result;   /* set by store_import_batch: ERR_OK or ERR_CONFLICT */
+};
+
+/* Creates rows[0..n) together: every new blob is written and fsynced, then the rows commit in
+ * one transaction. A taken name fails only its own row. An error returned fails them all. */
+enum err_code store_import_batch(struct store *s, struct store_import_row *rows, size_t n,
+				 struct pool *pool, struct err *e) __attribute__((warn_unused_result));
+
 /* Deletes a resource (when cond holds), and its blob when no other resource refers to it. */
 enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
 				    const struct meta_cond *cond, struct pool *pool,

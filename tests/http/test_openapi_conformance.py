@@ -41,6 +41,7 @@ ACCOUNT = "acct-openapi-" + uuid.uuid4().hex[:12]
 HTTP_METHODS = ["get", "head", "post", "put", "patch", "delete", "options", "trace"]
 PROBE_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 PUBLIC_PATHS = {"/healthz", "/openapi.json"}
+SIGNED_PATHS = {"/v1/uploads/{id}", "/v1/signed/{id}/content"}  # no JWT: acct/expires/sig
 
 
 # ---------------------------------------------------------------- the document
@@ -155,6 +156,10 @@ def mini_validate(doc, schema, v, where="$"):
             errs.append("%s: matches %d oneOf branches" % (where, n))
     if "not" in schema and not mini_validate(doc, schema["not"], v, where):
         errs.append("%s: matches a `not` schema" % where)
+    if "if" in schema:
+        branch = "then" if not mini_validate(doc, schema["if"], v, where) else "else"
+        if branch in schema:
+            errs += mini_validate(doc, schema[branch], v, where)
     if "type" in schema:
         types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
         if not any(_type_ok(t, v) for t in types):
@@ -285,7 +290,8 @@ class Depot:
         h = dict(headers or {})
         if token is not None:
             h["Authorization"] = "Bearer " + token
-        return requests.request(method, self.base + path, headers=h, json=json_body, data=data,
+        url = path if path.startswith(("http://", "https://")) else self.base + path
+        return requests.request(method, url, headers=h, json=json_body, data=data,
                                 params=params, timeout=HTTP_TIMEOUT, allow_redirects=False)
 
 
@@ -369,6 +375,51 @@ def concrete(path, rid):
     return path.replace("{id}", rid)
 
 
+def own_path(depot, url):
+    """A URL depotd handed out (upload_url, a signed download url) as a path on this server."""
+    assert url.startswith(depot.base + "/v1/"), "%r does not start with %s (the Host header)" % (url, depot.base)
+    return url[len(depot.base):]
+
+
+def create_pending(depot, name=None, directory="/openapi/pending", **extra):
+    body = {"name": name or "p-%s.txt" % uuid.uuid4().hex[:10], "directory_path": directory, "upload": "pending"}
+    body.update(extra)
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body=body)
+    assert r.status_code == 200, "pending create: %d %r" % (r.status_code, r.text[:300])
+    return r.json()
+
+
+def mint_url(depot, rid, expires_in=None):
+    params = None if expires_in is None else {"expires_in": expires_in}
+    r = depot.request("GET", "/v1/resources/%s/url" % rid, TOKEN, params=params)
+    assert r.status_code == 200, "mint url: %d %r" % (r.status_code, r.text[:300])
+    return r.json()
+
+
+def with_query(url, **changes):
+    """url with some query parameters replaced (None drops one)."""
+    base, _, query = url.partition("?")
+    q = urllib.parse.parse_qsl(query, keep_blank_values=True)
+    out = [(k, changes.pop(k) if k in changes else v) for k, v in q]
+    out = [(k, v) for k, v in out if v is not None] + [(k, v) for k, v in changes.items() if v is not None]
+    return base + ("?" + urllib.parse.urlencode(out) if out else "")
+
+
+def prepare(depot, path, method):
+    """(url, token, request kwargs) for a request that the document says answers 2xx."""
+    method = method.lower()
+    if path == "/v1/uploads/{id}":
+        return (own_path(depot, create_pending(depot)["upload_url"]), None,
+                {"data": b"uploaded bytes\n", "headers": {"Content-Type": "text/plain"}})
+    if path == "/v1/signed/{id}/content":
+        return own_path(depot, mint_url(depot, create(depot)["id"])["url"]), None, {}
+    token = None if path in PUBLIC_PATHS else TOKEN
+    url = concrete(path, create(depot)["id"])  # fresh, so DELETE and updates have a live resource of their own
+    if path == "/v1/resources/{id}/content" and method == "put":
+        return url, token, {"data": b"replaced bytes\n", "headers": {"Content-Type": "text/plain"}}
+    return url, token, {"json_body": body_for(path, method)}
+
+
 def body_for(path, method):
     if method == "post":
         return {"name": "b-%s.bin" % uuid.uuid4().hex[:10], "directory_path": "/openapi/routed",
@@ -407,7 +458,8 @@ def test_document_refs_resolve_and_schemas_are_valid_2020_12():
 def test_document_resource_schema_requires_every_property():
     res = DOC["components"]["schemas"]["Resource"]
     assert set(res["required"]) == set(res["properties"])
-    for name in ("ResourceCreate", "ResourceUpdate", "ResourceList", "Error", "ExternalStorageType"):
+    for name in ("ResourceCreate", "ResourceCreateForm", "ResourceCreated", "ResourceUpdate", "ResourceList",
+                 "SignedUrl", "Error", "ExternalStorageType"):
         assert name in DOC["components"]["schemas"]
     assert DOC["components"]["schemas"]["Error"]["required"] == ["error"]
 
@@ -420,12 +472,30 @@ def test_document_security_and_scope_per_operation(path, method, op):
         assert op["x-depot-scope"] is None
         return
     assert path.startswith("/v1/")
+    params = [resolve(DOC, p) for p in op.get("parameters", [])]
+    if "If-Match" in {p["name"] for p in params if p["in"] == "header"}:
+        assert "412" in op["responses"], "%s %s takes If-Match but does not list 412" % (method, path)
+    if path in SIGNED_PATHS:
+        assert op["security"] == []
+        assert op["x-depot-scope"] == "signed-url"
+        assert {"acct", "expires", "sig"} <= {p["name"] for p in params if p["in"] == "query" and p["required"]}
+        assert "403" in op["responses"] and "401" not in op["responses"]
+        return
     assert op.get("security", DOC.get("security")) == [{"BearerAuth": []}]
     want = "resources:read" if method in ("get", "head") else "resources:write"
     assert op["x-depot-scope"] == want
     for code in ("401", "403"):
         assert code in op["responses"], "%s %s does not list %s" % (method, path, code)
     assert "WWW-Authenticate" in resolve(DOC, op["responses"]["401"]).get("headers", {})
+
+
+def test_document_if_match_where_the_contract_says():
+    want = {("/v1/resources/{id}", m) for m in ("put", "patch", "delete")}
+    want |= {("/v1/resource/{id}", m) for m in ("put", "patch", "delete")}
+    want.add(("/v1/resources/{id}/content", "put"))
+    have = {(path, method) for path, method, op in OPS
+            if "If-Match" in {resolve(DOC, p)["name"] for p in op.get("parameters", [])}}
+    assert have == want
 
 
 def test_document_answers_head_wherever_get():
@@ -448,32 +518,68 @@ def test_served_openapi_equals_repo_file(depot):
 
 @pytest.mark.parametrize("path,method,op", OPS, ids=OP_IDS)
 def test_documented_operation_is_routed_and_answers_as_documented(depot, path, method, op):
-    rid = create(depot)["id"]  # fresh, so DELETE and updates have a live resource of their own
-    token = None if path in PUBLIC_PATHS else TOKEN
-    r = depot.request(method.upper(), concrete(path, rid), token, json_body=body_for(path, method))
+    url, token, kw = prepare(depot, path, method)
+    r = depot.request(method.upper(), url, token, **kw)
     assert r.status_code not in (404, 405), "%s %s: %d %r (not routed)" % (
         method.upper(), path, r.status_code, r.text[:300])
     assert 200 <= r.status_code < 300, "%s %s: %d %r" % (method.upper(), path, r.status_code, r.text[:300])
     assert_matches_document(r, path, method)
 
 
-@pytest.mark.parametrize("path,method,op", [o for o in OPS if o[0] not in PUBLIC_PATHS],
-                         ids=[i for i, o in zip(OP_IDS, OPS) if o[0] not in PUBLIC_PATHS])
+JWT_OPS = [(o, i) for o, i in zip(OPS, OP_IDS) if o[0] not in PUBLIC_PATHS | SIGNED_PATHS]
+SIGNED_OPS = [(o, i) for o, i in zip(OPS, OP_IDS) if o[0] in SIGNED_PATHS]
+
+
+@pytest.mark.parametrize("path,method,op", [o for o, _ in JWT_OPS], ids=[i for _, i in JWT_OPS])
 def test_documented_operation_401_and_403_as_documented(depot, path, method, op):
-    rid = create(depot)["id"]
-    url = concrete(path, rid)
-    body = body_for(path, method)
-    r = depot.request(method.upper(), url, None, json_body=body)
+    url, _, kw = prepare(depot, path, method)
+    r = depot.request(method.upper(), url, None, **kw)
     assert r.status_code == 401, "no token: %d %r" % (r.status_code, r.text[:300])
     assert_matches_document(r, path, method, "(no token)")
     assert r.headers.get("WWW-Authenticate", "").startswith("Bearer")
-    r = depot.request(method.upper(), url, "not.a.jwt", json_body=body)
+    r = depot.request(method.upper(), url, "not.a.jwt", **kw)
     assert r.status_code == 401, "malformed token: %d %r" % (r.status_code, r.text[:300])
     assert_matches_document(r, path, method, "(malformed token)")
     wrong = WRITE_ONLY if op["x-depot-scope"] == "resources:read" else READ_ONLY
-    r = depot.request(method.upper(), url, wrong, json_body=body)
+    r = depot.request(method.upper(), url, wrong, **kw)
     assert r.status_code == 403, "wrong scope: %d %r" % (r.status_code, r.text[:300])
     assert_matches_document(r, path, method, "(wrong scope)")
+
+
+@pytest.mark.parametrize("path,method,op", [o for o, _ in SIGNED_OPS], ids=[i for _, i in SIGNED_OPS])
+def test_signed_operation_403_as_documented(depot, path, method, op):
+    url, _, kw = prepare(depot, path, method)
+    q = dict(urllib.parse.parse_qsl(url.partition("?")[2]))
+    assert set(q) == {"acct", "expires", "sig"}, url
+    flipped = ("0" if q["sig"][-1] != "0" else "1")
+    variants = {
+        "no query": (url.partition("?")[0], None),
+        "no sig": (with_query(url, sig=None), None),
+        "no acct": (with_query(url, acct=None), None),
+        "altered sig": (with_query(url, sig=q["sig"][:-1] + flipped), None),
+        "altered acct": (with_query(url, acct=q["acct"] + "-other"), None),
+        "altered expires": (with_query(url, expires=str(int(q["expires"]) + 1)), None),
+        "altered path": (url.replace(url.partition("?")[0].split("/")[3], str(uuid.uuid4()), 1), None),
+        "a JWT instead of a signature": (url.partition("?")[0], TOKEN),
+    }
+    for what, (u, tok) in variants.items():
+        r = depot.request(method.upper(), u, tok, **kw)
+        assert r.status_code == 403, "%s: %s: %d %r" % (what, u, r.status_code, r.text[:300])
+        assert_matches_document(r, path, method, "(%s)" % what)
+    r = depot.request(method.upper(), url, None, **kw)  # the refusals consumed nothing
+    assert r.status_code == 200, "%d %r" % (r.status_code, r.text[:300])
+    assert_matches_document(r, path, method)
+
+
+def test_expired_signed_download_url_is_403(depot):
+    rid = create(depot)["id"]
+    minted = mint_url(depot, rid, expires_in=1)
+    expires = int(dict(urllib.parse.parse_qsl(minted["url"].partition("?")[2]))["expires"])
+    time.sleep(max(0.0, expires + 1.2 - time.time()))
+    for method in ("get", "head"):
+        r = depot.request(method.upper(), own_path(depot, minted["url"]), None)
+        assert r.status_code == 403, "%s: %d %r" % (method, r.status_code, r.text[:200])
+        assert_matches_document(r, "/v1/signed/{id}/content", method, "(expired)")
 
 
 # ---------------------------------------------------------------- (c) real bodies against the schemas
@@ -523,6 +629,8 @@ def test_list_response_matches_resource_list_schema_and_defaults(depot):
     assert body["page"] == params["page"]["schema"]["default"]
     assert body["page_size"] == params["page_size"]["schema"]["default"]
     assert body["total"] == 3 and len(body["items"]) == 3
+    assert body["next_cursor"] is None  # the last page
+    assert {x["status"] for x in body["items"]} == {params["status"]["schema"]["default"]}
     times = [x["created_at"] for x in body["items"]]
     assert times == sorted(times, reverse=(params["sort"]["schema"]["default"] == "desc"))
     r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": "/openapi/list", "page": 9})
@@ -611,7 +719,8 @@ def test_401_body_matches_error_schema(depot):
 
 def test_404_body_matches_error_schema(depot):
     for rid in (str(uuid.uuid4()), "not-a-uuid", str(uuid.uuid4()).upper()):
-        for path in ("/v1/resources/{id}", "/v1/resource/{id}", "/v1/resources/{id}/content"):
+        for path in ("/v1/resources/{id}", "/v1/resource/{id}", "/v1/resources/{id}/content",
+                     "/v1/resources/{id}/url"):
             r = depot.request("GET", concrete(path, rid), TOKEN)
             assert r.status_code == 404, "%s: %d" % (concrete(path, rid), r.status_code)
             body = assert_matches_document(r, path, "get", "(unknown id)")
@@ -635,14 +744,14 @@ def test_409_body_matches_error_schema(depot):
         assert_matches_document(r, path, method, "(rename onto taken)")
 
 
-def test_413_body_matches_error_schema(depot):
-    # Content-Length far beyond any sane DEPOT_MAX_BODY_BYTES: refused before the body is read.
+def huge_request(depot, method, target, token, ctype):
+    """Send only the head of a request with a Content-Length far beyond any sane limit; (status, head, body)."""
     raw = b""
+    auth = "Authorization: Bearer %s\r\n" % token if token else ""
     with socket.create_connection(("127.0.0.1", int(depot.base.rsplit(":", 1)[1])), timeout=HTTP_TIMEOUT) as s:
         try:
-            s.sendall(("POST /v1/resources HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
-                       "Content-Type: application/json\r\nContent-Length: 107374182400\r\n"
-                       "Connection: close\r\n\r\n{" % TOKEN).encode())
+            s.sendall(("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%sContent-Type: %s\r\n"
+                       "Content-Length: 107374182400\r\nConnection: close\r\n\r\n{" % (method, target, auth, ctype)).encode())
             while True:
                 chunk = s.recv(65536)
                 if not chunk:
@@ -651,13 +760,34 @@ def test_413_body_matches_error_schema(depot):
         except (ConnectionResetError, BrokenPipeError):
             pass  # the server may close with our bytes unread; what it sent first still counts
     head, _, payload = raw.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head else 0
-    assert status == 413, "answered %r" % head[:200]
-    assert documented_response(DOC, "/v1/resources", "post", 413) is not None
-    if b"transfer-encoding: chunked" in head.lower():
-        pytest.skip("chunked 413 body: status checked only")
-    errs = schema_errors(DOC, named_schema("Error"), json.loads(payload.decode()))
-    assert not errs, errs
+    return (int(head.split(b" ", 2)[1]) if head else 0), head, payload
+
+
+def test_413_body_matches_error_schema(depot):
+    # Content-Length far beyond DEPOT_MAX_BODY_BYTES / DEPOT_MAX_UPLOAD_BYTES: refused before the body is read.
+    rid = create(depot)["id"]
+    cases = [("POST", "/v1/resources", "/v1/resources", TOKEN, "application/json"),
+             ("POST", "/v1/resources", "/v1/resources", TOKEN, "multipart/form-data; boundary=xyz"),
+             ("PUT", "/v1/resources/{id}/content", concrete("/v1/resources/{id}/content", rid), TOKEN, "text/plain"),
+             ("PUT", "/v1/resources/{id}", concrete("/v1/resources/{id}", rid), TOKEN, "application/json"),
+             ("PUT", "/v1/uploads/{id}", own_path(depot, create_pending(depot)["upload_url"]), None, "text/plain")]
+    for method, path, target, token, ctype in cases:
+        status, head, payload = huge_request(depot, method, target, token, ctype)
+        assert status == 413, "%s %s (%s): answered %r" % (method, target, ctype, head[:200])
+        assert documented_response(DOC, path, method, 413) is not None, "%s %s: 413 undocumented" % (method, path)
+        if b"transfer-encoding: chunked" in head.lower():
+            continue  # chunked 413 body: status checked only
+        errs = schema_errors(DOC, named_schema("Error"), json.loads(payload.decode()))
+        assert not errs, errs
+
+
+def test_413_for_json_besides_content_over_max_json_bytes(depot):
+    limit = DOC["info"]["x-depot-config"]["DEPOT_MAX_JSON_BYTES"]
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+        "name": "big-json.txt", "directory_path": "/openapi/big", "content": data_url(b"x"),
+        "padding": "p" * (limit + 16)})
+    assert r.status_code == 413, "%d %r" % (r.status_code, r.text[:200])
+    assert_matches_document(r, "/v1/resources", "post", "(JSON over DEPOT_MAX_JSON_BYTES)")
 
 
 def test_content_headers_and_body_match_document(depot):
@@ -674,6 +804,7 @@ def test_content_headers_and_body_match_document(depot):
     assert m, r.headers["Content-Disposition"]
     assert m.group(1).startswith("caf_") and m.group(1).endswith(" _q_.bin"), m.group(1)
     assert urllib.parse.unquote(m.group(2), encoding="utf-8", errors="strict") == res["name"]
+    assert r.headers["Accept-Ranges"] == "bytes"
     h = depot.request("HEAD", concrete("/v1/resources/{id}/content", res["id"]), TOKEN)
     assert h.status_code == 200
     assert_matches_document(h, "/v1/resources/{id}/content", "head")
@@ -708,22 +839,308 @@ def test_update_response_matches_resource_schema(depot):
     assert out["updated_at"] > res["updated_at"]
 
 
+def test_pending_upload_flow_matches_document(depot):
+    res = create_pending(depot, tags=["pend"], metadata={"p": 1}, mime_type="text/csv")
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+        "name": "flow.csv", "directory_path": "/openapi/flow", "upload": "pending", "mime_type": "text/csv"})
+    assert r.status_code == 200, r.text
+    res = assert_matches_document(r, "/v1/resources", "post", "(pending)")
+    assert set(res) >= set(DOC["components"]["schemas"]["Resource"]["required"]) | {"upload_url", "upload_url_expires_at"}
+    assert (res["status"], res["version"], res["sha256"], res["storage_key"], res["size_bytes"]) == (
+        "pending", 1, None, None, 0)
+    assert res["mime_type"] == "text/csv"
+    left = (time.mktime(time.strptime(res["upload_url_expires_at"][:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone
+            - time.time())
+    assert 900 - 30 < left <= 900 + 1, "upload_url valid %.0fs, documented DEPOT_UPLOAD_URL_TTL default 900" % left
+    rid = res["id"]
+    upload = own_path(depot, res["upload_url"])
+    # pending: out of the default list, in status=pending; its content is 409
+    for status, present in ((None, False), ("uploaded", False), ("pending", True)):
+        params = {"directory_prefix": "/openapi/flow"}
+        if status:
+            params["status"] = status
+        r = depot.request("GET", "/v1/resources", TOKEN, params=params)
+        body = assert_matches_document(r, "/v1/resources", "get", "(status=%s)" % status)
+        assert (rid in [x["id"] for x in body["items"]]) == present, status
+    for method in ("get", "head"):
+        r = depot.request(method.upper(), "/v1/resources/%s/content" % rid, TOKEN)
+        assert r.status_code == 409, r.status_code
+        assert_matches_document(r, "/v1/resources/{id}/content", method, "(pending)")
+    # confirming before the bytes: 409; status other than uploaded: 400
+    for method, path in (("PATCH", "/v1/resources/{id}"), ("PUT", "/v1/resource/{id}")):
+        r = depot.request(method, concrete(path, rid), TOKEN, json_body={"status": "uploaded"})
+        assert r.status_code == 409, "%s: %d %r" % (method, r.status_code, r.text[:200])
+        assert_matches_document(r, path, method, "(confirm without bytes)")
+        r = depot.request(method, concrete(path, rid), TOKEN, json_body={"status": "pending"})
+        assert r.status_code == 400, "%s: %d %r" % (method, r.status_code, r.text[:200])
+        assert_matches_document(r, path, method, "(status pending)")
+    assert schema_errors(DOC, named_schema("ResourceUpdate"), {"status": "pending"})
+    # the signed upload: no JWT
+    raw = b"a,b\n1,2\n"
+    r = depot.request("PUT", upload, None, data=raw)
+    assert r.status_code == 200, "%d %r" % (r.status_code, r.text[:200])
+    up = assert_matches_document(r, "/v1/uploads/{id}", "put")
+    assert up["status"] == "pending" and up["size_bytes"] == len(raw)
+    assert up["sha256"] == __import__("hashlib").sha256(raw).hexdigest()
+    assert up["mime_type"] == "text/csv"  # the declared type: the PUT named none
+    r = depot.request("PUT", upload, None, data=b"again")
+    assert r.status_code == 409, "second upload: %d %r" % (r.status_code, r.text[:200])
+    assert_matches_document(r, "/v1/uploads/{id}", "put", "(second upload)")
+    # confirm
+    r = depot.request("PATCH", "/v1/resources/%s" % rid, TOKEN, json_body={"status": "uploaded"})
+    assert r.status_code == 200, r.text
+    done = assert_matches_document(r, "/v1/resources/{id}", "patch", "(confirm)")
+    assert done["status"] == "uploaded" and done["sha256"] == up["sha256"]
+    assert done["version"] == up["version"] + 1
+    r = depot.request("GET", "/v1/resources/%s/content" % rid, TOKEN)
+    assert r.status_code == 200 and r.content == raw
+    assert_matches_document(r, "/v1/resources/{id}/content", "get")
+    r = depot.request("PUT", upload, None, data=b"late")
+    assert r.status_code == 409, "upload after confirm: %d" % r.status_code
+    assert_matches_document(r, "/v1/uploads/{id}", "put", "(after confirm)")
+    # the upload URL of a deleted resource: 404
+    gone = create_pending(depot)
+    assert depot.request("DELETE", "/v1/resources/%s" % gone["id"], TOKEN).status_code == 204
+    r = depot.request("PUT", own_path(depot, gone["upload_url"]), None, data=b"x")
+    assert r.status_code == 404, "%d %r" % (r.status_code, r.text[:200])
+    assert_matches_document(r, "/v1/uploads/{id}", "put", "(deleted)")
+
+
+def test_create_body_choices_follow_resource_create(depot):
+    good = {"name": "choice.txt", "directory_path": "/openapi/choice", "upload": "pending"}
+    assert not schema_errors(DOC, named_schema("ResourceCreate"), good)
+    for extra in ({"content": data_url(b"x")}, {"uri": "https://example.com/x"}, {"upload": "later"}):
+        body = dict(good, name="c-%s" % uuid.uuid4().hex[:8], **extra)
+        assert schema_errors(DOC, named_schema("ResourceCreate"), body), "document accepts %r" % body
+        r = depot.request("POST", "/v1/resources", TOKEN, json_body=body)
+        assert r.status_code == 400, "%r: %d %r" % (extra, r.status_code, r.text[:200])
+        assert_matches_document(r, "/v1/resources", "post", "(%r)" % extra)
+    # a create with content answers no upload_url
+    r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+        "name": "plain.txt", "directory_path": "/openapi/choice", "content": data_url(b"plain")})
+    assert r.status_code == 200
+    body = assert_matches_document(r, "/v1/resources", "post")
+    assert "upload_url" not in body and body["status"] == "uploaded" and body["version"] == 1
+
+
+def test_multipart_create_matches_document(depot):
+    op = DOC["paths"]["/v1/resources"]["post"]
+    form = resolve(DOC, op["requestBody"]["content"]["multipart/form-data"]["schema"])
+    assert set(form["required"]) == {"file", "directory_path"}
+    r = requests.post(depot.base + "/v1/resources", headers={"Authorization": "Bearer " + TOKEN},
+                      files=[("file", ("form.txt", b"form bytes\n", "text/plain")),
+                             ("directory_path", (None, "openapi/form/")), ("tags", (None, "b,a")),
+                             ("tags", (None, "c")), ("metadata", (None, '{"m": true}'))],
+                      timeout=HTTP_TIMEOUT)
+    assert r.status_code == 200, "%d %r" % (r.status_code, r.text[:300])
+    res = assert_matches_document(r, "/v1/resources", "post", "(multipart)")
+    assert (res["name"], res["directory_path"], res["tags"], res["metadata"], res["mime_type"]) == (
+        "form.txt", "/openapi/form", ["a", "b", "c"], {"m": True}, "text/plain")
+    assert res["size_bytes"] == len(b"form bytes\n") and "upload_url" not in res
+    for name, files in (("without file", [("directory_path", (None, "/openapi/form")), ("name", (None, "n.txt"))]),
+                        ("without directory_path", [("file", ("nodir.txt", b"x", "text/plain"))]),
+                        ("metadata not an object", [("file", ("m.txt", b"x", "text/plain")),
+                                                    ("directory_path", (None, "/openapi/form")),
+                                                    ("metadata", (None, "[1]"))])):
+        r = requests.post(depot.base + "/v1/resources", headers={"Authorization": "Bearer " + TOKEN},
+                          files=files, timeout=HTTP_TIMEOUT)
+        assert r.status_code == 400, "%s: %d %r" % (name, r.status_code, r.text[:200])
+        assert_matches_document(r, "/v1/resources", "post", "(multipart %s)" % name)
+
+
+def test_put_content_matches_document(depot):
+    res = create(depot, raw=b"old bytes")
+    url = "/v1/resources/%s/content" % res["id"]
+    for ctype, raw, want in (("text/csv", b"x,y\n", "text/csv"), ("application/x-www-form-urlencoded", b"plain text\n", None)):
+        r = depot.request("PUT", url, TOKEN, data=raw, headers={"Content-Type": ctype})
+        assert r.status_code == 200, "%d %r" % (r.status_code, r.text[:200])
+        out = assert_matches_document(r, "/v1/resources/{id}/content", "put")
+        assert out["size_bytes"] == len(raw) and out["status"] == "uploaded"
+        assert out["sha256"] == __import__("hashlib").sha256(raw).hexdigest()
+        if want:
+            assert out["mime_type"] == want
+        else:
+            assert out["mime_type"] != ctype  # sniffed
+        g = depot.request("GET", url, TOKEN)
+        assert g.content == raw and g.headers["ETag"] == '"%s"' % out["sha256"]
+    assert out["version"] == res["version"] + 2
+    r = depot.request("PUT", "/v1/resources/%s/content" % uuid.uuid4(), TOKEN, data=b"x")
+    assert r.status_code == 404
+    assert_matches_document(r, "/v1/resources/{id}/content", "put", "(unknown id)")
+
+
+def test_if_match_412_and_matches_as_documented(depot):
+    res = create(depot)
+    etag = '"%s"' % res["sha256"]
+    cases = [("PUT", "/v1/resources/{id}", {"json_body": {"metadata": {"a": 1}}}),
+             ("PATCH", "/v1/resources/{id}", {"json_body": {"metadata": {"a": 2}}}),
+             ("PUT", "/v1/resource/{id}", {"json_body": {"metadata": {"a": 3}}}),
+             ("PATCH", "/v1/resource/{id}", {"json_body": {"metadata": {"a": 4}}}),
+             ("PUT", "/v1/resources/{id}/content", {"data": b"hello openapi\n", "headers": {"Content-Type": "text/plain"}})]
+    version = res["version"]
+    for method, path, kw in cases:
+        url = concrete(path, res["id"])
+        for stale in ('"%d"' % (version + 7), str(version + 7), 'W/"%d"' % (version + 7), '"%s"' % ("0" * 64)):
+            h = dict(kw.get("headers", {}), **{"If-Match": stale})
+            r = depot.request(method, url, TOKEN, **dict(kw, headers=h))
+            assert r.status_code == 412, "%s %s If-Match %s: %d %r" % (method, path, stale, r.status_code, r.text[:200])
+            body = assert_matches_document(r, path, method, "(If-Match %s)" % stale)
+            assert body["error"] == "resource has changed (If-Match)"
+        for form in ('"%d"', "%d", 'W/"%d"', "etag", "*"):
+            good = etag if form == "etag" else form.replace("%d", str(version))
+            h = dict(kw.get("headers", {}), **{"If-Match": good})
+            r = depot.request(method, url, TOKEN, **dict(kw, headers=h))
+            assert r.status_code == 200, "%s %s If-Match %s: %d %r" % (method, path, good, r.status_code, r.text[:200])
+            out = assert_matches_document(r, path, method, "(If-Match %s)" % good)
+            assert out["version"] == version + 1, (good, out["version"], version)
+            version = out["version"]
+            etag = '"%s"' % out["sha256"]
+    for path in ("/v1/resources/{id}", "/v1/resource/{id}"):
+        rid = create(depot)["id"]
+        r = depot.request("DELETE", concrete(path, rid), TOKEN, headers={"If-Match": '"99"'})
+        assert r.status_code == 412
+        assert_matches_document(r, path, "delete", "(If-Match)")
+        r = depot.request("DELETE", concrete(path, rid), TOKEN, headers={"If-Match": '"1"'})
+        assert r.status_code == 204
+        assert_matches_document(r, path, "delete", "(If-Match)")
+
+
+@pytest.mark.parametrize("route", ["/v1/resources/{id}/content", "/v1/signed/{id}/content"])
+def test_ranges_304_and_416_match_document(depot, route):
+    raw = bytes(range(100))
+    res = create(depot, raw=raw)
+
+    def get(method, headers):
+        if route.startswith("/v1/signed/"):
+            return depot.request(method, own_path(depot, mint_url(depot, res["id"])["url"]), None, headers=headers)
+        return depot.request(method, concrete(route, res["id"]), TOKEN, headers=headers)
+
+    etag = '"%s"' % res["sha256"]
+    for rng, start, end in (("bytes=10-19", 10, 19), ("bytes=90-", 90, 99), ("bytes=-5", 95, 99),
+                            ("bytes=95-500", 95, 99)):
+        for method in ("get", "head"):
+            r = get(method.upper(), {"Range": rng})
+            assert r.status_code == 206, "%s %s: %d" % (method, rng, r.status_code)
+            assert_matches_document(r, route, method, rng)
+            assert r.headers["Content-Range"] == "bytes %d-%d/100" % (start, end)
+            if method == "get":
+                assert r.content == raw[start:end + 1]
+    r = get("GET", {"Range": "bytes=10-19", "If-Range": etag})
+    assert r.status_code == 206
+    for headers in ({"Range": "bytes=10-19", "If-Range": '"stale"'}, {"Range": "bytes=0-1,5-6"}, {"Range": "pages=1-2"}):
+        r = get("GET", headers)
+        assert r.status_code == 200, "%r: %d" % (headers, r.status_code)
+        assert_matches_document(r, route, "get", repr(headers))
+        assert r.content == raw
+    for rng in ("bytes=100-", "bytes=500-600", "bytes=-0"):
+        for method in ("get", "head"):
+            r = get(method.upper(), {"Range": rng})
+            assert r.status_code == 416, "%s %s: %d" % (method, rng, r.status_code)
+            assert_matches_document(r, route, method, rng)
+            assert r.headers["Content-Range"] == "bytes */100"
+    for inm in (etag, "*", '"abc", %s' % etag):
+        for method in ("get", "head"):
+            r = get(method.upper(), {"If-None-Match": inm})
+            assert r.status_code == 304, "%s If-None-Match %s: %d" % (method, inm, r.status_code)
+            assert_matches_document(r, route, method, "If-None-Match " + inm)
+            assert r.headers["ETag"] == etag
+    r = get("GET", {"If-None-Match": '"other"'})
+    assert r.status_code == 200 and r.content == raw
+
+
+def test_signed_url_expires_in_follows_documented_bounds(depot):
+    rid = create(depot)["id"]
+    params = {resolve(DOC, p)["name"]: resolve(DOC, p) for p in DOC["paths"]["/v1/resources/{id}/url"]["get"]["parameters"]}
+    s = params["expires_in"]["schema"]
+    for method in ("get", "head"):
+        for v in (None, s["minimum"], s["maximum"]):
+            r = depot.request(method.upper(), "/v1/resources/%s/url" % rid, TOKEN,
+                              params=None if v is None else {"expires_in": v})
+            assert r.status_code == 200, "%s expires_in=%r: %d %r" % (method, v, r.status_code, r.text[:200])
+            body = assert_matches_document(r, "/v1/resources/{id}/url", method, "expires_in=%r" % v)
+            if body is not None:
+                ttl = s["default"] if v is None else v
+                expires = int(dict(urllib.parse.parse_qsl(body["url"].partition("?")[2]))["expires"])
+                assert abs(expires - (time.time() + ttl)) < 30, (v, expires)
+                assert body["expires_at"] == time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(expires))
+                assert body["url"].startswith(depot.base + "/v1/signed/%s/content?" % rid)
+        for v in (s["minimum"] - 1, s["maximum"] + 1, "x1", ""):
+            r = depot.request(method.upper(), "/v1/resources/%s/url" % rid, TOKEN, params={"expires_in": v})
+            assert r.status_code == 400, "%s expires_in=%r: %d" % (method, v, r.status_code)
+            assert_matches_document(r, "/v1/resources/{id}/url", method, "expires_in=%r" % v)
+
+
+def test_cursor_pages_follow_document(depot):
+    d = "/openapi/cursor-%s" % uuid.uuid4().hex[:8]
+    made = [create(depot, directory=d)["id"] for _ in range(5)]
+    for sort in ("desc", "asc"):
+        seen, cursor, pages = [], None, 0
+        while True:
+            params = {"directory_prefix": d, "page_size": 2, "sort": sort}
+            if cursor:
+                params["cursor"] = cursor
+            r = depot.request("GET", "/v1/resources", TOKEN, params=params)
+            assert r.status_code == 200, r.text
+            body = assert_matches_document(r, "/v1/resources", "get", "(cursor)")
+            assert body["total"] == 5
+            seen += [x["id"] for x in body["items"]]
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+            assert pages < 10
+        assert sorted(seen) == sorted(made) and len(seen) == 5, sort
+        assert pages == 3, "%s: %d pages of 2 for 5 items" % (sort, pages)
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": d, "page_size": 2})
+    c = r.json()["next_cursor"]
+    for bad in ({"cursor": "not-a-cursor"}, {"cursor": c, "sort": "asc"}, {"cursor": c, "page": 2}):
+        r = depot.request("GET", "/v1/resources", TOKEN, params=dict(bad, directory_prefix=d, page_size=2))
+        assert r.status_code == 400, "%r: %d" % (bad, r.status_code)
+        assert_matches_document(r, "/v1/resources", "get", repr(bad))
+
+
+def test_next_cursor_is_null_on_a_full_last_page(depot):
+    # docs/API.md: "next_cursor (string, or null on the last page)" -- also when the last page is full.
+    d = "/openapi/fullpage-%s" % uuid.uuid4().hex[:8]
+    for _ in range(4):
+        create(depot, directory=d)
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": d, "page_size": 4})
+    body = assert_matches_document(r, "/v1/resources", "get")
+    assert body["total"] == 4 and len(body["items"]) == 4
+    assert body["next_cursor"] is None, "next_cursor %r on the last (full) page" % body["next_cursor"]
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": d, "page_size": 2})
+    c = assert_matches_document(r, "/v1/resources", "get")["next_cursor"]
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"directory_prefix": d, "page_size": 2, "cursor": c})
+    body = assert_matches_document(r, "/v1/resources", "get")
+    assert len(body["items"]) == 2
+    assert body["next_cursor"] is None, "next_cursor %r on the last (full) page" % body["next_cursor"]
+
+
 # ---------------------------------------------------------------- (d) every answered route is documented
 
 
-PROBE_PATHS = ["/v1/resources", "/v1/resources/{id}", "/v1/resources/{id}/content", "/v1/resource/{id}",
-               "/healthz", "/openapi.json"]
+PROBE_PATHS = ["/v1/resources", "/v1/resources/{id}", "/v1/resources/{id}/content", "/v1/resources/{id}/url",
+               "/v1/resource/{id}", "/v1/uploads/{id}", "/v1/signed/{id}/content", "/healthz", "/openapi.json"]
 UNKNOWN_PATHS = ["/", "/v1", "/v1/", "/v1/resource", "/v1/resources/{id}/contents", "/v1/resources/{id}/content/x",
-                 "/v2/resources", "/healthz/x", "/openapi.yaml", "/v1/resources/{id}/{id}"]
+                 "/v2/resources", "/healthz/x", "/openapi.yaml", "/v1/resources/{id}/{id}",
+                 "/v1/resources/{id}/url/x", "/v1/resources/{id}/urls", "/v1/uploads", "/v1/uploads/{id}/content",
+                 "/v1/signed", "/v1/signed/{id}", "/v1/signed/{id}/url", "/v1/resource/{id}/content"]
+
+
+def probe_target(depot, probe, method):
+    """(url, token) for probing `method` on `probe`: signed paths get a real signed query."""
+    if probe == "/v1/uploads/{id}":
+        return own_path(depot, create_pending(depot)["upload_url"]), None
+    if probe == "/v1/signed/{id}/content":
+        return own_path(depot, mint_url(depot, create(depot)["id"])["url"]), None
+    return concrete(probe, create(depot)["id"]), (None if probe in PUBLIC_PATHS else TOKEN)
 
 
 @pytest.mark.parametrize("probe", PROBE_PATHS)
 def test_every_answered_method_is_documented(depot, probe):
     template = match_template(DOC, probe)
     for method in PROBE_METHODS:
-        rid = create(depot)["id"]
-        url = concrete(probe, rid)
-        token = None if probe in PUBLIC_PATHS else TOKEN
+        url, token = probe_target(depot, probe, method)
         r = depot.request(method, url, token, json_body=body_for(probe, method.lower()))
         documented = template is not None and method.lower() in DOC["paths"][template]
         if r.status_code in (404, 405):
