@@ -109,6 +109,7 @@ static int run(const struct config *cfg)
 		.threads = (int)cfg->threads,
 		.idle_timeout_s = (int)cfg->idle_timeout_s,
 		.max_body_bytes = (uint64_t)cfg->max_body_bytes,
+		.connection_memory_bytes = (size_t)cfg->connection_memory,
 	};
 	if (http_server_start(&ho, api_handle, &api, &srv, &e) != ERR_OK) {
 		log_error("%s", e.msg);

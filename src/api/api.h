@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "api/validate.h"
+#include "core/buf.h"
 #include "auth/auth.h"
 #include "fetch/fetch.h"
 #include "http/http.h"
@@ -80,8 +81,16 @@ void api_upload_put_begin(struct api_ctx *c);
 void api_resource_url(struct api_ctx *c);
 void api_resource_import_begin(struct api_ctx *c);
 
-/* The Resource JSON of r (resource_json.c). */
-json_t *api_resource_json(const struct meta_resource *r);
+/* Writes the Resource JSON of r to b; extra (or NULL) is inserted before the closing brace
+ * (",\"k\":v" pairs). */
+void api_resource_write(struct buf *b, const struct meta_resource *r, const char *extra);
+
+/* Answers status with the Resource JSON of r. */
+void api_resource_respond(struct api_ctx *c, int status, const struct meta_resource *r,
+			  const char *extra);
+
+/* Answers status with the JSON text in b (taken over). */
+void api_buf_respond(struct api_ctx *c, int status, struct buf *b);
 
 /* Creates a resource from a validated request once its bytes (if any) are staged in w: the
  * common end of every create path (resources.c). Consumes nothing; answers c. */

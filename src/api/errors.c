@@ -48,6 +48,17 @@ void api_json(struct api_ctx *c, int status, json_t *v)
 	free(text);
 }
 
+void api_buf_respond(struct api_ctx *c, int status, struct buf *b)
+{
+	size_t len;
+	c->resp->status = status;
+	c->resp->content_type = "application/json";
+	c->resp->kind = HTTP_BODY_MEM;
+	c->resp->body = buf_take(b, &len);
+	c->resp->body_len = len;
+	c->resp->body_owned = true;
+}
+
 void api_error(struct api_ctx *c, enum err_code code, const char *msg)
 {
 	int status = api_status_of(code);

@@ -29,14 +29,23 @@ struct import {
 	json_t *errors;
 };
 
+/* Keeps the failures of the MAX_REPORTED_ERRORS lowest line numbers, in line order: a name
+ * conflict is only known when its batch commits, after parse errors of later lines. */
 static void line_error(struct import *im, uint64_t lineno, enum err_code code, const char *msg)
 {
 	im->failed++;
-	if (json_array_size(im->errors) < MAX_REPORTED_ERRORS)
-		json_array_append_new(im->errors,
-				      json_pack("{s:I, s:i, s:s}", "line", (json_int_t)lineno,
-						"status", api_status_of(code), "error",
-						api_status_of(code) >= 500 ? "internal error" : msg));
+	size_t n = json_array_size(im->errors), at = n;
+	while (at > 0 && json_integer_value(json_object_get(json_array_get(im->errors, at - 1),
+							     "line")) > (json_int_t)lineno)
+		at--;
+	if (at >= MAX_REPORTED_ERRORS)
+		return;
+	json_array_insert_new(im->errors, at,
+			      json_pack("{s:I, s:i, s:s}", "line", (json_int_t)lineno, "status",
+					api_status_of(code), "error",
+					api_status_of(code) >= 500 ? "internal error" : msg));
+	if (json_array_size(im->errors) > MAX_REPORTED_ERRORS)
+		json_array_remove(im->errors, MAX_REPORTED_ERRORS);
 }
 
 static void flush(struct import *im)
@@ -109,7 +118,8 @@ static enum err_code parse_line(struct import *im, const char *text, size_t len,
 	if ((rc = jsonget_object_text(body, "metadata", l->max_metadata_bytes, pool,
 				      &r->metadata_json, &present, e)) != ERR_OK)
 		goto out;
-	if (json_object_get(body, "uri") != NULL || json_object_get(body, "upload") != NULL) {
+	json_t *uri = json_object_get(body, "uri"), *upload = json_object_get(body, "upload");
+	if ((uri != NULL && !json_is_null(uri)) || (upload != NULL && !json_is_null(upload))) {
 		rc = err_set(e, ERR_INVALID, "import takes content only (no uri, no upload)");
 		goto out;
 	}

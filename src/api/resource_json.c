@@ -1,41 +1,62 @@
-/* The Resource as JSON: every property of the seed schema, nullable ones as null. */
+/* The Resource as JSON, written straight into the response buffer: every property of the seed
+ * schema, nullable ones as null. metadata is stored as compact JSON and copied as it is. */
 #include "api/api.h"
 #include "core/timefmt.h"
+#include "json/jsonw.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
+#include <stdlib.h>
 
-json_t *api_resource_json(const struct meta_resource *r)
+void api_resource_write(struct buf *b, const struct meta_resource *r, const char *extra)
 {
 	char created[TIMEFMT_LEN], updated[TIMEFMT_LEN];
 	time_format_us(r->created_at_us, created);
 	time_format_us(r->updated_at_us, updated);
-	json_t *tags = json_array();
-	for (size_t i = 0; i < r->ntags; i++)
-		json_array_append_new(tags, json_string(r->tags[i]));
-	json_t *metadata = r->metadata_json ? json_loads(r->metadata_json, 0, NULL) : NULL;
-	json_t *o = json_object();
-	json_object_set_new(o, "id", json_string(r->id));
-	json_object_set_new(o, "account_id", json_string(r->account_id));
-	json_object_set_new(o, "name", json_string(r->name));
-	json_object_set_new(o, "directory_path", json_string(r->directory_path));
-	json_object_set_new(o, "mime_type", json_string(r->mime_type));
-	json_object_set_new(o, "sha256", r->sha256[0] ? json_string(r->sha256) : json_null());
-	json_object_set_new(o, "original_uri", str_or_null(r->original_uri));
-	json_object_set_new(o, "external_id", str_or_null(r->external_id));
-	json_object_set_new(o, "external_storage_type", str_or_null(r->external_storage_type));
-	json_object_set_new(o, "storage_bucket", json_string(r->storage_bucket));
-	json_object_set_new(o, "storage_key",
-			    r->storage_key && *r->storage_key ? json_string(r->storage_key) : json_null());
-	json_object_set_new(o, "size_bytes", json_integer(r->size_bytes));
-	json_object_set_new(o, "tags", tags);
-	json_object_set_new(o, "metadata", metadata ? metadata : json_null());
-	json_object_set_new(o, "created_by", str_or_null(r->created_by));
-	json_object_set_new(o, "created_at", json_string(created));
-	json_object_set_new(o, "updated_at", json_string(updated));
-	json_object_set_new(o, "status", json_string(r->status ? r->status : "uploaded"));
-	json_object_set_new(o, "version", json_integer(r->version));
-	return o;
+	buf_adds(b, "{\"id\":");
+	jsonw_str(b, r->id);
+	buf_adds(b, ",\"account_id\":");
+	jsonw_str(b, r->account_id);
+	buf_adds(b, ",\"name\":");
+	jsonw_str(b, r->name);
+	buf_adds(b, ",\"directory_path\":");
+	jsonw_str(b, r->directory_path);
+	buf_adds(b, ",\"mime_type\":");
+	jsonw_str(b, r->mime_type);
+	buf_adds(b, ",\"sha256\":");
+	jsonw_str(b, r->sha256[0] ? r->sha256 : NULL);
+	buf_adds(b, ",\"original_uri\":");
+	jsonw_str(b, r->original_uri);
+	buf_adds(b, ",\"external_id\":");
+	jsonw_str(b, r->external_id);
+	buf_adds(b, ",\"external_storage_type\":");
+	jsonw_str(b, r->external_storage_type);
+	buf_adds(b, ",\"storage_bucket\":");
+	jsonw_str(b, r->storage_bucket);
+	buf_adds(b, ",\"storage_key\":");
+	jsonw_str(b, r->storage_key && *r->storage_key ? r->storage_key : NULL);
+	buf_printf(b, ",\"size_bytes\":%lld,\"tags\":[", (long long)r->size_bytes);
+	for (size_t i = 0; i < r->ntags; i++) {
+		if (i > 0)
+			buf_add(b, ",", 1);
+		jsonw_str(b, r->tags[i]);
+	}
+	buf_adds(b, "],\"metadata\":");
+	buf_adds(b, r->metadata_json ? r->metadata_json : "null");
+	buf_adds(b, ",\"created_by\":");
+	jsonw_str(b, r->created_by);
+	buf_printf(b, ",\"created_at\":\"%s\",\"updated_at\":\"%s\",\"status\":", created,
+		   updated);
+	jsonw_str(b, r->status ? r->status : "uploaded");
+	buf_printf(b, ",\"version\":%lld", (long long)r->version);
+	if (extra != NULL)
+		buf_adds(b, extra);
+	buf_add(b, "}", 1);
+}
+
+void api_resource_respond(struct api_ctx *c, int status, const struct meta_resource *r,
+			  const char *extra)
+{
+	struct buf b;
+	buf_init(&b, 1024);
+	api_resource_write(&b, r, extra);
+	api_buf_respond(c, status, &b);
 }

@@ -6,6 +6,7 @@
 #include "core/text.h"
 #include "core/timefmt.h"
 #include "json/jsonget.h"
+#include "json/jsonw.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,17 +99,22 @@ void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct 
 		api_error(c, rc, e.msg);
 		return;
 	}
-	json_t *out = api_resource_json(&r);
+	const char *extra = NULL;
 	if (f->pending) {
 		const char *path = pool_printf(c->req->pool, "/v1/uploads/%s", r.id);
 		int64_t expires = time_now_us() / 1000000 + c->api->upload_url_ttl_s;
 		char at[TIMEFMT_LEN];
 		time_format_us(expires * 1000000, at);
-		json_object_set_new(out, "upload_url",
-				    json_string(api_signed_url(c, "PUT", path, expires)));
-		json_object_set_new(out, "upload_url_expires_at", json_string(at));
+		struct buf x;
+		buf_init(&x, 512);
+		buf_adds(&x, ",\"upload_url\":");
+		jsonw_str(&x, api_signed_url(c, "PUT", path, expires));
+		buf_adds(&x, ",\"upload_url_expires_at\":");
+		jsonw_str(&x, at);
+		extra = pool_strdup(c->req->pool, x.data);
+		buf_free(&x);
 	}
-	api_json(c, 200, out);
+	api_resource_respond(c, 200, &r, extra);
 }
 
 static const char *query_get(void *ctx, const char *name)
@@ -134,20 +140,26 @@ void api_resource_list(struct api_ctx *c)
 		api_error(c, rc, e.msg);
 		return;
 	}
-	json_t *items = json_array();
-	for (size_t i = 0; i < result.nitems; i++)
-		json_array_append_new(items, api_resource_json(&result.items[i]));
-	json_t *next = json_null();
+	struct buf b;
+	buf_init(&b, 1024 * (result.nitems + 1));
+	buf_adds(&b, "{\"items\":[");
+	for (size_t i = 0; i < result.nitems; i++) {
+		if (i > 0)
+			buf_add(&b, ",", 1);
+		api_resource_write(&b, &result.items[i], NULL);
+	}
+	buf_printf(&b, "],\"total\":%lld,\"page\":%lld,\"page_size\":%lld,\"next_cursor\":",
+		   (long long)result.total, (long long)page, (long long)page_size);
 	if (result.has_more && result.nitems > 0) {
 		char cursor[LISTQUERY_CURSOR_MAX];
 		const struct meta_resource *last = &result.items[result.nitems - 1];
 		listquery_cursor_encode(q.sort, last->created_at_us, last->id, cursor);
-		next = json_string(cursor);
+		jsonw_str(&b, cursor);
+	} else {
+		buf_adds(&b, "null");
 	}
-	api_json(c, 200,
-		 json_pack("{s:o, s:I, s:I, s:I, s:o}", "items", items, "total",
-			   (json_int_t)result.total, "page", (json_int_t)page, "page_size",
-			   (json_int_t)page_size, "next_cursor", next));
+	buf_add(&b, "}", 1);
+	api_buf_respond(c, 200, &b);
 }
 
 void api_resource_get(struct api_ctx *c)
@@ -160,7 +172,7 @@ void api_resource_get(struct api_ctx *c)
 		api_error(c, rc, e.msg);
 		return;
 	}
-	api_json(c, 200, api_resource_json(&r));
+	api_resource_respond(c, 200, &r, NULL);
 }
 
 static enum err_code read_update(struct api_ctx *c, json_t *body, struct meta_update *u,
@@ -223,7 +235,7 @@ void api_resource_update(struct api_ctx *c)
 		api_error(c, rc, e.msg);
 		return;
 	}
-	api_json(c, 200, api_resource_json(&r));
+	api_resource_respond(c, 200, &r, NULL);
 }
 
 void api_resource_delete(struct api_ctx *c)

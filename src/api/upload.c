@@ -379,7 +379,7 @@ static void finish_raw(struct api_ctx *c, struct upload *u)
 		api_error(c, rc, u->e.msg);
 		return;
 	}
-	api_json(c, 200, api_resource_json(&r));
+	api_resource_respond(c, 200, &r, NULL);
 }
 
 static void on_end(struct http_req *req, struct http_resp *resp)

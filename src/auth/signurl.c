@@ -44,7 +44,7 @@ enum err_code signurl_verify(const unsigned char *key, size_t key_len, const cha
 		return err_set(e, ERR_FORBIDDEN, "signed URL signature is invalid");
 	int64_t exp = 0;
 	size_t n = strlen(expires);
-	if (n == 0 || n > 12)
+	if (n == 0 || n > 12 || (expires[0] == '0' && n > 1))
 		return err_set(e, ERR_FORBIDDEN, "signed URL expiry is invalid");
 	for (size_t i = 0; i < n; i++) {
 		if (expires[i] < '0' || expires[i] > '9')

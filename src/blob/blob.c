@@ -18,8 +18,22 @@ struct blob_writer {
 	uint64_t size;
 	unsigned char *head; /* BLOB_HEAD_BYTES */
 	size_t head_len;
+	unsigned char *pend; /* WRITE_BUFFER bytes gathered before one backend write */
+	size_t pend_len;
 	bool finished;
 };
+
+/* Small pieces (libmicrohttpd hands bodies over in a few KiB) are gathered into one write. */
+#define WRITE_BUFFER (256 * 1024)
+
+static enum err_code flush_pending(struct blob_writer *w, struct err *e)
+{
+	if (w->pend_len == 0)
+		return ERR_OK;
+	enum err_code rc = w->store->ops->stage_write(w->stage, w->pend, w->pend_len, e);
+	w->pend_len = 0;
+	return rc;
+}
 
 enum err_code blob_open(const char *url, struct blob_store **out, struct err *e)
 {
@@ -81,6 +95,7 @@ enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, st
 	if (w->sha == NULL || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1)
 		xalloc_die();
 	w->head = xmalloc(BLOB_HEAD_BYTES);
+	w->pend = xmalloc(WRITE_BUFFER);
 	*out = w;
 	return ERR_OK;
 }
@@ -96,7 +111,16 @@ enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t l
 	}
 	EVP_DigestUpdate(w->sha, buf, len);
 	w->size += len;
-	return w->store->ops->stage_write(w->stage, buf, len, e);
+	if (w->pend_len + len > WRITE_BUFFER) {
+		enum err_code rc = flush_pending(w, e);
+		if (rc != ERR_OK)
+			return rc;
+		if (len >= WRITE_BUFFER)
+			return w->store->ops->stage_write(w->stage, buf, len, e);
+	}
+	memcpy(w->pend + w->pend_len, buf, len);
+	w->pend_len += len;
+	return ERR_OK;
 }
 
 enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uint64_t *size,
@@ -104,7 +128,9 @@ enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uin
 {
 	unsigned char digest[32];
 	unsigned int len = 0;
-	enum err_code rc = w->store->ops->stage_sync(w->stage, e);
+	enum err_code rc = flush_pending(w, e);
+	if (rc == ERR_OK)
+		rc = w->store->ops->stage_sync(w->stage, e);
 	if (rc != ERR_OK)
 		return rc;
 	EVP_DigestFinal_ex(w->sha, digest, &len);
@@ -141,6 +167,7 @@ void blob_writer_free(struct blob_writer *w)
 	w->store->ops->stage_free(w->stage);
 	EVP_MD_CTX_free(w->sha);
 	free(w->head);
+	free(w->pend);
 	free(w);
 }
 

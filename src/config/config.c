@@ -32,6 +32,8 @@ static const struct setting settings[] = {
 	 "HTTP worker threads (each may block on a fetch or the disk)"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
 	 "seconds an idle connection is kept"},
+	{"connection-memory", "DEPOT_CONNECTION_MEMORY", K_INT, OFF(connection_memory), "32768",
+	 8192, 16 * MiB, "bytes of buffer per connection (libmicrohttpd clears it per request)"},
 	{"max-upload-bytes", "DEPOT_MAX_UPLOAD_BYTES", K_INT, OFF(max_upload_bytes), "104857600", 0,
 	 INT64_MAX / 2, "largest resource content, in bytes (larger is 413)"},
 	{"max-body-bytes", "DEPOT_MAX_BODY_BYTES", K_INT, OFF(max_body_bytes), "0", 0, INT64_MAX / 2,

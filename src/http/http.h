@@ -61,6 +61,7 @@ struct http_resp {
 	enum http_body_kind kind;
 	const char *body;                /* HTTP_BODY_MEM: bytes valid until the request ends */
 	size_t body_len;
+	bool body_owned;                 /* body is malloc'd and http frees it */
 	int fd;                          /* HTTP_BODY_FD: owned by the response, closed by http */
 	uint64_t fd_offset, fd_len;
 	struct {
@@ -129,6 +130,7 @@ struct http_server_opts {
 	int threads;
 	int idle_timeout_s;
 	uint64_t max_body_bytes;   /* larger bodies are answered 413 */
+	size_t connection_memory_bytes; /* libmicrohttpd's pool per connection (zeroed per request) */
 };
 
 struct http_server;

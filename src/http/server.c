@@ -36,6 +36,9 @@ struct request {
 	size_t body_len, body_cap;
 	bool responded;       /* a response is queued (maybe early, like a 413) */
 	bool answered_raw;    /* an answer was written to the socket mid-body (see answer_now) */
+	bool held;            /* an answer decided at the headers, queued at the final call */
+	char *raw_body;       /* an owned body written by answer_now, freed at completion */
+	struct http_resp answer; /* that answer */
 	uint64_t discarded;   /* body bytes read after that */
 	int status;
 	uint64_t bytes_out;
@@ -87,7 +90,10 @@ static enum MHD_Result queue(struct request *r, struct MHD_Connection *conn,
 		r->bytes_out = resp->fd_len;
 	} else {
 		mr = MHD_create_response_from_buffer(resp->body_len, (void *)resp->body,
-						     MHD_RESPMEM_MUST_COPY);
+						     resp->body_owned ? MHD_RESPMEM_MUST_FREE
+								      : MHD_RESPMEM_MUST_COPY);
+		if (mr == NULL && resp->body_owned)
+			free((void *)resp->body);
 		r->bytes_out = resp->body_len;
 	}
 	if (mr == NULL)
@@ -183,6 +189,9 @@ static enum MHD_Result answer_now(struct request *r, struct MHD_Connection *conn
 	free(r->body);
 	r->body = NULL;
 	r->answered_raw = true;
+	/* A malloc'd body is kept until the request ends (freed in on_completed). */
+	if (resp->body_owned)
+		r->raw_body = (char *)resp->body;
 	r->status = resp->status;
 	r->bytes_out = len;
 	if (ci == NULL || n <= 0 || (size_t)n >= sizeof(head))
@@ -234,8 +243,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		struct http_resp resp = {.kind = HTTP_BODY_MEM, .fd = -1};
 		r->req.phase = HTTP_PHASE_HEADERS;
 		srv->handler(srv->app, &r->req, &resp);
-		if (resp.status != 0)
+		if (resp.status != 0) {
+			/* Queued in this first call, libmicrohttpd would close the connection (it
+			 * cannot know the body is empty yet). A request without a body gets its answer
+			 * at the final call, which follows at once, and keeps its connection. One that
+			 * announced a body we refuse is answered now, before the body is sent. */
+			const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+			if (te == NULL && http_req_content_length(&r->req) <= 0) {
+				r->answer = resp;
+				r->held = true;
+				return MHD_YES;
+			}
 			return queue(r, conn, &resp);
+		}
 		/* A streaming handler sets its own limit; a buffered body has max_body_bytes. */
 		if (r->req.on_body == NULL &&
 		    http_req_content_length(&r->req) > (int64_t)srv->max_body_bytes)
@@ -248,7 +269,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (r->responded)
 			return MHD_YES;
-		if (r->answered_raw) {
+		if (r->answered_raw || r->held) {
 			r->discarded += n;
 			return r->discarded > DISCARD_MAX_BYTES ? MHD_NO : MHD_YES;
 		}
@@ -278,6 +299,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (r->answered_raw)
 		return MHD_NO; /* the answer is out; closing ends the connection */
+	if (r->held)
+		return queue(r, conn, &r->answer);
 	if (r->req.on_end != NULL)
 		return finish_stream(r, conn);
 	if (r->body != NULL) {
@@ -304,6 +327,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r == NULL)
 		return;
 	end_stream(r, NULL);
+	if (r->held && !r->responded) { /* the client went away before the answer was queued */
+		if (r->answer.kind == HTTP_BODY_FD)
+			close(r->answer.fd);
+		else if (r->answer.body_owned)
+			free((void *)r->answer.body);
+	}
+	free(r->raw_body);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
@@ -429,14 +459,14 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 	srv->handler = handler;
 	srv->app = app;
 	srv->max_body_bytes = opts->max_body_bytes;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->idle_timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)1024 * 1024,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_bytes,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 		srv, MHD_OPTION_END);
 	if (srv->daemon == NULL) {

@@ -108,3 +108,14 @@ def _guard():
             _RUNNING.remove(s)  # report each broken server once
         logs = "\n".join(f"--- stderr of port {s.port} ---\n{s.log_text()}" for s, _ in bad)
         pytest.fail("; ".join(p for _, p in bad) + "\n" + logs, pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed test, attach the tail of each live depotd's stderr log."""
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.when == "call" and rep.failed:
+        for s in list(_RUNNING):
+            tail = "\n".join(s.log_text(limit=200000).splitlines()[-25:])
+            rep.sections.append((f"depotd stderr (port {s.port}, last 25 lines)", tail))

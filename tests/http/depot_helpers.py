@@ -213,7 +213,14 @@ def _socket_states(port):
             rport = int(f[2].split(":")[1], 16)
             if port in (lport, rport) and f[3] != "06":  # skip TIME_WAIT
                 out.append(f"{lport}->{rport}:{states.get(f[3], f[3])}")
-    return ", ".join(out) or "none"
+    if not out:
+        return "none"
+    counts = {}
+    for o in out:
+        st = o.rsplit(":", 1)[1]
+        counts[st] = counts.get(st, 0) + 1
+    summary = ", ".join(f"{n} {st}" for st, n in sorted(counts.items()))
+    return summary + " [" + ", ".join(out[:6]) + (", ..." if len(out) > 6 else "") + "]"
 
 
 def _thread_stacks(pid):

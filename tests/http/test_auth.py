@@ -90,6 +90,28 @@ def test_token_with_future_nbf_is_401(server):
     assert_401(get_list(server, token(uniq("acct"), nbf=int(time.time()) + 600)))
 
 
+def test_token_with_fractional_exp_and_nbf_is_ok(server):
+    now = time.time()
+    tok = manual_token({"alg": "HS256", "typ": "JWT"},
+                       {"account_id": uniq("acct"), "exp": now + 3600.5, "nbf": now - 10.25},
+                       SECRET)
+    assert_ok(get_list(server, tok))
+
+
+def test_token_with_fractional_exp_in_the_past_is_401(server):
+    tok = manual_token({"alg": "HS256", "typ": "JWT"},
+                       {"account_id": uniq("acct"), "exp": time.time() - 30.5}, SECRET)
+    assert_401(get_list(server, tok))
+
+
+def test_scope_with_extra_spaces_still_parsed(server, owned):
+    acct, res = owned
+    tok = token(acct, scope="  resources:write   resources:read ")
+    assert_ok(server.request("GET", f"/v1/resources/{res['id']}", tok=tok))
+    assert_ok(server.request("PATCH", f"/v1/resources/{res['id']}", tok=tok,
+                             json_body={"metadata": {"x": 1}}))
+
+
 def test_token_with_past_nbf_is_ok(server):
     assert_ok(get_list(server, token(uniq("acct"), nbf=int(time.time()) - 10)))
 

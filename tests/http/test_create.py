@@ -8,8 +8,8 @@ import urllib.parse
 
 import pytest
 
-from depot_helpers import (PDF_BYTES, SHA_RE, TIMEOUT, UUID_RE, assert_error, assert_ok,
-                           assert_resource_shape, data_url, png_bytes, sha, token, uniq)
+from depot_helpers import (PDF_BYTES, TIMEOUT, UUID_RE, assert_error, assert_ok,
+                           assert_resource_shape, data_url, png_bytes, sha, uniq)
 
 
 # ---------------------------------------------------------------- create basics

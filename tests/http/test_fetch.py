@@ -233,3 +233,11 @@ def test_fetch_slow_source_times_out_with_504(limits_server, origin):
     assert c.list()["total"] == 0
     # the server is still responsive afterwards
     assert_ok(c.get("/v1/resources"))
+
+
+def test_fetch_configured_redirect_limit(module_server_factory, origin):
+    s = module_server_factory(env={"DEPOT_FETCH_ALLOW_PRIVATE": "1",
+                                   "DEPOT_FETCH_MAX_REDIRECTS": "1"})
+    c = s.client()
+    assert_ok(fetch(c, origin.url("/chain/1")))
+    assert_error(fetch(c, origin.url("/chain/2")), 400)

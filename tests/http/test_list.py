@@ -6,7 +6,7 @@ import urllib.parse
 
 import pytest
 
-from depot_helpers import assert_error, assert_ok, assert_resource_shape, uniq
+from depot_helpers import assert_error, assert_ok, assert_resource_shape
 
 
 def ids(listing):

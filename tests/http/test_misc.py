@@ -2,6 +2,7 @@
 
 import json
 import socket
+import time
 
 import pytest
 
@@ -81,12 +82,36 @@ def test_server_survives_garbage_request_line(server):
     assert_ok(server.request("GET", "/healthz"))
 
 
-def test_server_survives_truncated_body(server):
-    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as s:
+def _abandon_upload(port, tok):
+    """Send headers and part of a JSON body, then hang up."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as s:
         s.sendall(b"POST /v1/resources HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                  b"Authorization: Bearer " + token("acct-trunc").encode() +
+                  b"Authorization: Bearer " + tok.encode() +
                   b"\r\nContent-Length: 1000\r\n\r\n{\"name\":")
-    assert_ok(server.request("GET", "/healthz"))
+
+
+def test_server_survives_truncated_body(server_factory):
+    s = server_factory()
+    _abandon_upload(s.port, token("acct-trunc"))
+    assert_ok(s.request("GET", "/healthz"))
+    assert s.client(account="acct-trunc").list()["total"] == 0
+
+
+def test_sigterm_exits_promptly_after_clients_abandon_uploads(server_factory):
+    """Clients that hang up mid-body must not hold up shutdown (exit 0 within 10 s)."""
+    s = server_factory()
+    for _ in range(50):
+        _abandon_upload(s.port, token("acct-trunc"))
+    time.sleep(0.5)
+    s.stop()  # raises when depotd does not exit 0 within 10 s of SIGTERM
+
+
+def test_sigterm_exits_promptly_with_idle_keepalive_connection(server_factory):
+    import requests
+    s = server_factory()
+    with requests.Session() as sess:
+        assert sess.get(s.url("/healthz"), timeout=TIMEOUT).status_code == 200
+        s.stop()
 
 
 def test_server_handles_keep_alive_sequence(server):
@@ -105,3 +130,70 @@ def test_5xx_and_4xx_bodies_do_not_leak_paths(server, client):
     r = client.get("/v1/resources/6f1c1d7e-1111-4222-8333-944455556666")
     assert_error(r, 404)
     assert str(server.data_dir) not in r.text
+
+
+def test_head_list_is_answered(server, client):
+    client.create()
+    r = client.head("/v1/resources")
+    assert_ok(r)
+    assert r.content == b""
+
+
+def test_error_responses_are_json_content_type(server, client):
+    for r in (server.request("GET", "/v1/resources"),
+              client.get("/v1/resources/nope"),
+              client.get("/nope"),
+              client.post("/v1/resources", {"name": ""}),
+              server.request("DELETE", "/v1/resources", tok=client.tok)):
+        assert r.status_code >= 400
+        assert r.headers.get("Content-Type", "").startswith("application/json"), \
+            (r.status_code, r.headers.get("Content-Type"))
+
+
+def test_deeply_nested_json_does_not_crash(client):
+    depth = 100000
+    raw = ('{"name":"deep","directory_path":"/","content":"data:text/plain;base64,eA==",'
+           '"x":' + "[" * depth + "]" * depth + "}").encode()
+    r = client.req("POST", "/v1/resources", data=raw,
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code < 500, r.text[:200]
+    nested = "{" + '"a":{' * 3000 + "}" * 3000 + "}"
+    raw = ('{"name":"deep2","directory_path":"/","content":"data:text/plain;base64,eA==",'
+           '"metadata":' + nested + "}").encode()
+    r = client.req("POST", "/v1/resources", data=raw,
+                   headers={"Content-Type": "application/json"})
+    assert r.status_code < 500, r.text[:200]
+    assert_ok(client.get("/v1/resources"))
+
+
+def test_very_long_query_string_is_refused_cleanly(client):
+    r = client.get("/v1/resources", params={"tags": "a" * 200000})
+    assert 400 <= r.status_code < 500, r.status_code
+    assert_ok(client.get("/v1/resources"))
+
+
+def test_concurrent_deletes_of_one_resource_exactly_one_wins(server):
+    import threading
+    c = server.client()
+    res = c.create(content=b"delete race")
+    twin = c.create(content=b"delete race")
+    n = 10
+    barrier = threading.Barrier(n)
+    codes = [None] * n
+
+    def worker(i):
+        try:
+            barrier.wait(timeout=TIMEOUT)
+            codes[i] = c.delete(f"/v1/resources/{res['id']}").status_code
+        except Exception as e:  # noqa: BLE001
+            codes[i] = repr(e)
+
+    ts = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(timeout=TIMEOUT + 10)
+    assert sorted(codes, key=str) == sorted([204] + [404] * (n - 1), key=str), codes
+    got = c.get(f"/v1/resources/{twin['id']}/content")
+    assert_ok(got)
+    assert got.content == b"delete race"

@@ -93,6 +93,16 @@ def test_allow_addrs_redirect_to_unlisted_loopback_is_refused(allow_server, redi
     assert c.list()["total"] == 0
 
 
+@pytest.mark.parametrize("host", ["localhost", "0.0.0.0", "[::1]", "2130706433", "127.0.0.2"])
+def test_allow_addrs_redirect_to_other_loopback_spellings_is_refused(allow_server, redirector,
+                                                                    canary, host):
+    canary.reset()
+    redirector.routes["/hopx"] = ("redirect", 302, f"http://{host}:{canary.port}/")
+    c = allow_server.client()
+    assert_error(fetch(c, redirector.url("/hopx")), 400)
+    assert canary.total_hits() == 0
+
+
 def test_allow_addrs_second_hop_redirect_is_checked(allow_server, redirector, canary):
     canary.reset()
     redirector.routes["/hop1"] = ("redirect", 301, redirector.url("/hop2"))

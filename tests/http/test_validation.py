@@ -2,6 +2,7 @@
 upload and body size limits."""
 
 import json
+import uuid
 
 import pytest
 
@@ -293,3 +294,57 @@ def test_create_rejects_chunked_body_over_body_limit_with_413(small_server):
         pytest.fail(f"server dropped the connection instead of answering 413: {e!r}")
     assert_error(r, 413)
     assert_ok(c.get("/v1/resources"))
+
+
+# ---------------------------------------------------------------- configurable limits
+
+@pytest.fixture(scope="module")
+def tight_server(module_server_factory):
+    return module_server_factory(env={
+        "DEPOT_MAX_NAME_BYTES": "10", "DEPOT_MAX_PATH_BYTES": "8", "DEPOT_MAX_TAG_BYTES": "3",
+        "DEPOT_MAX_TAGS": "2", "DEPOT_MAX_METADATA_BYTES": "20", "DEPOT_MAX_PAGE_SIZE": "5"})
+
+
+def tb(**over):
+    """A create body whose name fits the tight server's 10-byte limit."""
+    over.setdefault("name", uuid.uuid4().hex[:8])
+    over.setdefault("directory_path", "/v")
+    return body(**over)
+
+
+def test_configured_name_limit(tight_server):
+    c = tight_server.client()
+    assert_ok(c.post("/v1/resources", body(name="a" * 10)))
+    assert_error(c.post("/v1/resources", body(name="a" * 11)), 400)
+
+
+def test_configured_path_limit_applies_to_input(tight_server):
+    c = tight_server.client()
+    assert_ok(c.post("/v1/resources", tb(directory_path="/abcdefg")))      # 8 bytes
+    assert_error(c.post("/v1/resources", tb(directory_path="/abcdefgh")), 400)  # 9
+    assert_ok(c.post("/v1/resources", tb(directory_path="/abcdef/")))  # 8 bytes of input
+
+
+def test_configured_tag_limits(tight_server):
+    c = tight_server.client()
+    r = c.post("/v1/resources", tb(tags=["abc", "xyz", "abc"]))
+    assert_ok(r)
+    assert r.json()["tags"] == ["abc", "xyz"]
+    assert_error(c.post("/v1/resources", tb(tags=["abcd"])), 400)
+    assert_error(c.post("/v1/resources", tb(tags=["a", "b", "c"])), 400)
+    assert_error(c.get("/v1/resources", params={"tags": "a,b,c"}), 400)
+    assert_error(c.get("/v1/resources", params={"tags": "abcd"}), 400)
+    assert_ok(c.get("/v1/resources", params={"tags": "abc,xyz"}))
+
+
+def test_configured_metadata_limit(tight_server):
+    c = tight_server.client()
+    assert_ok(c.post("/v1/resources", tb(metadata={"k": "x" * 12})))   # 20 bytes compact
+    assert_error(c.post("/v1/resources", tb(metadata={"k": "x" * 13})), 400)
+
+
+def test_configured_page_size_limit(tight_server):
+    c = tight_server.client()
+    assert c.list(page_size=5)["page_size"] == 5
+    assert_error(c.get("/v1/resources", params={"page_size": "6"}), 400)
+    assert c.list()["page_size"] <= 5
