@@ -63,7 +63,7 @@ void blob_key(const char *account_id, const char *sha256_hex, char out[BLOB_KEY_
 	unsigned int len = 0;
 	EVP_Digest(account_id, strlen(account_id), digest, &len, EVP_sha256(), NULL);
 	text_hex(digest, 16, hex);
-	snprintf(out, BLOB_KEY_MAX, "blobs/%.32s/%.2s/%.64s", hex, sha256_hex, sha256_hex);
+	snprintf(out, BLOB_KEY_MAX, "blobs/%.32s/%.64s", hex, sha256_hex);
 }
 
 static bool all_hex(const char *s, size_t n)
@@ -76,10 +76,9 @@ static bool all_hex(const char *s, size_t n)
 
 bool blob_key_valid(const char *key)
 {
-	/* blobs/ + 32 + / + 2 + / + 64 */
-	return strlen(key) == 6 + 32 + 1 + 2 + 1 + 64 && strncmp(key, "blobs/", 6) == 0 &&
-	       all_hex(key + 6, 32) && key[38] == '/' && all_hex(key + 39, 2) && key[41] == '/' &&
-	       all_hex(key + 42, 64) && strncmp(key + 39, key + 42, 2) == 0;
+	/* blobs/ + 32 + / + 64 */
+	return strlen(key) == 6 + 32 + 1 + 64 && strncmp(key, "blobs/", 6) == 0 &&
+	       all_hex(key + 6, 32) && key[38] == '/' && all_hex(key + 39, 64);
 }
 
 enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, struct err *e)
@@ -151,13 +150,25 @@ uint64_t blob_writer_size(const struct blob_writer *w)
 	return w->size;
 }
 
-enum err_code blob_writer_commit(struct blob_writer *w, const char *key, struct err *e)
+enum err_code blob_writer_place(struct blob_writer *w, const char *key, struct err *e)
 {
 	if (!w->finished)
 		return err_set(e, ERR_INTERNAL, "blob committed before it was finished");
 	if (!blob_key_valid(key))
 		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
-	return w->store->ops->stage_commit(w->stage, key, e);
+	return w->store->ops->stage_place(w->stage, key, e);
+}
+
+enum err_code blob_sync_placed(struct blob_store *s, const char *const *keys, size_t n,
+			       struct err *e)
+{
+	return n == 0 ? ERR_OK : s->ops->sync_placed(s, keys, n, e);
+}
+
+enum err_code blob_writer_commit(struct blob_writer *w, const char *key, struct err *e)
+{
+	enum err_code rc = blob_writer_place(w, key, e);
+	return rc != ERR_OK ? rc : blob_sync_placed(w->store, &key, 1, e);
 }
 
 void blob_writer_free(struct blob_writer *w)

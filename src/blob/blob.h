@@ -30,8 +30,10 @@ void blob_close(struct blob_store *s);
 /* The bucket name to report in storage_bucket. */
 const char *blob_bucket(const struct blob_store *s);
 
-/* THE one function that derives a storage key: identical bytes within an account share a key,
- * and no byte of the account id reaches the key (it is hashed). out holds BLOB_KEY_MAX. */
+/* THE one function that derives a storage key, "blobs/<sha256(account)[:32]>/<sha256>":
+ * identical bytes within an account share a key, and no byte of the account id reaches the
+ * key (it is hashed). One folder per account, so a group of creates is made durable with one
+ * folder fsync. out holds BLOB_KEY_MAX. */
 void blob_key(const char *account_id, const char *sha256_hex, char out[BLOB_KEY_MAX]);
 
 /* Starts staging a new blob. */
@@ -42,7 +44,8 @@ enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, st
 enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t len,
 				struct err *e) __attribute__((warn_unused_result));
 
-/* Makes the staged bytes durable and reports their lowercase hex SHA-256 and size. */
+/* Makes the staged bytes durable (fdatasync, outside any lock, so concurrent uploads sync in
+ * parallel) and reports their lowercase hex SHA-256 and size. */
 enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uint64_t *size,
 				 struct err *e) __attribute__((warn_unused_result));
 
@@ -55,6 +58,14 @@ uint64_t blob_writer_size(const struct blob_writer *w);
 /* Moves the finished blob to key, durably (for files: rename, then fsync of the folder). */
 enum err_code blob_writer_commit(struct blob_writer *w, const char *key, struct err *e)
 	__attribute__((warn_unused_result));
+
+/* The two halves of blob_writer_commit, so a group of blobs shares the durability step: place
+ * moves the bytes to key (readable, not yet crash-safe); sync_placed makes every placed key
+ * of the list durable. */
+enum err_code blob_writer_place(struct blob_writer *w, const char *key, struct err *e)
+	__attribute__((warn_unused_result));
+enum err_code blob_sync_placed(struct blob_store *s, const char *const *keys, size_t n,
+			       struct err *e) __attribute__((warn_unused_result));
 
 /* Frees w; staged bytes that were not committed are discarded. */
 void blob_writer_free(struct blob_writer *w);

@@ -1,6 +1,6 @@
 /* The local-file blob store. Layout under its folder: staging/<uuid>.tmp while bytes arrive,
- * then blobs/<account hash>/<sha[0:2]>/<sha256> after an fsync and a rename, with the folder
- * fsynced too. Every path is relative to one directory fd and built from a validated key. */
+ * then blobs/<account hash>/<sha256> after an fdatasync and a rename, with the folder fsynced
+ * too before any row refers to the blob. Every path is relative to one directory fd and built from a validated key. */
 #include "blob/blob_int.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -122,31 +122,49 @@ static enum err_code fs_stage_write(struct blob_stage *st, const void *buf, size
 	return ERR_OK;
 }
 
+
 static enum err_code fs_stage_sync(struct blob_stage *st, struct err *e)
 {
 	return fdatasync(st->fd) == 0 ? ERR_OK : io_err(errno, "fsync", e);
 }
 
-static enum err_code fs_stage_commit(struct blob_stage *st, const char *key, struct err *e)
+static enum err_code fs_stage_place(struct blob_stage *st, const char *key, struct err *e)
 {
 	struct fs_store *s = st->store;
-	/* key is "blobs/A/B/SHA": make blobs/A and blobs/A/B, fsyncing a parent that gained one. */
-	char dir1[48], dir2[48];
-	snprintf(dir1, sizeof(dir1), "%.38s", key);
-	snprintf(dir2, sizeof(dir2), "%.41s", key);
-	bool made1 = false, made2 = false;
+	/* key is "blobs/A/SHA": make blobs/A, fsyncing blobs when it gained it. */
+	char dir[48];
+	snprintf(dir, sizeof(dir), "%.38s", key);
+	bool made = false;
 	enum err_code rc;
-	if ((rc = ensure_dir(s->root_fd, dir1, &made1, e)) != ERR_OK ||
-	    (rc = ensure_dir(s->root_fd, dir2, &made2, e)) != ERR_OK)
+	if ((rc = ensure_dir(s->root_fd, dir, &made, e)) != ERR_OK)
 		return rc;
-	if (made1 && (rc = fsync_dir(s->root_fd, "blobs", e)) != ERR_OK)
-		return rc;
-	if (made2 && (rc = fsync_dir(s->root_fd, dir1, e)) != ERR_OK)
+	if (made && (rc = fsync_dir(s->root_fd, "blobs", e)) != ERR_OK)
 		return rc;
 	if (renameat(s->root_fd, st->name, s->root_fd, key) != 0)
 		return io_err(errno, "rename", e);
 	st->committed = true;
-	return fsync_dir(s->root_fd, dir2, e);
+	return ERR_OK;
+}
+
+/* A rename is durable once its folder is fsynced; keys of one account share one folder, so a
+ * group commit costs one fsync per account. */
+static enum err_code fs_sync_placed(struct blob_store *base, const char *const *keys, size_t n,
+				    struct err *e)
+{
+	struct fs_store *s = (struct fs_store *)base;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strncmp(keys[i], keys[j], 38) == 0;
+		if (seen)
+			continue;
+		char dir[48];
+		snprintf(dir, sizeof(dir), "%.38s", keys[i]);
+		enum err_code rc = fsync_dir(s->root_fd, dir, e);
+		if (rc != ERR_OK)
+			return rc;
+	}
+	return ERR_OK;
 }
 
 static void fs_stage_free(struct blob_stage *st)
@@ -233,7 +251,7 @@ struct sweep {
 	bool (*keep)(void *, const char *);
 	void *ctx;
 	uint64_t staged, blobs;
-	char prefix[48]; /* "blobs" or "blobs/A" or "blobs/A/B" */
+	char prefix[48]; /* "blobs" or "blobs/A" */
 	struct err *e;
 };
 
@@ -288,7 +306,8 @@ const struct blob_ops blob_fs_ops = {
 	.stage_new = fs_stage_new,
 	.stage_write = fs_stage_write,
 	.stage_sync = fs_stage_sync,
-	.stage_commit = fs_stage_commit,
+	.stage_place = fs_stage_place,
+	.sync_placed = fs_sync_placed,
 	.stage_free = fs_stage_free,
 	.read_open = fs_read_open,
 	.remove = fs_remove,

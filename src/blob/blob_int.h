@@ -14,7 +14,10 @@ struct blob_ops {
 	enum err_code (*stage_write)(struct blob_stage *st, const void *buf, size_t len,
 				     struct err *e);
 	enum err_code (*stage_sync)(struct blob_stage *st, struct err *e);
-	enum err_code (*stage_commit)(struct blob_stage *st, const char *key, struct err *e);
+	/* Moves the synced staged bytes to key; the new name is durable after sync_placed. */
+	enum err_code (*stage_place)(struct blob_stage *st, const char *key, struct err *e);
+	enum err_code (*sync_placed)(struct blob_store *s, const char *const *keys, size_t n,
+				     struct err *e);
 	void (*stage_free)(struct blob_stage *st); /* discards when not committed */
 	enum err_code (*read_open)(struct blob_store *s, const char *key, struct blob_read *out,
 				   struct err *e);

@@ -5,6 +5,7 @@
 #include "store/store.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "core/xalloc.h"
 #include "core/timefmt.h"
 #include "core/xalloc.h"
 
@@ -19,10 +20,30 @@
 
 #define STRIPES 64
 
+/* One resource on its way into the store through commit_group. */
+struct group_item {
+	struct meta_resource *r;      /* complete but for the commit */
+	struct blob_writer *w;        /* its staged, finished bytes; or NULL and: */
+	const unsigned char *bytes;   /* its bytes in memory (imports) */
+	size_t len;
+	enum err_code result;         /* ERR_OK, ERR_CONFLICT, or the group's error */
+	struct err err;
+	bool placed;                  /* this group put the blob in place */
+	bool done;
+	struct group_item *next;      /* in the group-commit queue */
+};
+
+#define GROUP_MAX 256
+
 struct store {
 	struct meta *meta;
 	struct blob_store *blobs;
 	pthread_mutex_t stripes[STRIPES];
+	/* Group commit: creates that arrive while one group commits form the next group. */
+	pthread_mutex_t queue_lock;
+	pthread_cond_t queue_cond;
+	struct group_item *queue_head, *queue_tail;
+	bool committing;
 };
 
 static pthread_mutex_t *stripe_of(struct store *s, const char *key)
@@ -59,6 +80,8 @@ enum err_code store_open(const char *meta_url, const char *blob_url, struct stor
 	}
 	for (int i = 0; i < STRIPES; i++)
 		pthread_mutex_init(&s->stripes[i], NULL);
+	pthread_mutex_init(&s->queue_lock, NULL);
+	pthread_cond_init(&s->queue_cond, NULL);
 	uint64_t staged, orphans;
 	if ((rc = blob_sweep(s->blobs, key_in_use, s, &staged, &orphans, e)) != ERR_OK) {
 		store_close(s);
@@ -79,6 +102,8 @@ void store_close(struct store *s)
 	blob_close(s->blobs);
 	for (int i = 0; i < STRIPES; i++)
 		pthread_mutex_destroy(&s->stripes[i]);
+	pthread_mutex_destroy(&s->queue_lock);
+	pthread_cond_destroy(&s->queue_cond);
 	free(s);
 }
 
@@ -179,36 +204,103 @@ static void release_key(struct store *s, const char *key)
 	pthread_mutex_unlock(lock);
 }
 
-/* Renames the staged bytes to c->storage_key and runs write() while holding the key's stripe
- * lock; when write() fails the blob goes again unless another row holds it. */
-static enum err_code commit_with(struct store *s, struct blob_writer *w,
-				 const struct meta_content *c,
-				 enum err_code (*write)(void *ctx, struct err *e), void *ctx,
-				 struct err *e)
+
+/* Commits items[0..n) together: under every stripe lock (in order, so no create or delete of
+ * any key runs in between), each blob not yet stored is put in place, the placed ones are made
+ * durable with one fsync per folder, and all rows go in one transaction — one set of fsyncs
+ * for the whole group. A taken name fails only its item; its blob goes again unless a row
+ * holds it. */
+static void commit_group(struct store *s, struct group_item **items, size_t n)
 {
-	pthread_mutex_t *lock = stripe_of(s, c->storage_key);
-	pthread_mutex_lock(lock);
-	enum err_code rc = blob_writer_commit(w, c->storage_key, e);
-	if (rc == ERR_OK && (rc = write(ctx, e)) != ERR_OK) {
+	struct err e = {0};
+	const char **placed = xcalloc(n ? n : 1, sizeof(*placed));
+	struct meta_resource *metas = xcalloc(n ? n : 1, sizeof(*metas));
+	enum err_code *results = xcalloc(n ? n : 1, sizeof(*results));
+	size_t nplaced = 0;
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_lock(&s->stripes[i]);
+	enum err_code rc = ERR_OK;
+	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
+		struct group_item *it = items[i];
+		const char *key = it->r->storage_key;
+		bool seen = false, exists = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(items[j]->r->storage_key, key) == 0;
+		if (seen || (rc = blob_exists(s->blobs, key, &exists, &e)) != ERR_OK || exists)
+			continue;
+		struct blob_writer *w = it->w;
+		char sha[65];
+		uint64_t size;
+		if (w == NULL && (rc = blob_writer_new(s->blobs, &w, &e)) == ERR_OK &&
+		    (rc = blob_writer_write(w, it->bytes, it->len, &e)) == ERR_OK)
+			rc = blob_writer_finish(w, sha, &size, &e);
+		if (rc == ERR_OK && (rc = blob_writer_place(w, key, &e)) == ERR_OK) {
+			it->placed = true;
+			placed[nplaced++] = key;
+		}
+		if (w != it->w)
+			blob_writer_free(w);
+	}
+	if (rc == ERR_OK)
+		rc = blob_sync_placed(s->blobs, placed, nplaced, &e);
+	for (size_t i = 0; i < n; i++)
+		metas[i] = *items[i]->r;
+	if (rc == ERR_OK)
+		rc = meta_resource_create_batch(s->meta, metas, n, results, &e);
+	for (size_t i = 0; i < n; i++) {
+		struct group_item *it = items[i];
+		it->result = rc == ERR_OK ? results[i] : rc;
+		if (rc != ERR_OK)
+			it->err = e;
+		if (!it->placed || it->result == ERR_OK)
+			continue;
 		bool used = true;
 		struct err e2;
-		if (meta_storage_key_used(s->meta, c->storage_key, &used, &e2) == ERR_OK && !used &&
-		    blob_delete(s->blobs, c->storage_key, &e2) != ERR_OK)
+		if (meta_storage_key_used(s->meta, it->r->storage_key, &used, &e2) == ERR_OK &&
+		    !used && blob_delete(s->blobs, it->r->storage_key, &e2) != ERR_OK)
 			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
 	}
-	pthread_mutex_unlock(lock);
-	return rc;
+	for (int i = STRIPES - 1; i >= 0; i--)
+		pthread_mutex_unlock(&s->stripes[i]);
+	free(placed);
+	free(metas);
+	free(results);
 }
 
-struct create_ctx {
-	struct store *s;
-	const struct meta_resource *r;
-};
-
-static enum err_code do_create(void *arg, struct err *e)
+/* Queues it and returns once its group has committed. The first thread to find no group
+ * committing commits everything queued (itself included); the others wait, and one of them
+ * leads the next group. With N concurrent creates, a group costs the fsyncs of one. */
+static void group_commit(struct store *s, struct group_item *it)
 {
-	struct create_ctx *c = arg;
-	return meta_resource_create(c->s->meta, c->r, e);
+	pthread_mutex_lock(&s->queue_lock);
+	if (s->queue_tail)
+		s->queue_tail->next = it;
+	else
+		s->queue_head = it;
+	s->queue_tail = it;
+	while (!it->done) {
+		if (s->committing) {
+			pthread_cond_wait(&s->queue_cond, &s->queue_lock);
+			continue;
+		}
+		s->committing = true;
+		struct group_item *group[GROUP_MAX];
+		size_t n = 0;
+		while (s->queue_head != NULL && n < GROUP_MAX) {
+			group[n++] = s->queue_head;
+			s->queue_head = s->queue_head->next;
+		}
+		if (s->queue_head == NULL)
+			s->queue_tail = NULL;
+		pthread_mutex_unlock(&s->queue_lock);
+		commit_group(s, group, n);
+		pthread_mutex_lock(&s->queue_lock);
+		for (size_t i = 0; i < n; i++)
+			group[i]->done = true;
+		s->committing = false;
+		pthread_cond_broadcast(&s->queue_cond);
+	}
+	pthread_mutex_unlock(&s->queue_lock);
 }
 
 enum err_code store_resource_create(struct store *s, struct meta_resource *r,
@@ -238,12 +330,36 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 		r->mime_type = c.mime_type;
 		r->storage_bucket = c.storage_bucket;
 		r->storage_key = c.storage_key;
-		struct create_ctx ctx = {s, r};
-		rc = commit_with(s, w, &c, do_create, &ctx, e);
+		struct group_item it = {.r = r, .w = w};
+		group_commit(s, &it);
+		rc = it.result;
+		if (rc != ERR_OK && rc != ERR_CONFLICT)
+			*e = it.err;
 	}
 	if (rc == ERR_CONFLICT)
 		err_set(e, ERR_CONFLICT, "a resource named '%s' already exists in '%s'", r->name,
 			r->directory_path);
+	return rc;
+}
+
+/* Renames the staged bytes to c->storage_key and runs write() while holding the key's stripe
+ * lock; when write() fails the blob goes again unless another row holds it. */
+static enum err_code commit_with(struct store *s, struct blob_writer *w,
+				 const struct meta_content *c,
+				 enum err_code (*write)(void *ctx, struct err *e), void *ctx,
+				 struct err *e)
+{
+	pthread_mutex_t *lock = stripe_of(s, c->storage_key);
+	pthread_mutex_lock(lock);
+	enum err_code rc = blob_writer_commit(w, c->storage_key, e);
+	if (rc == ERR_OK && (rc = write(ctx, e)) != ERR_OK) {
+		bool used = true;
+		struct err e2;
+		if (meta_storage_key_used(s->meta, c->storage_key, &used, &e2) == ERR_OK && !used &&
+		    blob_delete(s->blobs, c->storage_key, &e2) != ERR_OK)
+			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
+	}
+	pthread_mutex_unlock(lock);
 	return rc;
 }
 
@@ -283,33 +399,11 @@ enum err_code store_resource_put_content(struct store *s, const char *account, c
 	return ERR_OK;
 }
 
-/* Writes bytes durably at key unless a blob is there already; *written tells which. */
-static enum err_code put_if_missing(struct store *s, const char *key, const unsigned char *bytes,
-				    size_t len, bool *written, struct err *e)
-{
-	bool exists = false;
-	struct blob_writer *w = NULL;
-	char sha[65];
-	uint64_t size;
-	*written = false;
-	enum err_code rc = blob_exists(s->blobs, key, &exists, e);
-	if (rc != ERR_OK || exists)
-		return rc;
-	if ((rc = blob_writer_new(s->blobs, &w, e)) == ERR_OK &&
-	    (rc = blob_writer_write(w, bytes, len, e)) == ERR_OK &&
-	    (rc = blob_writer_finish(w, sha, &size, e)) == ERR_OK &&
-	    (rc = blob_writer_commit(w, key, e)) == ERR_OK)
-		*written = true;
-	blob_writer_free(w);
-	return rc;
-}
-
 enum err_code store_import_batch(struct store *s, struct store_import_row *rows, size_t n,
 				 struct pool *pool, struct err *e)
 {
-	struct meta_resource *metas = pool_alloc(pool, (n ? n : 1) * sizeof(*metas));
-	enum err_code *results = pool_alloc(pool, (n ? n : 1) * sizeof(*results));
-	bool *wrote = pool_alloc(pool, (n ? n : 1) * sizeof(*wrote));
+	struct group_item *items = pool_alloc(pool, (n ? n : 1) * sizeof(*items));
+	struct group_item **group = pool_alloc(pool, (n ? n : 1) * sizeof(*group));
 	for (size_t i = 0; i < n; i++) {
 		struct meta_resource *r = &rows[i].r;
 		unsigned char digest[32];
@@ -331,38 +425,18 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 		uuid_unparse_lower(u, r->id);
 		r->status = META_STATUS_UPLOADED;
 		r->version = 1;
+		items[i] = (struct group_item){.r = r, .bytes = rows[i].bytes, .len = rows[i].len};
+		group[i] = &items[i];
 	}
-	/* Every stripe, in order: no create or delete of any key runs between a blob check here
-	 * and the commit of the rows that refer to it. The batch is bounded, so this is short. */
-	for (int i = 0; i < STRIPES; i++)
-		pthread_mutex_lock(&s->stripes[i]);
+	commit_group(s, group, n);
 	enum err_code rc = ERR_OK;
-	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
-		wrote[i] = false;
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(rows[j].r.storage_key, rows[i].r.storage_key) == 0;
-		if (!seen)
-			rc = put_if_missing(s, rows[i].r.storage_key, rows[i].bytes, rows[i].len,
-					    &wrote[i], e);
-	}
-	for (size_t i = 0; i < n; i++)
-		metas[i] = rows[i].r;
-	if (rc == ERR_OK)
-		rc = meta_resource_create_batch(s->meta, metas, n, results, e);
 	for (size_t i = 0; i < n; i++) {
-		rows[i].result = rc == ERR_OK ? results[i] : rc;
-		if (!wrote[i] || (rc == ERR_OK && results[i] == ERR_OK))
-			continue;
-		/* A blob this batch wrote for a row that did not land goes unless a row holds it. */
-		bool used = true;
-		struct err e2;
-		if (meta_storage_key_used(s->meta, rows[i].r.storage_key, &used, &e2) == ERR_OK &&
-		    !used && blob_delete(s->blobs, rows[i].r.storage_key, &e2) != ERR_OK)
-			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
+		rows[i].result = items[i].result;
+		if (items[i].result != ERR_OK && items[i].result != ERR_CONFLICT && rc == ERR_OK) {
+			rc = items[i].result;
+			*e = items[i].err;
+		}
 	}
-	for (int i = STRIPES - 1; i >= 0; i--)
-		pthread_mutex_unlock(&s->stripes[i]);
 	return rc;
 }
 

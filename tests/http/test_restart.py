@@ -161,7 +161,7 @@ def test_restart_removes_orphan_blobs(server_factory):
         import pytest
         pytest.skip("storage_key is not a path under the data directory")
     fake_sha = sha(b"orphan bytes " + uniq().encode())
-    orphan = blob.parent.parent / fake_sha[:2] / fake_sha
+    orphan = blob.parent / fake_sha
     orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"orphan")
     s2 = server_factory(data_dir=s1.data_dir)
