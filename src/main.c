@@ -45,6 +45,7 @@ static int run(const struct config *cfg)
 		log_error("%s", e.msg);
 		goto out;
 	}
+	store_set_inline_max(store, (size_t)cfg->inline_max_bytes);
 	/* The key of signed URLs: configured, else derived from the JWT secret, else random. */
 	unsigned char url_key[32];
 	size_t url_key_len = sizeof(url_key);

@@ -49,7 +49,7 @@ void api_resource_content(struct api_ctx *c)
 		return;
 	}
 	struct blob_read b;
-	if ((rc = store_content_open(c->api->store, &r, &b, &e)) != ERR_OK) {
+	if ((rc = store_content_open(c->api->store, &r, pool, &b, &e)) != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;
 	}
@@ -72,17 +72,24 @@ void api_resource_content(struct api_ctx *c)
 					     (unsigned long long)b.size));
 		break;
 	case HTTP_RANGE_UNSATISFIABLE:
-		close(b.fd);
+		if (b.fd >= 0)
+			close(b.fd);
 		http_resp_header(c->resp, "Content-Range",
 				 pool_printf(pool, "bytes */%llu", (unsigned long long)b.size));
 		api_json(c, 416, json_pack("{s:s}", "error", "range not satisfiable"));
 		return;
 	}
 	c->resp->content_type = r.mime_type;
-	c->resp->kind = HTTP_BODY_FD;
-	c->resp->fd = b.fd;
-	c->resp->fd_offset = start;
-	c->resp->fd_len = len;
+	if (b.fd >= 0) {
+		c->resp->kind = HTTP_BODY_FD;
+		c->resp->fd = b.fd;
+		c->resp->fd_offset = start;
+		c->resp->fd_len = len;
+	} else {
+		c->resp->kind = HTTP_BODY_MEM;
+		c->resp->body = (const char *)b.bytes + start;
+		c->resp->body_len = len;
+	}
 	http_resp_header(c->resp, "Content-Disposition", content_disposition(r.name, pool));
 	http_resp_header(c->resp, "X-Content-Type-Options", "nosniff");
 }

@@ -21,16 +21,27 @@ struct blob_writer {
 	unsigned char *pend; /* WRITE_BUFFER bytes gathered before one backend write */
 	size_t pend_len;
 	bool finished;
+	bool in_memory;      /* finished with every byte still in pend, no staging file */
 };
 
 /* Small pieces (libmicrohttpd hands bodies over in a few KiB) are gathered into one write. */
 #define WRITE_BUFFER (256 * 1024)
 
+/* The staging file is made when bytes first leave memory: small content that ends in memory
+ * never touches the disk here. */
+static enum err_code ensure_stage(struct blob_writer *w, struct err *e)
+{
+	return w->stage != NULL ? ERR_OK : w->store->ops->stage_new(w->store, &w->stage, e);
+}
+
 static enum err_code flush_pending(struct blob_writer *w, struct err *e)
 {
 	if (w->pend_len == 0)
 		return ERR_OK;
-	enum err_code rc = w->store->ops->stage_write(w->stage, w->pend, w->pend_len, e);
+	enum err_code rc = ensure_stage(w, e);
+	if (rc != ERR_OK)
+		return rc;
+	rc = w->store->ops->stage_write(w->stage, w->pend, w->pend_len, e);
 	w->pend_len = 0;
 	return rc;
 }
@@ -84,12 +95,8 @@ bool blob_key_valid(const char *key)
 enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, struct err *e)
 {
 	struct blob_writer *w = xcalloc(1, sizeof(*w));
+	(void)e;
 	w->store = s;
-	enum err_code rc = s->ops->stage_new(s, &w->stage, e);
-	if (rc != ERR_OK) {
-		free(w);
-		return rc;
-	}
 	w->sha = EVP_MD_CTX_new();
 	if (w->sha == NULL || EVP_DigestInit_ex(w->sha, EVP_sha256(), NULL) != 1)
 		xalloc_die();
@@ -115,7 +122,9 @@ enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t l
 		if (rc != ERR_OK)
 			return rc;
 		if (len >= WRITE_BUFFER)
-			return w->store->ops->stage_write(w->stage, buf, len, e);
+			return (rc = ensure_stage(w, e)) != ERR_OK
+				       ? rc
+				       : w->store->ops->stage_write(w->stage, buf, len, e);
 	}
 	memcpy(w->pend + w->pend_len, buf, len);
 	w->pend_len += len;
@@ -123,20 +132,33 @@ enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t l
 }
 
 enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uint64_t *size,
-				 struct err *e)
+				 size_t keep_in_memory_max, struct err *e)
 {
 	unsigned char digest[32];
 	unsigned int len = 0;
-	enum err_code rc = flush_pending(w, e);
-	if (rc == ERR_OK)
-		rc = w->store->ops->stage_sync(w->stage, e);
-	if (rc != ERR_OK)
-		return rc;
+	w->in_memory = w->stage == NULL && w->size <= keep_in_memory_max;
+	if (!w->in_memory) {
+		enum err_code rc = flush_pending(w, e);
+		if (rc == ERR_OK) /* zero bytes, yet a file is wanted */
+			rc = ensure_stage(w, e);
+		if (rc == ERR_OK)
+			rc = w->store->ops->stage_sync(w->stage, e);
+		if (rc != ERR_OK)
+			return rc;
+	}
 	EVP_DigestFinal_ex(w->sha, digest, &len);
 	text_hex(digest, 32, sha256_hex);
 	*size = w->size;
 	w->finished = true;
 	return ERR_OK;
+}
+
+const unsigned char *blob_writer_memory(const struct blob_writer *w, size_t *len)
+{
+	if (!w->finished || !w->in_memory)
+		return NULL;
+	*len = w->pend_len;
+	return w->pend;
 }
 
 const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *len)
@@ -152,8 +174,8 @@ uint64_t blob_writer_size(const struct blob_writer *w)
 
 enum err_code blob_writer_place(struct blob_writer *w, const char *key, struct err *e)
 {
-	if (!w->finished)
-		return err_set(e, ERR_INTERNAL, "blob committed before it was finished");
+	if (!w->finished || w->in_memory)
+		return err_set(e, ERR_INTERNAL, "blob placed before it was finished to a file");
 	if (!blob_key_valid(key))
 		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
 	return w->store->ops->stage_place(w->stage, key, e);
@@ -175,7 +197,8 @@ void blob_writer_free(struct blob_writer *w)
 {
 	if (w == NULL)
 		return;
-	w->store->ops->stage_free(w->stage);
+	if (w->stage != NULL)
+		w->store->ops->stage_free(w->stage);
 	EVP_MD_CTX_free(w->sha);
 	free(w->head);
 	free(w->pend);

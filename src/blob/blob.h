@@ -15,9 +15,10 @@
 struct blob_store;
 struct blob_writer;
 
-/* An open blob for reading. For local files fd can be handed to sendfile. */
+/* An open blob for reading: a file (fd, for sendfile) or bytes held in memory (fd < 0). */
 struct blob_read {
-	int fd;        /* owned by the caller once returned */
+	int fd;                      /* owned by the caller once returned, or -1 */
+	const unsigned char *bytes;  /* with fd < 0: the content (caller's pool) */
 	uint64_t size;
 };
 
@@ -44,10 +45,16 @@ enum err_code blob_writer_new(struct blob_store *s, struct blob_writer **out, st
 enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t len,
 				struct err *e) __attribute__((warn_unused_result));
 
-/* Makes the staged bytes durable (fdatasync, outside any lock, so concurrent uploads sync in
- * parallel) and reports their lowercase hex SHA-256 and size. */
+/* Ends the bytes and reports their lowercase hex SHA-256 and size. Content of at most
+ * keep_in_memory_max bytes stays in memory (blob_writer_memory) and is never staged; anything
+ * larger is made durable in its staging file (fdatasync, outside any lock, so concurrent
+ * uploads sync in parallel). */
 enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uint64_t *size,
-				 struct err *e) __attribute__((warn_unused_result));
+				 size_t keep_in_memory_max, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* The bytes of a writer that finished in memory, or NULL. Valid until blob_writer_free. */
+const unsigned char *blob_writer_memory(const struct blob_writer *w, size_t *len);
 
 /* The first min(size, BLOB_HEAD_BYTES) bytes written. */
 const unsigned char *blob_writer_head(const struct blob_writer *w, size_t *len);

@@ -194,6 +194,7 @@ static enum err_code fs_read_open(struct blob_store *base, const char *key,
 		return io_err(saved, "stat", e);
 	}
 	out->fd = fd;
+	out->bytes = NULL;
 	out->size = (uint64_t)sb.st_size;
 	return ERR_OK;
 }

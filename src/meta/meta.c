@@ -66,6 +66,12 @@ enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, str
 	return m->ops->list(m, q, pool, out, e);
 }
 
+enum err_code meta_inline_get(struct meta *m, const char *storage_key, struct pool *pool,
+			      const unsigned char **bytes, size_t *len, struct err *e)
+{
+	return m->ops->inline_get(m, storage_key, pool, bytes, len, e);
+}
+
 enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, bool *used,
 				    struct err *e)
 {

@@ -33,7 +33,14 @@ struct meta_resource {
 	size_t ntags;
 	const char *status;           /* META_STATUS_UPLOADED or META_STATUS_PENDING */
 	int64_t version;              /* 1 at creation, +1 per change */
+	/* On insert: small content kept in the metadata store itself, under storage_key, in the
+	 * same transaction as the row (storage_bucket META_INLINE_BUCKET); NULL otherwise. */
+	const unsigned char *inline_bytes;
+	size_t inline_len;
 };
+
+/* The bucket of content held inline in the metadata store. Its keys start with "inline/". */
+#define META_INLINE_BUCKET "inline"
 
 #define META_STATUS_UPLOADED "uploaded"
 #define META_STATUS_PENDING "pending"
@@ -56,6 +63,8 @@ struct meta_content {
 	const char *storage_key;
 	int64_t updated_at_us;
 	bool pending_upload_only;     /* the signed upload URL: only a pending row without bytes */
+	const unsigned char *inline_bytes; /* small content held inline, or NULL */
+	size_t inline_len;
 };
 
 /* A partial update: only fields with their set_ flag change. */
@@ -147,6 +156,11 @@ enum err_code meta_resource_delete(struct meta *m, const char *account, const ch
 /* One page of resources matching q, and the total count. */
 enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, struct pool *pool,
 				 struct meta_page *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* The inline content stored under storage_key (pool copy). ERR_NOT_FOUND when absent. */
+enum err_code meta_inline_get(struct meta *m, const char *storage_key, struct pool *pool,
+			      const unsigned char **bytes, size_t *len, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* Whether any resource (of any account) refers to the blob at storage_key. */

@@ -46,6 +46,10 @@ static const char *const migrations[] = {
 	/* 2: the pending-upload flow and optimistic concurrency */
 	"ALTER TABLE resources ADD COLUMN status TEXT NOT NULL DEFAULT 'uploaded';"
 	"ALTER TABLE resources ADD COLUMN version INTEGER NOT NULL DEFAULT 1;",
+	/* 3: small content inline, written in the row's own transaction */
+	"CREATE TABLE inline_blobs ("
+	"  storage_key TEXT PRIMARY KEY,"
+	"  bytes BLOB NOT NULL);",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -91,6 +95,9 @@ enum stmt {
 	S_DELETE,
 	S_KEY_USED,
 	S_KEY_USED_OTHER,
+	S_INLINE_PUT,
+	S_INLINE_GET,
+	S_INLINE_DROP_UNUSED,
 	S_LIST,              /* + V_* bits */
 	S_COUNT = S_LIST + 16, /* + V_PREFIX | V_TAGS */
 	S_NSTMTS = S_COUNT + 4,
@@ -129,6 +136,10 @@ static const char *const sql[S_NSTMTS] = {
 	[S_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND id = ?2",
 	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1 LIMIT 1",
 	[S_KEY_USED_OTHER] = "SELECT 1 FROM resources WHERE storage_key = ?1 AND id <> ?2 LIMIT 1",
+	[S_INLINE_PUT] = "INSERT OR IGNORE INTO inline_blobs (storage_key, bytes) VALUES (?1, ?2)",
+	[S_INLINE_GET] = "SELECT bytes FROM inline_blobs WHERE storage_key = ?1",
+	[S_INLINE_DROP_UNUSED] = "DELETE FROM inline_blobs WHERE storage_key = ?1 AND NOT EXISTS"
+				 " (SELECT 1 FROM resources WHERE storage_key = ?1)",
 	[S_LIST + 0] = LIST("", "", "", O_DESC),
 	[S_LIST + 1] = LIST(W_PREFIX, "", "", O_DESC),
 	[S_LIST + 2] = LIST("", W_TAGS, "", O_DESC),
@@ -388,6 +399,32 @@ static void bind_row(sqlite3_stmt *st, const struct meta_resource *r)
 	bind_text(st, 17, r->status ? r->status : META_STATUS_UPLOADED);
 }
 
+/* Stores inline content under key (once: identical bytes share it). */
+static enum err_code inline_put(struct conn *c, const char *key, const unsigned char *bytes,
+				size_t len, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, S_INLINE_PUT, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, key);
+	sqlite3_bind_blob64(st, 2, len ? (const void *)bytes : "", len, SQLITE_STATIC);
+	return exec_done(c, st, "inline put", e);
+}
+
+/* Drops the inline content under key when no row refers to it any more. */
+static enum err_code inline_drop_unused(struct conn *c, const char *key, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (key == NULL || strncmp(key, "inline/", 7) != 0)
+		return ERR_OK;
+	enum err_code rc = stmt(c, S_INLINE_DROP_UNUSED, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, key);
+	return exec_done(c, st, "inline drop", e);
+}
+
 static enum err_code sq_create(struct meta *base, const struct meta_resource *r, struct err *e)
 {
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
@@ -402,6 +439,9 @@ static enum err_code sq_create(struct meta *base, const struct meta_resource *r,
 	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
 		goto fail;
 	if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), r->tags, r->ntags, e)) != ERR_OK)
+		goto fail;
+	if (r->inline_bytes != NULL &&
+	    (rc = inline_put(c, r->storage_key, r->inline_bytes, r->inline_len, e)) != ERR_OK)
 		goto fail;
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
@@ -432,6 +472,10 @@ static enum err_code sq_create_batch(struct meta *base, const struct meta_resour
 		results[i] = ERR_OK;
 		if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), rows[i].tags,
 				      rows[i].ntags, e)) != ERR_OK)
+			goto fail;
+		if (rows[i].inline_bytes != NULL &&
+		    (rc = inline_put(c, rows[i].storage_key, rows[i].inline_bytes,
+				     rows[i].inline_len, e)) != ERR_OK)
 			goto fail;
 	}
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
@@ -585,7 +629,12 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	sqlite3_bind_int64(st, 6, nc->updated_at_us);
 	bind_text(st, 7, account);
 	bind_text(st, 8, id);
-	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK ||
+	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK)
+		goto fail;
+	if (nc->inline_bytes != NULL &&
+	    (rc = inline_put(c, nc->storage_key, nc->inline_bytes, nc->inline_len, e)) != ERR_OK)
+		goto fail;
+	if ((rc = inline_drop_unused(c, cur.storage_key, e)) != ERR_OK ||
 	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
@@ -632,7 +681,8 @@ static enum err_code sq_delete(struct meta *base, const char *account, const cha
 	bind_text(st, 2, id);
 	if ((rc = exec_done(c, st, "delete", e)) != ERR_OK)
 		goto fail;
-	if ((rc = key_used_on(c, out->storage_key, NULL, key_still_used, e)) != ERR_OK)
+	if ((rc = key_used_on(c, out->storage_key, NULL, key_still_used, e)) != ERR_OK ||
+	    (rc = inline_drop_unused(c, out->storage_key, e)) != ERR_OK)
 		goto fail;
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
@@ -729,6 +779,30 @@ done:
 	return rc;
 }
 
+static enum err_code sq_inline_get(struct meta *base, const char *key, struct pool *pool,
+				   const unsigned char **bytes, size_t *len, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = stmt(c, S_INLINE_GET, &st, e)) != ERR_OK)
+		return rc;
+	bind_text(st, 1, key);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW) {
+		*len = (size_t)sqlite3_column_bytes(st, 0);
+		unsigned char *copy = pool_alloc(pool, *len ? *len : 1);
+		if (*len)
+			memcpy(copy, sqlite3_column_blob(st, 0), *len);
+		*bytes = copy;
+	}
+	sqlite3_reset(st);
+	if (s == SQLITE_ROW)
+		return ERR_OK;
+	return s == SQLITE_DONE ? err_set(e, ERR_NOT_FOUND, "inline content is missing")
+				: db_err(c->db, s, "inline get", e);
+}
+
 static enum err_code sq_key_used(struct meta *base, const char *key, bool *used, struct err *e)
 {
 	struct conn *c;
@@ -821,5 +895,6 @@ const struct meta_ops meta_sqlite_ops = {
 	.set_content = sq_set_content,
 	.del = sq_delete,
 	.list = sq_list,
+	.inline_get = sq_inline_get,
 	.key_used = sq_key_used,
 };

@@ -44,6 +44,7 @@ struct store {
 	pthread_cond_t queue_cond;
 	struct group_item *queue_head, *queue_tail;
 	bool committing;
+	size_t inline_max; /* content up to this size is kept inline in the metadata store */
 };
 
 static pthread_mutex_t *stripe_of(struct store *s, const char *key)
@@ -107,6 +108,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+void store_set_inline_max(struct store *s, size_t max_bytes)
+{
+	s->inline_max = max_bytes;
+}
+
 struct meta *store_meta(struct store *s)
 {
 	return s->meta;
@@ -162,14 +168,23 @@ static bool needs_sniff(const char *mime)
 	return mime == NULL || !*mime || strcmp(mime, "application/octet-stream") == 0;
 }
 
-/* Finishes w and fills the content fields: sha256, size, mime (sniffed when needed), key. */
+/* The key of inline content: blob_key's, under "inline/" instead of "blobs/". */
+static const char *inline_key(const char *account, const char *sha, struct pool *pool)
+{
+	char key[BLOB_KEY_MAX];
+	blob_key(account, sha, key);
+	return pool_printf(pool, "inline/%s", key + strlen("blobs/"));
+}
+
+/* Finishes w and fills the content fields: sha256, size, mime (sniffed when needed), and
+ * where the bytes go — inline in the metadata store when small, else a blob key. */
 static enum err_code finish_bytes(struct store *s, const char *account, struct blob_writer *w,
 				  const char *mime, struct pool *pool, struct meta_content *out,
 				  struct err *e)
 {
 	uint64_t size;
 	char *sha = pool_alloc(pool, 65);
-	enum err_code rc = blob_writer_finish(w, sha, &size, e);
+	enum err_code rc = blob_writer_finish(w, sha, &size, s->inline_max, e);
 	if (rc != ERR_OK)
 		return rc;
 	if (needs_sniff(mime)) {
@@ -177,11 +192,20 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
 		const unsigned char *head = blob_writer_head(w, &hlen);
 		mime = store_sniff_mime(head, hlen, pool);
 	}
-	char *key = pool_alloc(pool, BLOB_KEY_MAX);
-	blob_key(account, sha, key);
 	out->sha256 = sha;
 	out->size_bytes = (int64_t)size;
 	out->mime_type = mime;
+	size_t mlen;
+	const unsigned char *mem = blob_writer_memory(w, &mlen);
+	if (mem != NULL) {
+		out->inline_bytes = mem;
+		out->inline_len = mlen;
+		out->storage_bucket = META_INLINE_BUCKET;
+		out->storage_key = inline_key(account, sha, pool);
+		return ERR_OK;
+	}
+	char *key = pool_alloc(pool, BLOB_KEY_MAX);
+	blob_key(account, sha, key);
 	out->storage_bucket = blob_bucket(s->blobs);
 	out->storage_key = key;
 	return ERR_OK;
@@ -191,8 +215,8 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
  * caller must not hold. */
 static void release_key(struct store *s, const char *key)
 {
-	if (key == NULL || !*key)
-		return;
+	if (key == NULL || strncmp(key, "blobs/", 6) != 0)
+		return; /* none, or inline content: the metadata store removes it with its row */
 	pthread_mutex_t *lock = stripe_of(s, key);
 	bool used = true;
 	struct err e;
@@ -224,6 +248,8 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		struct group_item *it = items[i];
 		const char *key = it->r->storage_key;
 		bool seen = false, exists = false;
+		if (it->r->inline_bytes != NULL)
+			continue; /* goes into the metadata store with its row */
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(items[j]->r->storage_key, key) == 0;
 		if (seen || (rc = blob_exists(s->blobs, key, &exists, &e)) != ERR_OK || exists)
@@ -233,7 +259,7 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		uint64_t size;
 		if (w == NULL && (rc = blob_writer_new(s->blobs, &w, &e)) == ERR_OK &&
 		    (rc = blob_writer_write(w, it->bytes, it->len, &e)) == ERR_OK)
-			rc = blob_writer_finish(w, sha, &size, &e);
+			rc = blob_writer_finish(w, sha, &size, 0, &e);
 		if (rc == ERR_OK && (rc = blob_writer_place(w, key, &e)) == ERR_OK) {
 			it->placed = true;
 			placed[nplaced++] = key;
@@ -330,6 +356,8 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 		r->mime_type = c.mime_type;
 		r->storage_bucket = c.storage_bucket;
 		r->storage_key = c.storage_key;
+		r->inline_bytes = c.inline_bytes;
+		r->inline_len = c.inline_len;
 		struct group_item it = {.r = r, .w = w};
 		group_commit(s, &it);
 		rc = it.result;
@@ -392,7 +420,11 @@ enum err_code store_resource_put_content(struct store *s, const char *account, c
 	if (rc != ERR_OK)
 		return rc;
 	struct put_ctx p = {s, account, id, &c, cond, pool, out, NULL};
-	if ((rc = commit_with(s, w, &c, do_put, &p, e)) != ERR_OK)
+	if (c.inline_bytes != NULL)
+		rc = do_put(&p, e); /* bytes and row in one transaction: no blob to order */
+	else
+		rc = commit_with(s, w, &c, do_put, &p, e);
+	if (rc != ERR_OK)
 		return rc;
 	if (p.old_key != NULL && strcmp(p.old_key, c.storage_key) != 0)
 		release_key(s, p.old_key);
@@ -410,10 +442,17 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 		unsigned int dlen = 0;
 		EVP_Digest(rows[i].bytes, rows[i].len, digest, &dlen, EVP_sha256(), NULL);
 		text_hex(digest, 32, r->sha256);
-		char *key = pool_alloc(pool, BLOB_KEY_MAX);
-		blob_key(r->account_id, r->sha256, key);
-		r->storage_key = key;
-		r->storage_bucket = blob_bucket(s->blobs);
+		if (rows[i].len <= s->inline_max) {
+			r->storage_key = inline_key(r->account_id, r->sha256, pool);
+			r->storage_bucket = META_INLINE_BUCKET;
+			r->inline_bytes = rows[i].bytes;
+			r->inline_len = rows[i].len;
+		} else {
+			char *key = pool_alloc(pool, BLOB_KEY_MAX);
+			blob_key(r->account_id, r->sha256, key);
+			r->storage_key = key;
+			r->storage_bucket = blob_bucket(s->blobs);
+		}
 		r->size_bytes = (int64_t)rows[i].len;
 		if (needs_sniff(r->mime_type))
 			r->mime_type = store_sniff_mime(rows[i].bytes, rows[i].len < BLOB_HEAD_BYTES
@@ -452,11 +491,12 @@ enum err_code store_resource_update(struct store *s, const char *account, const 
 			return rc;
 		if (META_HAS_BYTES(&cur)) {
 			/* The bytes must really be there, whole, before the upload is confirmed. */
-			if ((rc = blob_read_open(s->blobs, cur.storage_key, &b, e)) == ERR_NOT_FOUND)
-				return err_set(e, ERR_CONFLICT, "the uploaded bytes are missing");
-			if (rc != ERR_OK)
-				return rc;
-			close(b.fd);
+			if ((rc = store_content_open(s, &cur, pool, &b, e)) != ERR_OK)
+				return rc == ERR_INTERNAL ? err_set(e, ERR_CONFLICT,
+								    "the uploaded bytes are missing")
+							  : rc;
+			if (b.fd >= 0)
+				close(b.fd);
 			if ((int64_t)b.size != cur.size_bytes)
 				return err_set(e, ERR_CONFLICT, "the uploaded bytes are incomplete");
 		}
@@ -478,8 +518,19 @@ enum err_code store_resource_delete(struct store *s, const char *account, const 
 }
 
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,
-				 struct blob_read *out, struct err *e)
+				 struct pool *pool, struct blob_read *out, struct err *e)
 {
+	if (strcmp(r->storage_bucket, META_INLINE_BUCKET) == 0) {
+		size_t len = 0;
+		out->fd = -1;
+		enum err_code rc = meta_inline_get(s->meta, r->storage_key, pool, &out->bytes, &len,
+						   e);
+		out->size = len;
+		if (rc == ERR_NOT_FOUND)
+			return err_set(e, ERR_INTERNAL, "inline content of resource %s is missing",
+				       r->id);
+		return rc;
+	}
 	enum err_code rc = blob_read_open(s->blobs, r->storage_key, out, e);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(e, ERR_INTERNAL, "blob of resource %s is missing", r->id);

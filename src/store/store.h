@@ -18,6 +18,11 @@ enum err_code store_open(const char *meta_url, const char *blob_url, struct stor
 
 void store_close(struct store *s);
 
+/* Content of at most max_bytes (≤ 256 KiB) is kept inline in the metadata store, in its row's
+ * own transaction, instead of a file of its own: one fsync per group of creates instead of
+ * three. 0 (the default) turns it off. Call before serving. */
+void store_set_inline_max(struct store *s, size_t max_bytes);
+
 /* A new staging writer for the bytes of a resource about to be created. */
 enum err_code store_writer_new(struct store *s, struct blob_writer **out, struct err *e)
 	__attribute__((warn_unused_result));
@@ -65,9 +70,9 @@ enum err_code store_resource_delete(struct store *s, const char *account, const 
 				    const struct meta_cond *cond, struct pool *pool,
 				    struct err *e) __attribute__((warn_unused_result));
 
-/* Opens the bytes of a resource row for reading. */
+/* Opens the bytes of a resource row for reading: a file, or inline bytes copied into pool. */
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,
-				 struct blob_read *out, struct err *e)
+				 struct pool *pool, struct blob_read *out, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* The metadata store, for reads and updates that touch no blob. */

@@ -47,9 +47,29 @@ def test_create_sets_status_uploaded_and_version_1(client):
     assert res["version"] == 1
 
 
-def test_create_uses_local_storage_bucket(client):
-    res = client.create()
+INLINE_MAX = 16384  # DEPOT_INLINE_MAX_BYTES default
+
+
+def test_create_small_content_is_stored_inline(client):
+    res = client.create(content=b"x" * INLINE_MAX)
+    assert res["storage_bucket"] == "inline"
+    assert res["storage_key"].startswith("inline/") and res["storage_key"].endswith(res["sha256"])
+    assert client.get(f"/v1/resources/{res['id']}/content").content == b"x" * INLINE_MAX
+
+
+def test_create_larger_content_uses_local_storage_bucket(server, client):
+    data = b"y" * (INLINE_MAX + 1)
+    res = client.create(content=data)
     assert res["storage_bucket"] == "local"
+    assert res["storage_key"].startswith("blobs/")
+    assert (server.data_dir / res["storage_key"]).read_bytes() == data
+
+
+def test_inline_threshold_is_configurable(server_factory):
+    s = server_factory(env={"DEPOT_INLINE_MAX_BYTES": "0"})
+    res = s.client().create(content=b"tiny")
+    assert res["storage_bucket"] == "local"
+    assert (s.data_dir / res["storage_key"]).read_bytes() == b"tiny"
 
 
 def test_create_sets_created_by_from_sub(server):

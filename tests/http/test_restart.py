@@ -154,7 +154,8 @@ def test_restart_removes_orphan_blobs(server_factory):
     storage_key layout is a path under the data directory)."""
     s1 = server_factory()
     c = s1.client(account="acct-orphan")
-    res = c.create(name="kept", content=b"kept bytes")
+    kept = b"kept bytes " * 2000  # over the inline threshold: a file of its own
+    res = c.create(name="kept", content=kept)
     blob = s1.data_dir / res["storage_key"]
     s1.stop()
     if not blob.is_file():
@@ -166,6 +167,6 @@ def test_restart_removes_orphan_blobs(server_factory):
     orphan.write_bytes(b"orphan")
     s2 = server_factory(data_dir=s1.data_dir)
     c2 = s2.client(account="acct-orphan")
-    assert c2.get(f"/v1/resources/{res['id']}/content").content == b"kept bytes"
+    assert c2.get(f"/v1/resources/{res['id']}/content").content == kept
     assert not orphan.exists(), "orphan blob survived a restart"
     assert blob.is_file()

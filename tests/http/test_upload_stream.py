@@ -795,7 +795,7 @@ def _blob_paths_with(server, digest):
 
 
 def test_put_content_replaces_bytes_sha_mime_and_version(client):
-    old = b"old bytes " + uniq().encode()
+    old = b"old bytes " + uniq().encode() + b"." * 20000  # over the inline threshold: a file
     res = client.create(content=old, mime="text/plain")
     rid = res["id"]
     assert res["version"] == 1
@@ -834,7 +834,7 @@ def test_put_content_replaces_bytes_sha_mime_and_version(client):
 
 
 def test_put_content_keeps_shared_blob(client):
-    shared = b"shared " + uniq().encode()
+    shared = b"shared " + uniq().encode() + b"." * 20000  # a file, not inline
     a = client.create(content=shared)
     b = client.create(content=shared)
     assert_ok(put_content(client, a["id"], b"different"))

@@ -118,7 +118,7 @@ static void put(struct fixture *f, const char *account, const void *buf, size_t 
 	assert_int_equal(blob_writer_new(f->s, &w, &e), ERR_OK);
 	assert_int_equal(blob_writer_write(w, buf, len, &e), ERR_OK);
 	uint64_t size = 0;
-	assert_int_equal(blob_writer_finish(w, sha, &size, &e), ERR_OK);
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
 	assert_int_equal(size, len);
 	blob_key(account, sha, key);
 	enum err_code rc = blob_writer_commit(w, key, &e);
@@ -166,7 +166,7 @@ static void finish_reports_sha256_and_size(void **state)
 	assert_int_equal(blob_writer_size(w), 3);
 	char sha[65];
 	uint64_t size = 0;
-	assert_int_equal(blob_writer_finish(w, sha, &size, &e), ERR_OK);
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
 	assert_string_equal(sha, ABC_SHA);
 	assert_int_equal(size, 3);
 	blob_writer_free(w);
@@ -206,7 +206,7 @@ static void large_blob_matches_evp_sha256_and_reads_back(void **state)
 	assert_memory_equal(head, buf, BLOB_HEAD_BYTES);
 	char sha[65];
 	uint64_t size = 0;
-	assert_int_equal(blob_writer_finish(w, sha, &size, &e), ERR_OK);
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
 	assert_string_equal(sha, want);
 	assert_int_equal(size, n);
 	char key[BLOB_KEY_MAX];
@@ -303,7 +303,7 @@ static void freed_uncommitted_writer_leaves_no_staging_file(void **state)
 	assert_int_equal(blob_writer_write(w, "temp", 4, &e), ERR_OK);
 	char sha[65];
 	uint64_t size;
-	assert_int_equal(blob_writer_finish(w, sha, &size, &e), ERR_OK);
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
 	blob_writer_free(w);
 	assert_int_equal(count_entries(f->dir, "staging"), 0);
 	assert_int_equal(count_entries(f->dir, "blobs"), 0);
@@ -341,7 +341,7 @@ static void malformed_keys_are_refused_everywhere(void **state)
 	assert_int_equal(blob_writer_new(f->s, &w, &e), ERR_OK);
 	char sha[65];
 	uint64_t size;
-	assert_int_equal(blob_writer_finish(w, sha, &size, &e), ERR_OK);
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct blob_read rd;
 		if (blob_writer_commit(w, bad[i], &e) == ERR_OK)
