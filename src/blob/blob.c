@@ -136,7 +136,7 @@ enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uin
 {
 	unsigned char digest[32];
 	unsigned int len = 0;
-	w->in_memory = w->stage == NULL && w->size <= keep_in_memory_max;
+	w->in_memory = keep_in_memory_max > 0 && w->stage == NULL && w->size <= keep_in_memory_max;
 	if (!w->in_memory) {
 		enum err_code rc = flush_pending(w, e);
 		if (rc == ERR_OK) /* zero bytes, yet a file is wanted */

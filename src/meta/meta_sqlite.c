@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,10 @@ static const char *const migrations[] = {
 	"CREATE TABLE inline_blobs ("
 	"  storage_key TEXT PRIMARY KEY,"
 	"  bytes BLOB NOT NULL);",
+	/* 4: lists walk (account, status, created_at, id) and test directory_path from the index
+	 * itself, fetching only the rows that match */
+	"CREATE INDEX resources_list ON resources(account_id, status, created_at, id, directory_path);"
+	"DROP INDEX resources_created;",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -82,6 +87,7 @@ enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8 };
 
 enum stmt {
 	S_BEGIN,
+	S_BEGIN_READ,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_INSERT,
@@ -105,6 +111,7 @@ enum stmt {
 
 static const char *const sql[S_NSTMTS] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_BEGIN_READ] = "BEGIN", /* a snapshot, taking no write lock */
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_INSERT] = "INSERT INTO resources (id, account_id, name, directory_path, mime_type,"
@@ -169,13 +176,72 @@ struct conn {
 	struct meta_sqlite *owner;
 };
 
+/* Exact list totals cost a scan of every matching row, so they are cached per account and
+ * filter until the account's next write. Each account hashes to a generation counter that
+ * every committed write of it bumps (after its commit); an entry counts only while its
+ * generation is current. This assumes one depotd per database file, as SQLite mode does. */
+#define GEN_SLOTS 4096
+#define COUNT_SLOTS 1024
+
+struct count_entry {
+	char *key;        /* account and filters, malloc'd; NULL when empty */
+	uint64_t gen;
+	int64_t total;
+};
+
 struct meta_sqlite {
 	struct meta base;
 	char *path;
+	_Atomic uint64_t gens[GEN_SLOTS];
+	pthread_mutex_t count_lock;
+	struct count_entry counts[COUNT_SLOTS];
 	pthread_key_t key;     /* this thread's struct conn */
 	pthread_mutex_t lock;  /* guards conns */
 	struct conn *conns;
 };
+
+static uint64_t hash_str(const char *s, uint64_t h)
+{
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static _Atomic uint64_t *gen_of(struct meta_sqlite *m, const char *account)
+{
+	return &m->gens[hash_str(account, 1469598103934665603ull) % GEN_SLOTS];
+}
+
+/* Called after every committed write of account. */
+static void bump(struct meta *base, const char *account)
+{
+	atomic_fetch_add(gen_of((struct meta_sqlite *)base, account), 1);
+}
+
+static bool count_get(struct meta_sqlite *m, const char *key, uint64_t gen, int64_t *total)
+{
+	struct count_entry *c = &m->counts[hash_str(key, 1469598103934665603ull) % COUNT_SLOTS];
+	bool hit = false;
+	pthread_mutex_lock(&m->count_lock);
+	if (c->key != NULL && c->gen == gen && strcmp(c->key, key) == 0) {
+		*total = c->total;
+		hit = true;
+	}
+	pthread_mutex_unlock(&m->count_lock);
+	return hit;
+}
+
+static void count_put(struct meta_sqlite *m, const char *key, uint64_t gen, int64_t total)
+{
+	struct count_entry *c = &m->counts[hash_str(key, 1469598103934665603ull) % COUNT_SLOTS];
+	char *copy = xstrdup(key);
+	pthread_mutex_lock(&m->count_lock);
+	free(c->key);
+	c->key = copy;
+	c->gen = gen;
+	c->total = total;
+	pthread_mutex_unlock(&m->count_lock);
+}
 
 static enum err_code db_err(sqlite3 *db, int rc, const char *what, struct err *e)
 {
@@ -445,6 +511,7 @@ static enum err_code sq_create(struct meta *base, const struct meta_resource *r,
 		goto fail;
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	bump(base, r->account_id);
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -480,6 +547,9 @@ static enum err_code sq_create_batch(struct meta *base, const struct meta_resour
 	}
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || strcmp(rows[i].account_id, rows[i - 1].account_id) != 0)
+			bump(base, rows[i].account_id);
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -594,6 +664,7 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	bump(base, account);
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -638,6 +709,7 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	bump(base, account);
 	*old_key = cur.storage_key;
 	return ERR_OK;
 fail:
@@ -686,6 +758,7 @@ static enum err_code sq_delete(struct meta *base, const char *account, const cha
 		goto fail;
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	bump(base, account);
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -733,20 +806,33 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	}
 	int variant = (q->directory_prefix ? V_PREFIX : 0) | (q->ntags ? V_TAGS : 0);
 
-	/* Count and page in one read transaction, so total and items agree. */
-	if ((rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+	struct meta_sqlite *m = (struct meta_sqlite *)base;
+	const char *count_key = pool_printf(
+		pool, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%s", q->account_id,
+		q->directory_prefix ? q->directory_prefix : "\x1e", tags_json ? tags_json : "",
+		(long long)q->created_after_us, (long long)q->created_before_us,
+		q->status ? q->status : META_STATUS_UPLOADED);
+	/* Read before the snapshot: a write that lands meanwhile makes this entry stale at once. */
+	uint64_t gen = atomic_load(gen_of(m, q->account_id));
+	int s;
+
+	/* Count and page in one read snapshot, so total and items agree. */
+	if ((rc = exec_simple(c, S_BEGIN_READ, e)) != ERR_OK)
 		return rc;
-	if ((rc = stmt(c, S_COUNT + variant, &st, e)) != ERR_OK)
-		goto done;
-	bind_filters(st, q, upper, tags_json);
-	int s = sqlite3_step(st);
-	if (s != SQLITE_ROW) {
+	if (!count_get(m, count_key, gen, &out->total)) {
+		if ((rc = stmt(c, S_COUNT + variant, &st, e)) != ERR_OK)
+			goto done;
+		bind_filters(st, q, upper, tags_json);
+		s = sqlite3_step(st);
+		if (s != SQLITE_ROW) {
+			sqlite3_reset(st);
+			rc = db_err(c->db, s, "count", e);
+			goto done;
+		}
+		out->total = sqlite3_column_int64(st, 0);
 		sqlite3_reset(st);
-		rc = db_err(c->db, s, "count", e);
-		goto done;
+		count_put(m, count_key, gen, out->total);
 	}
-	out->total = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
 
 	out->nitems = 0;
 	out->items = pool_alloc(pool, (size_t)(q->limit > 0 ? q->limit : 1) * sizeof(*out->items));
@@ -849,6 +935,9 @@ static void sq_close(struct meta *base)
 {
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
 	pthread_key_delete(m->key);
+	for (int i = 0; i < COUNT_SLOTS; i++)
+		free(m->counts[i].key);
+	pthread_mutex_destroy(&m->count_lock);
 	while (m->conns) {
 		struct conn *c = m->conns;
 		m->conns = c->next;
@@ -867,6 +956,7 @@ static enum err_code sq_open(const char *path, struct meta **out, struct err *e)
 	m->base.ops = &meta_sqlite_ops;
 	m->path = xstrdup(path);
 	pthread_mutex_init(&m->lock, NULL);
+	pthread_mutex_init(&m->count_lock, NULL);
 	if (pthread_key_create(&m->key, conn_destroy) != 0) {
 		free(m->path);
 		free(m);

@@ -442,7 +442,7 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 		unsigned int dlen = 0;
 		EVP_Digest(rows[i].bytes, rows[i].len, digest, &dlen, EVP_sha256(), NULL);
 		text_hex(digest, 32, r->sha256);
-		if (rows[i].len <= s->inline_max) {
+		if (s->inline_max > 0 && rows[i].len <= s->inline_max) {
 			r->storage_key = inline_key(r->account_id, r->sha256, pool);
 			r->storage_bucket = META_INLINE_BUCKET;
 			r->inline_bytes = rows[i].bytes;

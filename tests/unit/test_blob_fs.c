@@ -292,9 +292,11 @@ static void freed_uncommitted_writer_leaves_no_staging_file(void **state)
 	struct fixture *f = *state;
 	struct blob_writer *w = NULL;
 	struct err e = {0};
+	/* The staging file is made only when bytes leave memory (here: at finish). */
 	assert_int_equal(blob_writer_new(f->s, &w, &e), ERR_OK);
-	assert_int_equal(count_entries(f->dir, "staging"), 1);
+	assert_int_equal(count_entries(f->dir, "staging"), 0);
 	assert_int_equal(blob_writer_write(w, "temp", 4, &e), ERR_OK);
+	assert_int_equal(count_entries(f->dir, "staging"), 0);
 	blob_writer_free(w);
 	assert_int_equal(count_entries(f->dir, "staging"), 0);
 
@@ -304,9 +306,22 @@ static void freed_uncommitted_writer_leaves_no_staging_file(void **state)
 	char sha[65];
 	uint64_t size;
 	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
+	assert_int_equal(count_entries(f->dir, "staging"), 1);
 	blob_writer_free(w);
 	assert_int_equal(count_entries(f->dir, "staging"), 0);
 	assert_int_equal(count_entries(f->dir, "blobs"), 0);
+
+	/* Content kept in memory never makes a staging file. */
+	assert_int_equal(blob_writer_new(f->s, &w, &e), ERR_OK);
+	assert_int_equal(blob_writer_write(w, "temp", 4, &e), ERR_OK);
+	assert_int_equal(blob_writer_finish(w, sha, &size, 16, &e), ERR_OK);
+	size_t mlen = 0;
+	const unsigned char *mem = blob_writer_memory(w, &mlen);
+	assert_non_null(mem);
+	assert_int_equal(mlen, 4);
+	assert_memory_equal(mem, "temp", 4);
+	assert_int_equal(count_entries(f->dir, "staging"), 0);
+	blob_writer_free(w);
 	blob_writer_free(NULL);
 }
 

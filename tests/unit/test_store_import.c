@@ -163,7 +163,10 @@ static void check_row(struct fixture *f, const struct store_import_row *in)
 	assert_true(blob_file_exists(f, key));
 	/* The bytes read back are the bytes imported. */
 	struct blob_read b;
-	assert_int_equal(store_content_open(f->s, &out, &b, &e), ERR_OK);
+	struct pool rp;
+	pool_init(&rp);
+	assert_int_equal(store_content_open(f->s, &out, &rp, &b, &e), ERR_OK);
+	assert_true(b.fd >= 0); /* inline storage is off in this store: a file */
 	assert_int_equal(b.size, in->len);
 	unsigned char *buf = malloc(in->len + 1);
 	assert_non_null(buf);
@@ -173,6 +176,7 @@ static void check_row(struct fixture *f, const struct store_import_row *in)
 	if (in->len)
 		assert_memory_equal(buf, in->bytes, in->len);
 	free(buf);
+	pool_cleanup(&rp);
 }
 
 static void assert_not_found(struct fixture *f, const char *account, const char *id)
