@@ -161,24 +161,46 @@ enum err_code dataurl_stream_feed(struct dataurl_stream *d, const char *p, size_
 		d->batch = xmalloc(DATAURL_BATCH);
 		d->out = xmalloc(DATAURL_BATCH / 4 * 3);
 	}
-	for (; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '=') {
-			if (++d->pad > 2)
-				return err_set(e, ERR_INVALID, "content is not valid base64 (padding)");
+	/* 1 for the base64 alphabet, 0 for anything else ('=' handled apart). */
+	static const unsigned char alphabet[256] = {
+		['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1,
+		['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1,
+		['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1,
+		['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1,
+		['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+		['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+		['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1,
+		['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1,
+		['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1,
+		['/'] = 1,
+	};
+	while (i < n) {
+		/* A run of alphabet characters goes into the batch in one copy. */
+		size_t j = i, room = DATAURL_BATCH - d->batch_len;
+		while (j < n && j - i < room && alphabet[(unsigned char)p[j]])
+			j++;
+		if (j > i) {
+			if (d->pad > 0)
+				return err_set(e, ERR_INVALID,
+					       "content is not valid base64 (data after padding)");
+			memcpy(d->batch + d->batch_len, p + i, j - i);
+			d->batch_len += j - i;
+			d->chars += j - i;
+			i = j;
+			if (d->batch_len == DATAURL_BATCH) {
+				enum err_code rc = decode_batch(d, e);
+				if (rc != ERR_OK)
+					return rc;
+			}
 			continue;
 		}
-		if (b64_value(c) < 0 || d->pad > 0)
+		if (p[i] != '=')
 			return err_set(e, ERR_INVALID,
 				       "content is not valid base64 (bad character at offset %llu)",
 				       (unsigned long long)(d->chars + d->pad));
-		d->batch[d->batch_len++] = (char)c;
-		d->chars++;
-		if (d->batch_len == DATAURL_BATCH) {
-			enum err_code rc = decode_batch(d, e);
-			if (rc != ERR_OK)
-				return rc;
-		}
+		if (++d->pad > 2)
+			return err_set(e, ERR_INVALID, "content is not valid base64 (padding)");
+		i++;
 	}
 	return ERR_OK;
 }

@@ -840,6 +840,17 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	if ((rc = stmt(c, S_LIST + variant, &st, e)) != ERR_OK)
 		goto done;
 	bind_filters(st, q, upper, tags_json);
+	if (q->has_cursor) {
+		/* SQLite does not seek on the row value (created_at, id) < (?, ?): narrowing the plain
+		 * created_at range to the cursor's time lets the index start at the cursor, so a deep
+		 * page costs what page 1 costs. The row value still settles ties. */
+		if (q->sort == META_SORT_DESC && q->cursor_created_us < INT64_MAX &&
+		    q->cursor_created_us + 1 < q->created_before_us)
+			sqlite3_bind_int64(st, 3, q->cursor_created_us + 1);
+		if (q->sort == META_SORT_ASC && q->cursor_created_us > INT64_MIN &&
+		    q->cursor_created_us - 1 > q->created_after_us)
+			sqlite3_bind_int64(st, 2, q->cursor_created_us - 1);
+	}
 	sqlite3_bind_int64(st, 8, q->limit + 1); /* one more, to know whether a next page exists */
 	sqlite3_bind_int64(st, 9, q->has_cursor ? 0 : q->offset);
 	if (q->has_cursor) {
