@@ -4,6 +4,7 @@
 #include "api/api.h"
 #include "api/dataurl.h"
 #include "api/jsonscan.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 #include "json/jsonget.h"
 
@@ -108,7 +109,9 @@ static bool on_form_piece(void *ctx, const char *field, const char *filename,
 			}
 			u->file_seen = true;
 			u->filename = filename ? pool_strdup(u->req->pool, filename) : NULL;
-			u->file_type = content_type ? pool_strdup(u->req->pool, content_type) : NULL;
+			u->file_type = text_is_media_type(content_type)
+					       ? pool_strdup(u->req->pool, content_type)
+					       : NULL;
 			if (u->w == NULL) {
 				enum err_code rc = store_writer_new(u->api->store, &u->w, &u->e);
 				if (rc != ERR_OK)
@@ -218,8 +221,7 @@ static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *bo
 		    ERR_OK)
 			return rc;
 		if (present) {
-			if (len == 0 || len > 255 || strchr(s, '/') == NULL ||
-			    strpbrk(s, "\r\n\"\\") != NULL)
+			if (strlen(s) != len || !text_is_media_type(s))
 				return err_set(e, ERR_INVALID,
 					       "mime_type must be a media type like text/plain");
 			f->mime_type = s;
@@ -473,7 +475,7 @@ static void raw_begin(struct api_ctx *c, bool pending_only)
 	/* A raw body's Content-Type is its MIME type; none, or the form type that `curl
 	 * --data-binary` sends by default, leaves it to the declared type or to sniffing. */
 	const char *ct = http_req_header(c->req, "Content-Type");
-	bool usable = ct != NULL && *ct && strlen(ct) <= 255 && strchr(ct, '/') != NULL &&
+	bool usable = text_is_media_type(ct) &&
 		      strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0;
 	u->mime = usable ? pool_strdup(c->req->pool, ct) : (pending_only ? r.mime_type : NULL);
 }

@@ -84,6 +84,20 @@ void text_pct_encode(const char *str, size_t len, char *out)
 	out[o] = '\0';
 }
 
+bool text_is_media_type(const char *s)
+{
+	if (s == NULL)
+		return false;
+	size_t n = strlen(s);
+	const char *slash = strchr(s, '/');
+	if (n < 3 || n > 255 || slash == NULL || slash == s)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
 bool text_is_uuid(const char *s)
 {
 	for (int i = 0; i < 36; i++) {

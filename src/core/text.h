@@ -19,6 +19,11 @@ void text_hex(const unsigned char *bytes, size_t len, char *out);
 /* Percent-encodes s as RFC 5987 attr-char (for filename*=UTF-8''...). out holds 3*len+1 bytes. */
 void text_pct_encode(const char *s, size_t len, char *out);
 
+/* True when s can be stored and sent back as a MIME type: 3..255 printable ASCII bytes with a
+ * '/' after the first, no quote or backslash. Client and upstream Content-Types that fail this
+ * are sniffed instead. */
+bool text_is_media_type(const char *s);
+
 /* True when s is a UUID in 8-4-4-4-12 hex form (any case). */
 bool text_is_uuid(const char *s);
 

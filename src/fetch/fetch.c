@@ -5,6 +5,7 @@
  * the bytes actually received. */
 #include "fetch/fetch.h"
 #include "core/log.h"
+#include "core/text.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -244,7 +245,7 @@ enum err_code fetch_uri(const struct fetch_opts *o, const char *uri, struct blob
 	else if (cc == CURLE_OK) {
 		char *ct = NULL;
 		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-		*content_type = ct ? pool_strdup(pool, ct) : NULL;
+		*content_type = text_is_media_type(ct) ? pool_strdup(pool, ct) : NULL;
 		rc = ERR_OK;
 	} else if (cc == CURLE_OPERATION_TIMEDOUT)
 		rc = err_set(e, ERR_TIMEOUT, "fetching uri timed out after %lld s",

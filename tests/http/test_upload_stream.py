@@ -927,3 +927,12 @@ def test_disconnect_mid_put_content_keeps_old_content(server_factory):
     assert content_of(c, res["id"]) == b"the old content"
     assert blob_files(s) == before
     assert c.list()["total"] == 1
+
+
+def test_put_content_with_unusable_content_type_is_sniffed(client):
+    rid = client.create(content=b"old")["id"]
+    r = put_content(client, rid, png_bytes(), headers={"Content-Type": 'image/"png"'})
+    assert_ok(r)
+    assert r.json()["mime_type"] == "image/png"
+    g = client.get(f"/v1/resources/{rid}/content")
+    assert g.headers["Content-Type"] == "image/png"

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -25,21 +27,12 @@ struct fixture {
 	struct blob_store *s;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/depot-blob-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (!tmpdir_make(f->dir, sizeof(f->dir), "blob"))
 		return -1;
 	char url[128];
 	snprintf(url, sizeof(url), "file:%s", f->dir);
@@ -56,7 +49,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 	blob_close(f->s);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,21 +27,12 @@ struct fixture {
 	struct pool pool;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/depot-meta-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (!tmpdir_make(f->dir, sizeof(f->dir), "meta"))
 		return -1;
 	snprintf(f->url, sizeof(f->url), "sqlite:%s/t.db", f->dir);
 	struct err e = {0};
@@ -57,7 +50,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	meta_close(f->m);
 	pool_cleanup(&f->pool);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "tmpdir.h"
+
 #include <ftw.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
@@ -28,21 +30,12 @@ struct fixture {
 	struct pool pool;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	if (f == NULL)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/depot-import-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (!tmpdir_make(f->dir, sizeof(f->dir), "import"))
 		return -1;
 	char meta_url[128], blob_url[128];
 	snprintf(meta_url, sizeof(meta_url), "sqlite:%s/t.db", f->dir);
@@ -62,7 +55,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	store_close(f->s);
 	pool_cleanup(&f->pool);
-	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -176,9 +176,33 @@ static void uuid_rejects_other_shapes(void **state)
 	assert_false(text_is_uuid(" 23e4567-e89b-12d3-a456-426614174000"));
 }
 
+static void media_type_accepts_printable_type_subtype_only(void **state)
+{
+	(void)state;
+	assert_true(text_is_media_type("text/plain"));
+	assert_true(text_is_media_type("text/plain; charset=utf-8"));
+	assert_true(text_is_media_type("a/b"));
+	assert_false(text_is_media_type(NULL));
+	assert_false(text_is_media_type(""));
+	assert_false(text_is_media_type("text"));
+	assert_false(text_is_media_type("/plain"));
+	assert_false(text_is_media_type("text/\"x\""));
+	assert_false(text_is_media_type("text/x\\y"));
+	assert_false(text_is_media_type("text/\x01x"));
+	assert_false(text_is_media_type("text/caf\xc3\xa9"));
+	char long_type[300];
+	memset(long_type, 'a', sizeof(long_type));
+	long_type[3] = '/';
+	long_type[256] = '\0';
+	assert_false(text_is_media_type(long_type));
+	long_type[255] = '\0';
+	assert_true(text_is_media_type(long_type));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(media_type_accepts_printable_type_subtype_only),
 		cmocka_unit_test(utf8_accepts_ascii_and_empty),
 		cmocka_unit_test(utf8_accepts_every_sequence_length_at_its_bounds),
 		cmocka_unit_test(utf8_rejects_overlong_encodings),
