@@ -16,8 +16,6 @@
 #include <errno.h>
 #include <sys/stat.h>
 
-#define SHUTDOWN_GRACE_MS 30000
-
 static int run(const struct config *cfg)
 {
 	struct err e = {0};
@@ -121,7 +119,7 @@ static int run(const struct config *cfg)
 	int sig = 0;
 	sigwait(&stop, &sig);
 	log_info("signal %d: finishing in-flight requests", sig);
-	http_server_stop(srv, SHUTDOWN_GRACE_MS);
+	http_server_stop(srv, (int)cfg->shutdown_grace_s * 1000);
 	log_info("depotd stopped");
 	status = 0;
 out:

@@ -32,6 +32,8 @@ static const struct setting settings[] = {
 	 "HTTP worker threads (each may block on a fetch or the disk)"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
 	 "seconds an idle connection is kept"},
+	{"shutdown-grace", "DEPOT_SHUTDOWN_GRACE", K_INT, OFF(shutdown_grace_s), "30", 0, 3600,
+	 "seconds in-flight requests may take to finish after SIGTERM/SIGINT"},
 	{"connection-memory", "DEPOT_CONNECTION_MEMORY", K_INT, OFF(connection_memory), "32768",
 	 8192, 16 * MiB, "bytes of buffer per connection (libmicrohttpd clears it per request)"},
 	{"max-upload-bytes", "DEPOT_MAX_UPLOAD_BYTES", K_INT, OFF(max_upload_bytes), "104857600", 0,

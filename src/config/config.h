@@ -13,6 +13,7 @@ struct config {
 	char *data_dir;             /* owned */
 	int64_t threads;            /* HTTP worker threads */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
+	int64_t shutdown_grace_s;   /* after SIGTERM, how long in-flight requests may finish */
 	int64_t connection_memory;  /* bytes of libmicrohttpd's pool per connection */
 	int64_t max_upload_bytes;   /* decoded content of one resource */
 	int64_t max_body_bytes;     /* one request body; 0 = derived from max_upload_bytes */

@@ -102,3 +102,24 @@ def test_check_config_validates_and_exits(tmp_path):
 def test_unknown_flag_is_refused():
     p = run_depotd(["--no-such-flag"], {"DEPOT_JWT_SECRET": SECRET})
     assert p.returncode == 2 and "--no-such-flag" in p.stderr
+
+
+def test_shutdown_grace_bounds_the_wait_for_a_stalled_upload(server_factory):
+    """A client that keeps an upload open (and silent) holds shutdown only for
+    DEPOT_SHUTDOWN_GRACE seconds; depotd still exits 0."""
+    import socket
+    srv = server_factory(env={"DEPOT_SHUTDOWN_GRACE": "1"})
+    tok = token("acct-grace")
+    s = socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+    try:
+        s.sendall(b"POST /v1/resources HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Authorization: Bearer " + tok.encode() +
+                  b"\r\nContent-Length: 100000\r\n\r\n{\"name\":\"a\"")
+        time.sleep(0.3)
+        t0 = time.time()
+        srv.proc.send_signal(signal.SIGTERM)
+        assert srv.proc.wait(10) == 0
+        assert time.time() - t0 < 5
+        srv.proc = None
+    finally:
+        s.close()
