@@ -37,7 +37,6 @@ struct request {
 	bool responded;       /* a response is queued (maybe early, like a 413) */
 	bool answered_raw;    /* an answer was written to the socket mid-body (see answer_now) */
 	bool held;            /* an answer decided at the headers, queued at the final call */
-	char *raw_body;       /* an owned body written by answer_now, freed at completion */
 	struct http_resp answer; /* that answer */
 	uint64_t discarded;   /* body bytes read after that */
 	int status;
@@ -189,17 +188,14 @@ static enum MHD_Result answer_now(struct request *r, struct MHD_Connection *conn
 	free(r->body);
 	r->body = NULL;
 	r->answered_raw = true;
-	/* A malloc'd body is kept until the request ends (freed in on_completed). */
-	if (resp->body_owned)
-		r->raw_body = (char *)resp->body;
 	r->status = resp->status;
 	r->bytes_out = len;
-	if (ci == NULL || n <= 0 || (size_t)n >= sizeof(head))
-		return MHD_NO;
-	if (send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL) != n ||
-	    (len > 0 && send(ci->connect_fd, resp->body, len, MSG_NOSIGNAL) != (ssize_t)len))
-		return MHD_NO;
-	return MHD_YES;
+	bool sent = ci != NULL && n > 0 && (size_t)n < sizeof(head) &&
+		    send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL) == n &&
+		    (len == 0 || send(ci->connect_fd, resp->body, len, MSG_NOSIGNAL) == (ssize_t)len);
+	if (resp->body_owned)
+		free((void *)resp->body);
+	return sent ? MHD_YES : MHD_NO;
 }
 
 static enum MHD_Result answer_error_now(struct request *r, struct MHD_Connection *conn,
@@ -333,7 +329,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		else if (r->answer.body_owned)
 			free((void *)r->answer.body);
 	}
-	free(r->raw_body);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +

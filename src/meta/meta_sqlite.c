@@ -100,7 +100,6 @@ enum stmt {
 	S_SET_CONTENT,
 	S_DELETE,
 	S_KEY_USED,
-	S_KEY_USED_OTHER,
 	S_INLINE_PUT,
 	S_INLINE_GET,
 	S_INLINE_DROP_UNUSED,
@@ -142,7 +141,6 @@ static const char *const sql[S_NSTMTS] = {
 			  " version = version + 1 WHERE account_id = ?7 AND id = ?8",
 	[S_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND id = ?2",
 	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1 LIMIT 1",
-	[S_KEY_USED_OTHER] = "SELECT 1 FROM resources WHERE storage_key = ?1 AND id <> ?2 LIMIT 1",
 	[S_INLINE_PUT] = "INSERT OR IGNORE INTO inline_blobs (storage_key, bytes) VALUES (?1, ?2)",
 	[S_INLINE_GET] = "SELECT bytes FROM inline_blobs WHERE storage_key = ?1",
 	[S_INLINE_DROP_UNUSED] = "DELETE FROM inline_blobs WHERE storage_key = ?1 AND NOT EXISTS"
@@ -717,16 +715,13 @@ fail:
 	return rc;
 }
 
-static enum err_code key_used_on(struct conn *c, const char *key, const char *except_id,
-				 bool *used, struct err *e)
+static enum err_code key_used_on(struct conn *c, const char *key, bool *used, struct err *e)
 {
 	sqlite3_stmt *st;
-	enum err_code rc = stmt(c, except_id ? S_KEY_USED_OTHER : S_KEY_USED, &st, e);
+	enum err_code rc = stmt(c, S_KEY_USED, &st, e);
 	if (rc != ERR_OK)
 		return rc;
 	bind_text(st, 1, key);
-	if (except_id)
-		bind_text(st, 2, except_id);
 	int s = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (s != SQLITE_ROW && s != SQLITE_DONE)
@@ -753,7 +748,7 @@ static enum err_code sq_delete(struct meta *base, const char *account, const cha
 	bind_text(st, 2, id);
 	if ((rc = exec_done(c, st, "delete", e)) != ERR_OK)
 		goto fail;
-	if ((rc = key_used_on(c, out->storage_key, NULL, key_still_used, e)) != ERR_OK ||
+	if ((rc = key_used_on(c, out->storage_key, key_still_used, e)) != ERR_OK ||
 	    (rc = inline_drop_unused(c, out->storage_key, e)) != ERR_OK)
 		goto fail;
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
@@ -904,7 +899,7 @@ static enum err_code sq_key_used(struct meta *base, const char *key, bool *used,
 {
 	struct conn *c;
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
-	return rc != ERR_OK ? rc : key_used_on(c, key, NULL, used, e);
+	return rc != ERR_OK ? rc : key_used_on(c, key, used, e);
 }
 
 static enum err_code migrate(struct conn *c, struct err *e)

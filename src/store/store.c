@@ -211,20 +211,26 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
 	return ERR_OK;
 }
 
-/* Removes the blob at key unless a row refers to it; under the key's stripe lock, which the
- * caller must not hold. */
+/* Removes the blob at key unless a row refers to it; the caller holds the key's stripe lock
+ * (or every stripe). A failed check keeps the blob: start-up cleanup removes what is left. */
+static void drop_if_unused(struct store *s, const char *key)
+{
+	bool used = true;
+	struct err e;
+	if (meta_storage_key_used(s->meta, key, &used, &e) != ERR_OK)
+		log_warn("store: blob use check failed, blob kept: %s", e.msg);
+	else if (!used && blob_delete(s->blobs, key, &e) != ERR_OK)
+		log_warn("store: could not remove blob (start-up cleanup will): %s", e.msg);
+}
+
+/* drop_if_unused under the key's stripe lock, which the caller must not hold. */
 static void release_key(struct store *s, const char *key)
 {
 	if (key == NULL || strncmp(key, "blobs/", 6) != 0)
 		return; /* none, or inline content: the metadata store removes it with its row */
 	pthread_mutex_t *lock = stripe_of(s, key);
-	bool used = true;
-	struct err e;
 	pthread_mutex_lock(lock);
-	if (meta_storage_key_used(s->meta, key, &used, &e) != ERR_OK)
-		log_warn("store: blob use check failed, blob kept: %s", e.msg);
-	else if (!used && blob_delete(s->blobs, key, &e) != ERR_OK)
-		log_warn("store: could not remove blob (start-up cleanup will): %s", e.msg);
+	drop_if_unused(s, key);
 	pthread_mutex_unlock(lock);
 }
 
@@ -278,13 +284,8 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		it->result = rc == ERR_OK ? results[i] : rc;
 		if (rc != ERR_OK)
 			it->err = e;
-		if (!it->placed || it->result == ERR_OK)
-			continue;
-		bool used = true;
-		struct err e2;
-		if (meta_storage_key_used(s->meta, it->r->storage_key, &used, &e2) == ERR_OK &&
-		    !used && blob_delete(s->blobs, it->r->storage_key, &e2) != ERR_OK)
-			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
+		if (it->placed && it->result != ERR_OK)
+			drop_if_unused(s, it->r->storage_key);
 	}
 	for (int i = STRIPES - 1; i >= 0; i--)
 		pthread_mutex_unlock(&s->stripes[i]);
@@ -380,13 +381,8 @@ static enum err_code commit_with(struct store *s, struct blob_writer *w,
 	pthread_mutex_t *lock = stripe_of(s, c->storage_key);
 	pthread_mutex_lock(lock);
 	enum err_code rc = blob_writer_commit(w, c->storage_key, e);
-	if (rc == ERR_OK && (rc = write(ctx, e)) != ERR_OK) {
-		bool used = true;
-		struct err e2;
-		if (meta_storage_key_used(s->meta, c->storage_key, &used, &e2) == ERR_OK && !used &&
-		    blob_delete(s->blobs, c->storage_key, &e2) != ERR_OK)
-			log_warn("store: could not remove unreferenced blob: %s", e2.msg);
-	}
+	if (rc == ERR_OK && (rc = write(ctx, e)) != ERR_OK)
+		drop_if_unused(s, c->storage_key);
 	pthread_mutex_unlock(lock);
 	return rc;
 }
