@@ -1,4 +1,5 @@
-/* data: URL splitting and base64 decoding on OpenSSL's EVP_DecodeBlock, whole quads at a time. */
+/* data: URL splitting and streaming base64 decoding on OpenSSL's EVP_DecodeBlock, whole quads
+ * at a time. */
 #include "api/dataurl.h"
 
 #include "core/xalloc.h"
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define CHUNK_QUADS 16384 /* 64 KiB of text, 48 KiB of bytes, per call */
 
 enum err_code dataurl_parse(const char *s, size_t len, struct pool *pool, const char **mime,
 			    const char **payload, size_t *payload_len, struct err *e)
@@ -38,67 +38,6 @@ enum err_code dataurl_parse(const char *s, size_t len, struct pool *pool, const 
 	*mime = pool_strndup(pool, hdr, mlen);
 	*payload = comma + 1;
 	*payload_len = len - (size_t)(comma + 1 - s);
-	return ERR_OK;
-}
-
-static int b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-enum err_code base64_decoded_size(const char *b64, size_t len, uint64_t *out, struct err *e)
-{
-	size_t pad = 0;
-	while (pad < 2 && len > pad && b64[len - 1 - pad] == '=')
-		pad++;
-	size_t body = len - pad;
-	for (size_t i = 0; i < body; i++)
-		if (b64_value((unsigned char)b64[i]) < 0)
-			return err_set(e, ERR_INVALID,
-				       "content is not valid base64 (bad character at offset %zu)",
-				       i);
-	size_t rem = body % 4;
-	if (rem == 1 || (pad > 0 && (body + pad) % 4 != 0))
-		return err_set(e, ERR_INVALID, "content is not valid base64 (bad length)");
-	*out = (uint64_t)(body / 4) * 3 + (rem == 2 ? 1 : rem == 3 ? 2 : 0);
-	return ERR_OK;
-}
-
-enum err_code base64_decode_to(const char *b64, size_t len, base64_sink_fn sink, void *ctx,
-			       struct err *e)
-{
-	static _Thread_local unsigned char out[CHUNK_QUADS * 3];
-	while (len > 0 && b64[len - 1] == '=')
-		len--;
-	size_t full = len / 4 * 4;
-	for (size_t off = 0; off < full;) {
-		size_t n = full - off < CHUNK_QUADS * 4 ? full - off : CHUNK_QUADS * 4;
-		int got = EVP_DecodeBlock(out, (const unsigned char *)b64 + off, (int)n);
-		if (got < 0)
-			return err_set(e, ERR_INVALID, "content is not valid base64");
-		enum err_code rc = sink(ctx, out, (size_t)got, e);
-		if (rc != ERR_OK)
-			return rc;
-		off += n;
-	}
-	size_t rem = len - full;
-	if (rem >= 2) {
-		unsigned char quad[4] = {'=', '=', '=', '='};
-		memcpy(quad, b64 + full, rem);
-		if (EVP_DecodeBlock(out, quad, 4) < 0)
-			return err_set(e, ERR_INVALID, "content is not valid base64");
-		return sink(ctx, out, rem - 1, e);
-	}
 	return ERR_OK;
 }
 

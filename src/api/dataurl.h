@@ -1,5 +1,5 @@
-/* data: URLs and base64, as pure functions: the decoder hands bytes to a sink in chunks so a
- * large payload never needs a second full-size buffer. */
+/* data: URLs and base64, as pure functions: the one decoder is a stream that hands bytes to a
+ * sink in chunks, so a large payload never needs a second full-size buffer. */
 #ifndef DEPOT_API_DATAURL_H
 #define DEPOT_API_DATAURL_H
 
@@ -16,16 +16,7 @@ enum err_code dataurl_parse(const char *s, size_t len, struct pool *pool, const 
 			    const char **payload, size_t *payload_len, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Validates base64 (standard alphabet, optional padding, no whitespace) and reports the
- * decoded size. */
-enum err_code base64_decoded_size(const char *b64, size_t len, uint64_t *out, struct err *e)
-	__attribute__((warn_unused_result));
-
 typedef enum err_code (*base64_sink_fn)(void *ctx, const void *buf, size_t len, struct err *e);
-
-/* Decodes b64 (already validated by base64_decoded_size) into sink, chunk by chunk. */
-enum err_code base64_decode_to(const char *b64, size_t len, base64_sink_fn sink, void *ctx,
-			       struct err *e) __attribute__((warn_unused_result));
 
 /* A data URL decoded as it streams in: the header up to ',' is collected (at most
  * DATAURL_HEADER_MAX bytes), then base64 is validated and decoded chunk by chunk into the sink,

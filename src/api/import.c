@@ -126,19 +126,16 @@ static enum err_code parse_line(struct import *im, const char *text, size_t len,
 	if ((rc = jsonget_string(body, "content", true, false, &content, &clen, &present, e)) !=
 	    ERR_OK)
 		goto out;
-	const char *mime, *payload;
-	size_t plen;
-	uint64_t size;
-	if ((rc = dataurl_parse(content, clen, pool, &mime, &payload, &plen, e)) != ERR_OK ||
-	    (rc = base64_decoded_size(payload, plen, &size, e)) != ERR_OK)
-		goto out;
-	if (size > l->max_upload_bytes) {
-		rc = err_set(e, ERR_TOO_LARGE, "content is larger than %llu bytes",
-			     (unsigned long long)l->max_upload_bytes);
-		goto out;
-	}
-	row->bytes = pool_alloc(pool, size ? size : 1);
-	if ((rc = base64_decode_to(payload, plen, sink_to_buf, row, e)) != ERR_OK)
+	/* The one base64 decoder, the streaming one, over the whole string. */
+	struct dataurl_stream du;
+	row->bytes = pool_alloc(pool, clen / 4 * 3 + 3);
+	dataurl_stream_init(&du, l->max_upload_bytes, sink_to_buf, row);
+	rc = dataurl_stream_feed(&du, content, clen, pool, e);
+	if (rc == ERR_OK)
+		rc = dataurl_stream_finish(&du, pool, e);
+	const char *mime = du.mime;
+	dataurl_stream_cleanup(&du);
+	if (rc != ERR_OK)
 		goto out;
 	r->mime_type = mime;
 	r->account_id = im->who->account_id;
