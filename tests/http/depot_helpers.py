@@ -559,3 +559,33 @@ class Origin:
         self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# --------------------------------------------------------------------------
+# races
+
+def race(n, fn, timeout=TIMEOUT):
+    """Runs fn(i) for i in range(n), each in its own thread, all released at once by a barrier.
+    Returns the n results in order; an exception raised by fn stands in its place."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = fn(i)
+        except Exception as e:  # noqa: BLE001
+            results[i] = e
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout + 30)
+    assert not any(t.is_alive() for t in threads), "a racer did not finish"
+    return results
+
+
+def codes_of(results):
+    """The status code of each response of a race, or repr() of what was raised instead."""
+    return [r.status_code if hasattr(r, "status_code") else repr(r) for r in results]

@@ -3,12 +3,11 @@ name conflicts (409), including racing creates."""
 
 import base64
 import json
-import threading
 import urllib.parse
 
 import pytest
 
-from depot_helpers import (PDF_BYTES, TIMEOUT, UUID_RE, assert_error, assert_ok,
+from depot_helpers import (codes_of, race, PDF_BYTES, UUID_RE, assert_error, assert_ok,
                            assert_resource_shape, data_url, png_bytes, sha, uniq)
 
 
@@ -356,31 +355,15 @@ def test_create_same_name_other_account_is_ok(server):
 def test_concurrent_creates_of_same_name_exactly_one_wins(server):
     c = server.client()
     n = 20
-    barrier = threading.Barrier(n)
-    results = [None] * n
     name = uniq("race")
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            r = c.create_raw(name=name, directory_path="/race",
-                             content=f"racer {i}".encode())
-            results[i] = (r.status_code, r.text)
-        except Exception as e:  # noqa: BLE001
-            results[i] = (None, repr(e))
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=TIMEOUT + 10)
-    codes = [r[0] for r in results]
-    assert None not in codes, results
-    assert codes.count(200) == 1, results
-    assert codes.count(409) == n - 1, results
-    for code, text in results:
-        if code == 409:
-            assert isinstance(json.loads(text).get("error"), str)
+    results = race(n, lambda i: c.create_raw(name=name, directory_path="/race",
+                                             content=f"racer {i}".encode()))
+    codes = codes_of(results)
+    assert codes.count(200) == 1, codes
+    assert codes.count(409) == n - 1, codes
+    for r in results:
+        if r.status_code == 409:
+            assert isinstance(r.json().get("error"), str)
     listing = c.list(directory_prefix="/race")
     assert listing["total"] == 1
     assert listing["items"][0]["name"] == name
@@ -389,23 +372,8 @@ def test_concurrent_creates_of_same_name_exactly_one_wins(server):
 def test_concurrent_creates_of_distinct_names_all_succeed(server):
     c = server.client()
     n = 16
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            r = c.create_raw(name=f"f{i}", directory_path="/many",
-                             content=b"same bytes for everyone")
-            results[i] = r.status_code
-        except Exception as e:  # noqa: BLE001
-            results[i] = repr(e)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=TIMEOUT + 10)
+    results = codes_of(race(n, lambda i: c.create_raw(name=f"f{i}", directory_path="/many",
+                                                      content=b"same bytes for everyone")))
     assert results == [200] * n
     listing = c.list(page_size=100)
     assert listing["total"] == n
@@ -478,22 +446,8 @@ def test_concurrent_renames_onto_same_name_exactly_one_wins(server):
     c = server.client()
     n = 12
     made = [c.create(name=f"src{i}", directory_path="/ren", content=b"r") for i in range(n)]
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            r = c.patch(f"/v1/resources/{made[i]['id']}", {"name": "target.txt"})
-            results[i] = r.status_code
-        except Exception as e:  # noqa: BLE001
-            results[i] = repr(e)
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=TIMEOUT + 10)
+    results = codes_of(race(n, lambda i: c.patch(f"/v1/resources/{made[i]['id']}",
+                                                 {"name": "target.txt"})))
     assert sorted(results, key=str) == sorted([200] + [409] * (n - 1), key=str), results
     names = [it["name"] for it in c.list(page_size=100)["items"]]
     assert names.count("target.txt") == 1

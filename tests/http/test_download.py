@@ -10,7 +10,7 @@ import urllib.parse
 import pytest
 import requests
 
-from depot_helpers import TIMEOUT, assert_error, assert_ok, sha, uniq
+from depot_helpers import TIMEOUT, assert_error, assert_ok, sha
 
 BODY = b"0123456789abcdefghij"  # 20 bytes
 SIZE = len(BODY)

@@ -1,10 +1,8 @@
 """Versions and optimistic concurrency (docs/API.md, "Optimistic concurrency")."""
 
-import threading
-
 import pytest
 
-from depot_helpers import assert_error, assert_ok, sha, uniq
+from depot_helpers import codes_of, race, assert_error, assert_ok, sha, uniq
 
 CHANGED = "resource has changed (If-Match)"
 
@@ -150,22 +148,8 @@ def test_if_match_race_exactly_one_wins(server):
     res = client.create()
     rid = res["id"]
     n = 10
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = client.patch(f"/v1/resources/{rid}", {"metadata": {"winner": i}},
-                                      headers=im('"1"'))
-        except Exception as e:  # noqa: BLE001
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    results = race(n, lambda i: client.patch(f"/v1/resources/{rid}", {"metadata": {"winner": i}},
+                                             headers=im('"1"')))
     for r in results:
         assert not isinstance(r, Exception), r
     codes = sorted(r.status_code for r in results)
@@ -183,22 +167,8 @@ def test_if_match_race_on_content_put(server):
     client = server.client()
     rid = client.create(content=b"start")["id"]
     n = 6
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = put_content(client, rid, f"writer {i}".encode(), headers=im("1"))
-        except Exception as e:  # noqa: BLE001
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    codes = sorted(getattr(r, "status_code", repr(r)) for r in results)
+    results = race(n, lambda i: put_content(client, rid, f"writer {i}".encode(), headers=im("1")))
+    codes = sorted(codes_of(results), key=str)
     assert codes == [200] + [412] * (n - 1), codes
     winner = next(i for i, r in enumerate(results) if r.status_code == 200)
     final = get(client, rid)

@@ -64,7 +64,7 @@ def test_access_log_has_one_line_per_request_and_no_secrets(server_factory):
     assert "top-secret" not in log and data_url(secret_bytes, "text/plain") not in log
     assert SECRET not in log
     lines = [l for l in log.splitlines() if " info " in l and "ms account=" in l]
-    assert any(f"POST /v1/resources 200" in l and "account=acct-log" in l for l in lines)
+    assert any("POST /v1/resources 200" in l and "account=acct-log" in l for l in lines)
     assert any(f"GET /v1/resources/{rid}/content 200" in l for l in lines)
     assert any("GET /v1/resources 401" in l and "account=-" in l for l in lines)
     assert not any("tags=x" in l for l in lines), "query strings are not logged"

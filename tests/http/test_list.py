@@ -6,7 +6,7 @@ import urllib.parse
 
 import pytest
 
-from depot_helpers import assert_error, assert_ok, assert_resource_shape
+from depot_helpers import codes_of, race, assert_error, assert_ok, assert_resource_shape
 
 
 def ids(listing):
@@ -75,26 +75,9 @@ def test_list_sort_asc_is_oldest_first(seven):
 
 def test_list_ties_broken_by_id(server):
     """Creates racing in threads may share a timestamp; order must still be total."""
-    import threading
     c = server.client()
-    barrier = threading.Barrier(10)
-
-    errors = []
-
-    def w(i):
-        try:
-            barrier.wait(timeout=30)
-            r = c.create_raw(name=f"tie{i}", content=b"t")
-            if r.status_code != 200:
-                errors.append((r.status_code, r.text))
-        except Exception as e:  # noqa: BLE001
-            errors.append(repr(e))
-    ts = [threading.Thread(target=w, args=(i,)) for i in range(10)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(timeout=60)
-    assert errors == []
+    codes = codes_of(race(10, lambda i: c.create_raw(name=f"tie{i}", content=b"t")))
+    assert codes == [200] * 10, codes
     desc = c.list(page_size=100)["items"]
     asc = c.list(page_size=100, sort="asc")["items"]
     assert len(desc) == 10

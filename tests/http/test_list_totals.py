@@ -3,7 +3,7 @@ write must show up in the very next list, and another account's writes must not.
 
 import requests
 
-from depot_helpers import TIMEOUT, assert_ok, data_url, token
+from depot_helpers import TIMEOUT, assert_ok, data_url
 
 
 def total(c, **params):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from depot_helpers import TIMEOUT, assert_error, assert_ok, token
+from depot_helpers import codes_of, race, TIMEOUT, assert_error, assert_ok, token
 
 
 def test_healthz_is_ok_without_auth(server):
@@ -173,26 +173,11 @@ def test_very_long_query_string_is_refused_cleanly(client):
 
 
 def test_concurrent_deletes_of_one_resource_exactly_one_wins(server):
-    import threading
     c = server.client()
     res = c.create(content=b"delete race")
     twin = c.create(content=b"delete race")
     n = 10
-    barrier = threading.Barrier(n)
-    codes = [None] * n
-
-    def worker(i):
-        try:
-            barrier.wait(timeout=TIMEOUT)
-            codes[i] = c.delete(f"/v1/resources/{res['id']}").status_code
-        except Exception as e:  # noqa: BLE001
-            codes[i] = repr(e)
-
-    ts = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join(timeout=TIMEOUT + 10)
+    codes = codes_of(race(n, lambda i: c.delete(f"/v1/resources/{res['id']}")))
     assert sorted(codes, key=str) == sorted([204] + [404] * (n - 1), key=str), codes
     got = c.get(f"/v1/resources/{twin['id']}/content")
     assert_ok(got)

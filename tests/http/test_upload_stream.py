@@ -8,12 +8,11 @@ import hashlib
 import json
 import os
 import socket
-import threading
 import time
 
 import pytest
 
-from depot_helpers import (PDF_BYTES, TIMEOUT, assert_error, assert_ok, assert_resource_shape,
+from depot_helpers import (race, PDF_BYTES, assert_error, assert_ok, assert_resource_shape,
                            data_url, depotd_path, png_bytes, sha, token, uniq)
 
 MiB = 1024 * 1024
@@ -312,22 +311,9 @@ def test_ten_concurrent_50mib_json_creates_bounded_memory(server_factory):
             "content": "data:application/octet-stream;base64,"
                        + base64.b64encode(content).decode()}).encode())
     del base
-    results = [None] * 10
-    barrier = threading.Barrier(10)
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = c.req("POST", "/v1/resources", data=bodies[i],
-                               headers={"Content-Type": "application/json"}, timeout=120)
-        except Exception as e:  # noqa: BLE001
-            results[i] = e
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(10)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(150)
+    results = race(10, lambda i: c.req("POST", "/v1/resources", data=bodies[i],
+                                       headers={"Content-Type": "application/json"}, timeout=120),
+                   timeout=120)
     for i, r in enumerate(results):
         assert not isinstance(r, Exception), r
         assert_ok(r)
