@@ -612,6 +612,21 @@ static enum err_code rid_of(struct conn *c, const char *account, const char *id,
 				: db_err(c->db, s, "rid", e);
 }
 
+/* The start of every conditional write: this thread's connection, the write lock (BEGIN
+ * IMMEDIATE), the row as it is, and its If-Match condition. On failure nothing is left open. */
+static enum err_code begin_checked(struct meta *base, const char *account, const char *id,
+				   const struct meta_cond *cond, struct pool *pool,
+				   struct conn **c, struct meta_resource *cur, struct err *e)
+{
+	enum err_code rc = conn_get((struct meta_sqlite *)base, c, e);
+	if (rc != ERR_OK || (rc = exec_simple(*c, S_BEGIN, e)) != ERR_OK)
+		return rc;
+	if ((rc = get_on(*c, account, id, pool, cur, e)) != ERR_OK ||
+	    (rc = check_cond(cur, cond, e)) != ERR_OK)
+		rollback(*c);
+	return rc;
+}
+
 static enum err_code sq_update(struct meta *base, const char *account, const char *id,
 			       const struct meta_update *u, const struct meta_cond *cond,
 			       struct pool *pool, struct meta_resource *out, struct err *e)
@@ -619,12 +634,9 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	struct conn *c;
 	sqlite3_stmt *st;
 	struct meta_resource cur;
-	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
-	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
+	if (rc != ERR_OK)
 		return rc;
-	if ((rc = get_on(c, account, id, pool, &cur, e)) != ERR_OK ||
-	    (rc = check_cond(&cur, cond, e)) != ERR_OK)
-		goto fail;
 	if (u->confirm_upload && !META_HAS_BYTES(&cur)) {
 		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
 		goto fail;
@@ -677,12 +689,9 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	struct conn *c;
 	sqlite3_stmt *st;
 	struct meta_resource cur;
-	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
-	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
+	if (rc != ERR_OK)
 		return rc;
-	if ((rc = get_on(c, account, id, pool, &cur, e)) != ERR_OK ||
-	    (rc = check_cond(&cur, cond, e)) != ERR_OK)
-		goto fail;
 	if (nc->pending_upload_only &&
 	    (strcmp(cur.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&cur))) {
 		rc = err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
@@ -736,12 +745,9 @@ static enum err_code sq_delete(struct meta *base, const char *account, const cha
 {
 	struct conn *c;
 	sqlite3_stmt *st;
-	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
-	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
+	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, out, e);
+	if (rc != ERR_OK)
 		return rc;
-	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
-	    (rc = check_cond(out, cond, e)) != ERR_OK)
-		goto fail;
 	if ((rc = stmt(c, S_DELETE, &st, e)) != ERR_OK)
 		goto fail;
 	bind_text(st, 1, account);
