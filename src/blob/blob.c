@@ -67,6 +67,11 @@ const char *blob_bucket(const struct blob_store *s)
 	return s->bucket;
 }
 
+bool blob_place_repeatable(const struct blob_store *s)
+{
+	return s->ops->place_repeatable;
+}
+
 void blob_key(const char *account_id, const char *sha256_hex, char out[BLOB_KEY_MAX])
 {
 	unsigned char digest[32];

@@ -74,6 +74,10 @@ enum err_code blob_writer_place(struct blob_writer *w, const char *key, struct e
 enum err_code blob_sync_placed(struct blob_store *s, const char *const *keys, size_t n,
 			       struct err *e) __attribute__((warn_unused_result));
 
+/* Whether blob_writer_place may run more than once for one writer (an upload that keeps the
+ * staged bytes) — then it is slow, and best done outside any lock. */
+bool blob_place_repeatable(const struct blob_store *s);
+
 /* Frees w; staged bytes that were not committed are discarded. */
 void blob_writer_free(struct blob_writer *w);
 

@@ -8,6 +8,10 @@ struct blob_stage; /* a backend's staged upload */
 
 struct blob_ops {
 	const char *scheme; /* "file" */
+	/* stage_place copies the staged bytes to key and keeps them staged, so it may run again
+	 * (object stores: the upload). The store then places before taking its locks, and under
+	 * them only checks the object is still there. false: place moves the bytes (files). */
+	bool place_repeatable;
 	enum err_code (*open)(const char *rest, struct blob_store **out, struct err *e);
 	void (*close)(struct blob_store *s);
 	enum err_code (*stage_new)(struct blob_store *s, struct blob_stage **out, struct err *e);

@@ -77,3 +77,14 @@ enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, boo
 {
 	return m->ops->key_used(m, storage_key, used, e);
 }
+
+enum err_code meta_lock_keys(struct meta *m, const char *const *keys, size_t n, struct err *e)
+{
+	return m->ops->lock_keys && n > 0 ? m->ops->lock_keys(m, keys, n, e) : ERR_OK;
+}
+
+void meta_unlock_keys(struct meta *m, const char *const *keys, size_t n)
+{
+	if (m->ops->unlock_keys && n > 0)
+		m->ops->unlock_keys(m, keys, n);
+}

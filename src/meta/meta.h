@@ -167,4 +167,14 @@ enum err_code meta_inline_get(struct meta *m, const char *storage_key, struct po
 enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, bool *used,
 				    struct err *e) __attribute__((warn_unused_result));
 
+/* Takes, for the calling thread, an exclusive lock on each of keys[0..n) shared by every
+ * process using this metadata store, so "place blob + insert row" and "check unused + remove
+ * blob" of one key never interleave across depotd processes. Keys may repeat; locks are taken
+ * in one global order, so two lockers never deadlock. A no-op for a single-process store. */
+enum err_code meta_lock_keys(struct meta *m, const char *const *keys, size_t n, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Releases what meta_lock_keys took (same keys, same thread). */
+void meta_unlock_keys(struct meta *m, const char *const *keys, size_t n);
+
 #endif

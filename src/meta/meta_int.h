@@ -29,6 +29,11 @@ struct meta_ops {
 				    const unsigned char **bytes, size_t *len, struct err *e);
 	enum err_code (*key_used)(struct meta *m, const char *storage_key, bool *used,
 				  struct err *e);
+	/* Cross-process exclusion of blob keys (see meta_lock_keys). NULL when one process owns
+	 * the store (SQLite: one depotd per database file), where the store's own locks do. */
+	enum err_code (*lock_keys)(struct meta *m, const char *const *keys, size_t n,
+				   struct err *e);
+	void (*unlock_keys)(struct meta *m, const char *const *keys, size_t n);
 };
 
 /* Every backend's struct meta starts with this. */

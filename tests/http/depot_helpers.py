@@ -238,6 +238,17 @@ def _thread_stacks(pid):
     return "--- thread stacks at timeout ---\n" + "\n".join(keep)[:6000]
 
 
+def backend_env(data_dir):
+    """Extra environment selecting the storage backends the suite runs against.
+
+    Default (nothing set): SQLite + local files under data_dir. scripts/test.sh sets
+    DEPOT_TEST_PG_ADMIN (a PostgreSQL URL to an admin database) and/or DEPOT_TEST_S3_ENDPOINT
+    (an S3 server on loopback) for its other passes; each data_dir then gets a database and a
+    bucket of its own, named after it, so a restarted server finds its state again.
+    """
+    return {}
+
+
 class DepotServer:
     def __init__(self, env=None, data_dir=None, tmp_root=None, secret=SECRET):
         self.tmp = Path(tempfile.mkdtemp(prefix="depot-test-", dir=tmp_root))
@@ -261,6 +272,7 @@ class DepotServer:
                 del env[k]
         if self.secret is not None:
             env["DEPOT_JWT_SECRET"] = self.secret
+        env.update(backend_env(self.data_dir))
         for k, v in self.env_overrides.items():
             if v is None:
                 env.pop(k, None)
