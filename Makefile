@@ -5,8 +5,12 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wvla -fno-common
-INC     := -Isrc
-LIBS    := -lmicrohttpd -ljansson -ljwt -lcrypto -lmagic -luuid -lcurl -lsqlite3 -lpthread
+# libpq's header lives in its own folder; ask pkg-config, with Debian's paths as a fallback.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+INC     := -Isrc $(PQ_CFLAGS)
+LIBS    := -lmicrohttpd -ljansson -ljwt -lcrypto -lmagic -luuid -lcurl -lsqlite3 $(PQ_LIBS) \
+           -lpthread
 
 BUILD   ?= build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

@@ -39,7 +39,9 @@ static int run(const struct config *cfg)
 		.audience = cfg->jwt_audience,
 		.leeway_s = cfg->jwt_leeway_s,
 	};
-	if (auth_new(&ao, &auth, &e) != ERR_OK || store_open(meta_url, blob_url, &store, &e) != ERR_OK) {
+	/* DEPOT_DB (a PostgreSQL URL, checked by config.c) or SQLite in the data folder. */
+	const char *meta = *cfg->db ? cfg->db : meta_url;
+	if (auth_new(&ao, &auth, &e) != ERR_OK || store_open(meta, blob_url, &store, &e) != ERR_OK) {
 		log_error("%s", e.msg);
 		goto out;
 	}

@@ -28,6 +28,9 @@ static const struct setting settings[] = {
 	 "address and port to listen on (IPv4 or [IPv6])"},
 	{"data", "DEPOT_DATA", K_STR, OFF(data_dir), "./var", 0, 0,
 	 "folder for the SQLite database and the blobs"},
+	{"db", "DEPOT_DB", K_STR, OFF(db), "", 0, 0,
+	 "metadata in PostgreSQL: a postgres:// or postgresql:// URL (libpq); empty: SQLite in the "
+	 "data folder"},
 	{"threads", "DEPOT_THREADS", K_INT, OFF(threads), "8", 1, 1024,
 	 "HTTP worker threads (each may block on a fetch or the disk)"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
@@ -134,6 +137,9 @@ static enum err_code validate(struct config *c, struct err *e)
 		return err_set(e, ERR_INVALID, "DEPOT_LISTEN must be HOST:PORT");
 	if (!*c->data_dir)
 		return err_set(e, ERR_INVALID, "DEPOT_DATA must not be empty");
+	if (*c->db && strncmp(c->db, "postgres://", 11) != 0 &&
+	    strncmp(c->db, "postgresql://", 13) != 0)
+		return err_set(e, ERR_INVALID, "DEPOT_DB must be a postgres:// or postgresql:// URL");
 	if (!*c->jwt_secret && !*c->jwt_public_key)
 		return err_set(e, ERR_INVALID,
 			       "no JWT key: set DEPOT_JWT_SECRET (HS256) or DEPOT_JWT_PUBLIC_KEY");

@@ -11,6 +11,8 @@
 struct config {
 	char *listen;               /* "HOST:PORT", owned */
 	char *data_dir;             /* owned */
+	char *db;                   /* metadata store URL (postgres://...), or "" for SQLite in
+				     * data_dir; owned; may hold a password: never logged */
 	int64_t threads;            /* HTTP worker threads */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
 	int64_t shutdown_grace_s;   /* after SIGTERM, how long in-flight requests may finish */

@@ -3,16 +3,52 @@
 
 #include <string.h>
 
-static const struct meta_ops *const backends[] = {&meta_sqlite_ops};
+static const struct meta_ops *const backends[] = {&meta_sqlite_ops, &meta_pg_ops};
+
+static bool is_scheme(const char *url, size_t n, const char *scheme)
+{
+	return scheme != NULL && n == strlen(scheme) && strncmp(url, scheme, n) == 0;
+}
 
 enum err_code meta_open(const char *url, struct meta **out, struct err *e)
 {
 	const char *colon = strchr(url, ':');
 	size_t n = colon ? (size_t)(colon - url) : 0;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (n == strlen(backends[i]->scheme) && strncmp(url, backends[i]->scheme, n) == 0)
+		if (is_scheme(url, n, backends[i]->scheme) || is_scheme(url, n, backends[i]->alias))
 			return backends[i]->open(colon + 1, out, e);
-	return err_set(e, ERR_INVALID, "unknown metadata store '%s'", url);
+	/* Only the scheme: the rest of a URL may hold a password. */
+	return err_set(e, ERR_INVALID, "unknown metadata store scheme '%.*s'", n ? (int)n : 16,
+		       url);
+}
+
+void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r)
+{
+	r->ntags = 0;
+	r->tags = NULL;
+	if (joined == NULL || !*joined)
+		return;
+	size_t n = 1;
+	for (const char *p = joined; *p; p++)
+		n += *p == META_TAG_SEP;
+	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
+	char *copy = pool_strdup(pool, joined), *p = copy;
+	for (size_t i = 0; i < n; i++) {
+		char *sep = strchr(p, META_TAG_SEP);
+		if (sep)
+			*sep = '\0';
+		r->tags[r->ntags++] = p;
+		p = sep ? sep + 1 : p + strlen(p);
+	}
+}
+
+enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,
+			      struct err *e)
+{
+	if (cond != NULL && ((cond->version != 0 && cond->version != cur->version) ||
+			     (cond->sha256 != NULL && strcmp(cond->sha256, cur->sha256) != 0)))
+		return err_set(e, ERR_PRECONDITION, "resource has changed (If-Match)");
+	return ERR_OK;
 }
 
 void meta_close(struct meta *m)

@@ -6,6 +6,7 @@
 
 struct meta_ops {
 	const char *scheme; /* "sqlite" */
+	const char *alias;  /* another scheme meaning the same, or NULL ("postgres") */
 	enum err_code (*open)(const char *rest, struct meta **out, struct err *e);
 	void (*close)(struct meta *m);
 	enum err_code (*create)(struct meta *m, const struct meta_resource *r, struct err *e);
@@ -41,6 +42,18 @@ struct meta {
 	const struct meta_ops *ops;
 };
 
+/* The tags of a row as one string, joined by this byte (no tag holds a control character). */
+#define META_TAG_SEP '\x1f'
+
+/* Sets r->tags and r->ntags from joined (NULL or "": none); the strings are copies in pool. */
+void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r);
+
+/* ERR_PRECONDITION ("resource has changed (If-Match)") when cond, which may be NULL, does not
+ * hold for the row cur. */
+enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,
+			      struct err *e) __attribute__((warn_unused_result));
+
 extern const struct meta_ops meta_sqlite_ops;
+extern const struct meta_ops meta_pg_ops;
 
 #endif

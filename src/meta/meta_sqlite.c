@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 10000
-#define TAG_SEP "\x1f"
 
 /* ---- the schema, one migration per entry; user_version counts the applied ones ---- */
 static const char *const migrations[] = {
@@ -380,26 +379,6 @@ static const char *col_text(sqlite3_stmt *st, int i, struct pool *pool)
 	return pool_strndup(pool, (const char *)s, (size_t)sqlite3_column_bytes(st, i));
 }
 
-static void split_tags(const char *joined, struct pool *pool, struct meta_resource *r)
-{
-	r->ntags = 0;
-	r->tags = NULL;
-	if (joined == NULL || !*joined)
-		return;
-	size_t n = 1;
-	for (const char *p = joined; *p; p++)
-		n += *p == TAG_SEP[0];
-	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
-	char *copy = pool_strdup(pool, joined), *p = copy;
-	for (size_t i = 0; i < n; i++) {
-		char *sep = strchr(p, TAG_SEP[0]);
-		if (sep)
-			*sep = '\0';
-		r->tags[r->ntags++] = p;
-		p = sep ? sep + 1 : p + strlen(p);
-	}
-}
-
 static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -421,7 +400,7 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->created_by = col_text(st, 13, pool);
 	r->created_at_us = sqlite3_column_int64(st, 14);
 	r->updated_at_us = sqlite3_column_int64(st, 15);
-	split_tags((const char *)sqlite3_column_text(st, 16), pool, r);
+	meta_tags_split((const char *)sqlite3_column_text(st, 16), pool, r);
 	r->status = col_text(st, 17, pool);
 	r->version = sqlite3_column_int64(st, 18);
 }
@@ -584,15 +563,6 @@ static enum err_code sq_get(struct meta *base, const char *account, const char *
 	return rc != ERR_OK ? rc : get_on(c, account, id, pool, out, e);
 }
 
-static enum err_code check_cond(const struct meta_resource *cur, const struct meta_cond *cond,
-				struct err *e)
-{
-	if (cond != NULL && ((cond->version != 0 && cond->version != cur->version) ||
-			     (cond->sha256 != NULL && strcmp(cond->sha256, cur->sha256) != 0)))
-		return err_set(e, ERR_PRECONDITION, "resource has changed (If-Match)");
-	return ERR_OK;
-}
-
 static enum err_code rid_of(struct conn *c, const char *account, const char *id,
 			    sqlite3_int64 *rid, struct err *e)
 {
@@ -622,7 +592,7 @@ static enum err_code begin_checked(struct meta *base, const char *account, const
 	if (rc != ERR_OK || (rc = exec_simple(*c, S_BEGIN, e)) != ERR_OK)
 		return rc;
 	if ((rc = get_on(*c, account, id, pool, cur, e)) != ERR_OK ||
-	    (rc = check_cond(cur, cond, e)) != ERR_OK)
+	    (rc = meta_cond_check(cur, cond, e)) != ERR_OK)
 		rollback(*c);
 	return rc;
 }

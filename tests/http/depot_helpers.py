@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -246,7 +247,42 @@ def backend_env(data_dir):
     (an S3 server on loopback) for its other passes; each data_dir then gets a database and a
     bucket of its own, named after it, so a restarted server finds its state again.
     """
-    return {}
+    env = {}
+    env.update(_pg_env(data_dir))
+    # (the S3 part goes here)
+    return env
+
+
+_PG_CREATED = set()  # databases this test process made (or found) already
+
+
+def pg_database_url(admin_url, name):
+    """The admin URL with its database replaced by name."""
+    parts = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def psql(url, sql):
+    """Runs sql with Debian's psql; returns its output (unaligned, tuples only)."""
+    p = subprocess.run(["/usr/bin/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url,
+                        "-c", sql], capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise ServerError(f"psql failed: {p.stderr.strip()}")
+    return p.stdout
+
+
+def _pg_env(data_dir):
+    """DEPOT_DB for data_dir when DEPOT_TEST_PG_ADMIN is set: a database of its own, named
+    after the folder and created on first use, so a restart with the same folder finds it."""
+    admin = os.environ.get("DEPOT_TEST_PG_ADMIN")
+    if not admin:
+        return {}
+    name = "t_" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    if name not in _PG_CREATED:
+        if not psql(admin, f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip():
+            psql(admin, f"CREATE DATABASE {name}")
+        _PG_CREATED.add(name)
+    return {"DEPOT_DB": pg_database_url(admin, name)}
 
 
 class DepotServer:

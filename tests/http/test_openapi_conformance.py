@@ -22,6 +22,8 @@ import jwt
 import pytest
 import requests
 
+from depot_helpers import backend_env
+
 try:
     if os.environ.get("DEPOT_CONFORMANCE_NO_JSONSCHEMA"):
         raise ImportError("disabled by DEPOT_CONFORMANCE_NO_JSONSCHEMA")
@@ -304,6 +306,7 @@ def start_depot(workdir):
     for attempt in range(3):  # a free port can be taken between probe and bind
         data_dir = workdir / ("data%d" % attempt)
         data_dir.mkdir()
+        env.update(backend_env(data_dir))
         log_path = workdir / ("depotd%d.log" % attempt)
         port = free_port()
         with open(log_path, "wb") as log:
