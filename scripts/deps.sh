@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages depot needs to build, run and test — only those missing.
 set -euo pipefail
 pkgs=(build-essential pkg-config libmicrohttpd-dev libjansson-dev libjwt-dev libssl-dev
-      libmagic-dev libmagic-mgc uuid-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev
+      libmagic-dev libmagic-mgc uuid-dev libcurl4-openssl-dev libsqlite3-dev libpq-dev postgresql
       libcmocka-dev python3 python3-pytest python3-requests python3-jwt python3-cryptography
       python3-jsonschema
       curl)

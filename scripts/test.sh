@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: the C unit tests (built with ASan+UBSan), the black-box suite against the
-# release build, and the black-box suite again against the ASan+UBSan build. Ends with one line
-# "N passed, N failed" that CI reads.
+# release build, again against the ASan+UBSan build, and a third time against the release build
+# with its metadata in PostgreSQL (a throwaway cluster from scripts/pg.sh, which the PostgreSQL
+# unit tests use too). Ends with one line "N passed, N failed" that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -9,7 +10,16 @@ PY=/usr/bin/python3
 passed=0
 failed=0
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+pgdir=$(mktemp -d /tmp/depot-pg-XXXXXX)
+trap 'rm -rf "$log"; scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
+
+pg_env=()
+if scripts/pg.sh start "$pgdir"; then
+	pg_env=(DEPOT_TEST_PG_ADMIN="$(scripts/pg.sh url "$pgdir")" DEPOT_TEST_PG_DIR="$pgdir")
+else
+	echo "PostgreSQL did not start: its unit tests and black-box pass count as failed"
+	failed=$((failed + 1))
+fi
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -18,7 +28,7 @@ echo "== unit tests (ASan+UBSan)"
 for t in "$BUILD"/unit/test_*; do
 	[ -x "$t" ] || continue
 	out="$log/$(basename "$t").out"
-	timeout 120 "$t" >"$out" 2>&1
+	env "${pg_env[@]}" timeout 120 "$t" >"$out" 2>&1
 	rc=$?
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$out" | tail -1)
@@ -31,10 +41,11 @@ for t in "$BUILD"/unit/test_*; do
 	[ "$f" -ne 0 ] && cat "$out"
 done
 
-run_pytest() { # label, binary
+run_pytest() { # label, binary, NAME=VALUE...
 	echo "== black-box suite: $1"
 	local out="$log/pytest-$1.out"
-	DEPOTD="$2" timeout 900 "$PY" -m pytest -q -p no:cacheprovider tests/http 2>&1 | tee "$out" | tail -40
+	env "${@:3}" DEPOTD="$2" timeout 900 "$PY" -m pytest -q -p no:cacheprovider tests/http 2>&1 |
+		tee "$out" | tail -40
 	local line
 	line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped).* in [0-9.]+s' "$out" | tail -1)
 	local p f e
@@ -50,6 +61,7 @@ run_pytest() { # label, binary
 
 run_pytest release "$BUILD/depotd"
 run_pytest asan "$BUILD/asan/depotd"
+[ ${#pg_env[@]} -gt 0 ] && run_pytest postgres "$BUILD/depotd" "${pg_env[@]}"
 
 echo
 echo "$passed passed, $failed failed"

@@ -955,14 +955,8 @@ static enum err_code list_on(struct conn *c, const struct meta_query *q, struct 
 	enum err_code rc = run(c, S_BEGIN_READ, NULL, 0, NULL, e);
 	if (rc != ERR_OK)
 		return rc;
-	/* The exact total, in the page's snapshot: with several depotd on one database, no
-	 * process can know when another one's write made a cached count stale. */
-	if ((rc = run(c, S_COUNT + variant, &p, 0, &res, e)) != ERR_OK)
-		goto fail;
-	out->total = col_int(res, 0, 0);
-	PQclear(res);
-	variant |= (q->has_cursor ? V_CURSOR : 0) | (q->sort == META_SORT_ASC ? V_ASC : 0);
-	if ((rc = run(c, S_LIST + variant, &p, 0, &res, e)) != ERR_OK)
+	int page = variant | (q->has_cursor ? V_CURSOR : 0) | (q->sort == META_SORT_ASC ? V_ASC : 0);
+	if ((rc = run(c, S_LIST + page, &p, 0, &res, e)) != ERR_OK)
 		goto fail;
 	int rows = PQntuples(res);
 	out->has_more = rows > q->limit;
@@ -971,6 +965,17 @@ static enum err_code list_on(struct conn *c, const struct meta_query *q, struct 
 	for (size_t i = 0; i < out->nitems; i++)
 		read_row(res, (int)i, pool, &out->items[i]);
 	PQclear(res);
+	/* The exact total, in the page's snapshot: with several depotd on one database, no
+	 * process can tell when another one's write made a cached count stale. A first page that
+	 * holds every match is its own count. */
+	if (!q->has_cursor && q->offset == 0 && !out->has_more) {
+		out->total = (int64_t)out->nitems;
+	} else {
+		if ((rc = run(c, S_COUNT + variant, &p, 0, &res, e)) != ERR_OK)
+			goto fail;
+		out->total = col_int(res, 0, 0);
+		PQclear(res);
+	}
 	if ((rc = run(c, S_COMMIT, NULL, 0, NULL, e)) == ERR_OK)
 		return ERR_OK;
 fail:
