@@ -22,6 +22,82 @@ enum err_code meta_open(const char *url, struct meta **out, struct err *e)
 		       url);
 }
 
+static void conn_unlink(struct meta_conns *cs, struct meta_conn *c)
+{
+	pthread_mutex_lock(&cs->lock);
+	for (struct meta_conn **p = &cs->head; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cs->lock);
+}
+
+/* Runs when a thread that has a connection exits. */
+static void conn_thread_exit(void *arg)
+{
+	struct meta_conn *c = arg;
+	struct meta_conns *cs = c->owner;
+	conn_unlink(cs, c);
+	cs->close(c);
+}
+
+bool meta_conns_init(struct meta_conns *cs, void (*close)(struct meta_conn *c))
+{
+	cs->head = NULL;
+	cs->close = close;
+	if (pthread_key_create(&cs->key, conn_thread_exit) != 0)
+		return false;
+	pthread_mutex_init(&cs->lock, NULL);
+	return true;
+}
+
+struct meta_conn *meta_conns_mine(struct meta_conns *cs)
+{
+	return pthread_getspecific(cs->key);
+}
+
+void meta_conns_adopt(struct meta_conns *cs, struct meta_conn *c)
+{
+	c->owner = cs;
+	pthread_mutex_lock(&cs->lock);
+	c->next = cs->head;
+	cs->head = c;
+	pthread_mutex_unlock(&cs->lock);
+	pthread_setspecific(cs->key, c);
+}
+
+void meta_conns_cleanup(struct meta_conns *cs)
+{
+	pthread_key_delete(cs->key);
+	while (cs->head) {
+		struct meta_conn *c = cs->head;
+		cs->head = c->next;
+		cs->close(c);
+	}
+	pthread_mutex_destroy(&cs->lock);
+}
+
+enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
+				bool *noop, struct err *e)
+{
+	if (u->confirm_upload && !META_HAS_BYTES(cur))
+		return err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+	*noop = !u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
+		(!u->confirm_upload || strcmp(cur->status, META_STATUS_UPLOADED) == 0);
+	return ERR_OK;
+}
+
+enum err_code meta_content_check(const struct meta_resource *cur, const struct meta_content *c,
+				 struct err *e)
+{
+	if (c->pending_upload_only &&
+	    (strcmp(cur->status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(cur)))
+		return err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	return ERR_OK;
+}
+
 void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r)
 {
 	r->ntags = 0;

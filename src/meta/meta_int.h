@@ -4,6 +4,8 @@
 
 #include "meta/meta.h"
 
+#include <pthread.h>
+
 struct meta_ops {
 	const char *scheme; /* "sqlite" */
 	const char *alias;  /* another scheme meaning the same, or NULL ("postgres") */
@@ -41,6 +43,43 @@ struct meta_ops {
 struct meta {
 	const struct meta_ops *ops;
 };
+
+/* Connections a backend keeps one per thread: made on a thread's first call, closed when the
+ * thread exits or the store closes. A backend's connection struct starts with a meta_conn. */
+struct meta_conn {
+	struct meta_conn *next;     /* in meta_conns.head */
+	struct meta_conns *owner;
+};
+
+struct meta_conns {
+	pthread_key_t key;          /* this thread's connection */
+	pthread_mutex_t lock;       /* guards head */
+	struct meta_conn *head;
+	void (*close)(struct meta_conn *c); /* closes and frees one connection */
+};
+
+/* Prepares cs; false when no thread key is left. */
+bool meta_conns_init(struct meta_conns *cs, void (*close)(struct meta_conn *c));
+
+/* This thread's connection, or NULL before its first. */
+struct meta_conn *meta_conns_mine(struct meta_conns *cs);
+
+/* Makes c this thread's connection. */
+void meta_conns_adopt(struct meta_conns *cs, struct meta_conn *c);
+
+/* Closes every connection left; no thread may use cs any more. */
+void meta_conns_cleanup(struct meta_conns *cs);
+
+/* A meta_update against the row as it is: ERR_CONFLICT when it confirms an upload that has no
+ * bytes; *noop when it changes nothing (an empty update, or confirming what is confirmed), which
+ * then makes no new version. */
+enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
+				bool *noop, struct err *e) __attribute__((warn_unused_result));
+
+/* New content against the row as it is: ERR_CONFLICT when it comes through the upload URL
+ * (pending_upload_only) and the row is not pending or already has bytes. */
+enum err_code meta_content_check(const struct meta_resource *cur, const struct meta_content *c,
+				 struct err *e) __attribute__((warn_unused_result));
 
 /* The tags of a row as one string, joined by this byte (no tag holds a control character). */
 #define META_TAG_SEP '\x1f'

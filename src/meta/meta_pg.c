@@ -217,21 +217,18 @@ struct params {
 };
 
 struct conn {
+	struct meta_conn base;     /* in meta_pg.conns */
 	PGconn *pg;                /* NULL until connected */
 	bool prepared[S_NSTMTS];
 	bool broken;               /* the session is gone: reconnect before the next use */
 	bool deadlocked;           /* the last failure was a deadlock or serialization failure */
 	unsigned locks_held;       /* lock_keys calls not yet undone on this session */
-	struct conn *next;         /* in meta_pg.conns */
-	struct meta_pg *owner;
 };
 
 struct meta_pg {
 	struct meta base;
 	char *url;             /* owned; may hold a password: given to libpq only */
-	pthread_key_t key;     /* this thread's struct conn */
-	pthread_mutex_t lock;  /* guards conns */
-	struct conn *conns;
+	struct meta_conns conns;
 };
 
 /* ---- errors ---- */
@@ -314,7 +311,7 @@ static void conn_drop(struct conn *c)
 
 /* Opens the session. Our defaults come first so that settings in the URL win over them; the
  * encoding comes last because every string depot hands over is UTF-8. */
-static enum err_code conn_connect(struct conn *c, struct err *e)
+static enum err_code conn_connect(struct meta_pg *m, struct conn *c, struct err *e)
 {
 	static const char *const keys[] = {
 		"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
@@ -323,7 +320,7 @@ static enum err_code conn_connect(struct conn *c, struct err *e)
 	};
 	const char *values[] = {
 		"5", "1", "30", "10", "3", "30000", "depotd",
-		"-c statement_timeout=30000 -c client_min_messages=warning", c->owner->url, "UTF8",
+		"-c statement_timeout=30000 -c client_min_messages=warning", m->url, "UTF8",
 		NULL,
 	};
 	conn_drop(c);
@@ -356,23 +353,9 @@ static bool conn_alive(struct conn *c)
 	return PQstatus(c->pg) == CONNECTION_OK;
 }
 
-static void conn_unlink(struct meta_pg *m, struct conn *c)
+static void conn_close(struct meta_conn *mc)
 {
-	pthread_mutex_lock(&m->lock);
-	for (struct conn **p = &m->conns; *p; p = &(*p)->next) {
-		if (*p == c) {
-			*p = c->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* Runs when a worker thread exits. */
-static void conn_destroy(void *arg)
-{
-	struct conn *c = arg;
-	conn_unlink(c->owner, c);
+	struct conn *c = (struct conn *)mc;
 	conn_drop(c);
 	free(c);
 }
@@ -382,15 +365,10 @@ static void conn_destroy(void *arg)
  * gone, so every call fails until the locks are given back. */
 static enum err_code conn_get(struct meta_pg *m, struct conn **out, struct err *e)
 {
-	struct conn *c = pthread_getspecific(m->key);
+	struct conn *c = (struct conn *)meta_conns_mine(&m->conns);
 	if (c == NULL) {
 		c = xcalloc(1, sizeof(*c));
-		c->owner = m;
-		pthread_mutex_lock(&m->lock);
-		c->next = m->conns;
-		m->conns = c;
-		pthread_mutex_unlock(&m->lock);
-		pthread_setspecific(m->key, c);
+		meta_conns_adopt(&m->conns, &c->base);
 	}
 	*out = c;
 	c->deadlocked = false;
@@ -403,7 +381,7 @@ static enum err_code conn_get(struct meta_pg *m, struct conn **out, struct err *
 	}
 	if (c->pg != NULL)
 		log_warn("meta: connection to postgres lost; reconnecting");
-	return conn_connect(c, e);
+	return conn_connect(m, c, e);
 }
 
 /* ---- statements ---- */
@@ -707,16 +685,13 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 			       struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	struct meta_resource cur;
+	bool noop;
 	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (u->confirm_upload && !META_HAS_BYTES(&cur)) {
-		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+	if ((rc = meta_update_check(&cur, u, &noop, e)) != ERR_OK)
 		goto fail;
-	}
-	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
-	if (!u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
-	    (!u->confirm_upload || strcmp(cur.status, META_STATUS_UPLOADED) == 0)) {
+	if (noop) {
 		*out = cur;
 		if ((rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 			goto fail;
@@ -780,11 +755,8 @@ static enum err_code set_content_on(struct conn *c, const char *account, const c
 	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (nc->pending_upload_only &&
-	    (strcmp(cur.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&cur))) {
-		rc = err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK)
 		goto fail;
-	}
 	struct params p = {0};
 	p_text(&p, nc->sha256);
 	p_int(&p, nc->size_bytes);
@@ -1049,8 +1021,7 @@ static enum err_code pg_lock_keys(struct meta *base, const char *const *keys, si
 
 static void pg_unlock_keys(struct meta *base, const char *const *keys, size_t n)
 {
-	struct meta_pg *m = (struct meta_pg *)base;
-	struct conn *c = pthread_getspecific(m->key);
+	struct conn *c = (struct conn *)meta_conns_mine(&((struct meta_pg *)base)->conns);
 	if (c == NULL || c->locks_held == 0)
 		return;
 	c->locks_held--;
@@ -1138,14 +1109,7 @@ fail:
 static void pg_close(struct meta *base)
 {
 	struct meta_pg *m = (struct meta_pg *)base;
-	pthread_key_delete(m->key);
-	while (m->conns) {
-		struct conn *c = m->conns;
-		m->conns = c->next;
-		conn_drop(c);
-		free(c);
-	}
-	pthread_mutex_destroy(&m->lock);
+	meta_conns_cleanup(&m->conns);
 	free(m->url);
 	free(m);
 }
@@ -1155,16 +1119,13 @@ static enum err_code pg_open(const char *rest, struct meta **out, struct err *e)
 {
 	struct meta_pg *m = xcalloc(1, sizeof(*m));
 	m->base.ops = &meta_pg_ops;
-	size_t len = strlen("postgresql:") + strlen(rest) + 1;
-	m->url = xmalloc(len);
-	snprintf(m->url, len, "postgresql:%s", rest);
-	pthread_mutex_init(&m->lock, NULL);
-	if (pthread_key_create(&m->key, conn_destroy) != 0) {
-		pthread_mutex_destroy(&m->lock);
-		free(m->url);
+	if (!meta_conns_init(&m->conns, conn_close)) {
 		free(m);
 		return err_set(e, ERR_INTERNAL, "pthread_key_create failed");
 	}
+	size_t len = strlen("postgresql:") + strlen(rest) + 1;
+	m->url = xmalloc(len);
+	snprintf(m->url, len, "postgresql:%s", rest);
 	struct conn *c;
 	enum err_code rc = conn_get(m, &c, e);
 	if (rc == ERR_OK)

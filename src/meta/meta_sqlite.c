@@ -167,10 +167,9 @@ static const char *const sql[S_NSTMTS] = {
 };
 
 struct conn {
+	struct meta_conn base; /* in meta_sqlite.conns */
 	sqlite3 *db;
 	sqlite3_stmt *stmts[S_NSTMTS];
-	struct conn *next; /* in meta_sqlite.conns */
-	struct meta_sqlite *owner;
 };
 
 /* Exact list totals cost a scan of every matching row, so they are cached per account and
@@ -192,9 +191,7 @@ struct meta_sqlite {
 	_Atomic uint64_t gens[GEN_SLOTS];
 	pthread_mutex_t count_lock;
 	struct count_entry counts[COUNT_SLOTS];
-	pthread_key_t key;     /* this thread's struct conn */
-	pthread_mutex_t lock;  /* guards conns */
-	struct conn *conns;
+	struct meta_conns conns;
 };
 
 static uint64_t hash_str(const char *s, uint64_t h)
@@ -261,30 +258,14 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-static void conn_unlink(struct meta_sqlite *m, struct conn *c)
+static void conn_close(struct meta_conn *c)
 {
-	pthread_mutex_lock(&m->lock);
-	for (struct conn **p = &m->conns; *p; p = &(*p)->next) {
-		if (*p == c) {
-			*p = c->next;
-			break;
-		}
-	}
-	pthread_mutex_unlock(&m->lock);
-}
-
-/* Runs when a worker thread exits. */
-static void conn_destroy(void *arg)
-{
-	struct conn *c = arg;
-	conn_unlink(c->owner, c);
-	conn_free(c);
+	conn_free((struct conn *)c);
 }
 
 static enum err_code conn_open(struct meta_sqlite *m, struct conn **out, struct err *e)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
-	c->owner = m;
 	int rc = sqlite3_open_v2(m->path, &c->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 				 NULL);
@@ -310,16 +291,12 @@ static enum err_code conn_open(struct meta_sqlite *m, struct conn **out, struct 
 /* This thread's connection, opened on first use. */
 static enum err_code conn_get(struct meta_sqlite *m, struct conn **out, struct err *e)
 {
-	struct conn *c = pthread_getspecific(m->key);
+	struct conn *c = (struct conn *)meta_conns_mine(&m->conns);
 	if (c == NULL) {
 		enum err_code rc = conn_open(m, &c, e);
 		if (rc != ERR_OK)
 			return rc;
-		pthread_mutex_lock(&m->lock);
-		c->next = m->conns;
-		m->conns = c;
-		pthread_mutex_unlock(&m->lock);
-		pthread_setspecific(m->key, c);
+		meta_conns_adopt(&m->conns, &c->base);
 	}
 	*out = c;
 	return ERR_OK;
@@ -607,13 +584,10 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (u->confirm_upload && !META_HAS_BYTES(&cur)) {
-		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+	bool noop;
+	if ((rc = meta_update_check(&cur, u, &noop, e)) != ERR_OK)
 		goto fail;
-	}
-	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
-	if (!u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
-	    (!u->confirm_upload || strcmp(cur.status, META_STATUS_UPLOADED) == 0)) {
+	if (noop) {
 		*out = cur;
 		return exec_simple(c, S_COMMIT, e);
 	}
@@ -662,12 +636,8 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (nc->pending_upload_only &&
-	    (strcmp(cur.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&cur))) {
-		rc = err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
-		goto fail;
-	}
-	if ((rc = stmt(c, S_SET_CONTENT, &st, e)) != ERR_OK)
+	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK ||
+	    (rc = stmt(c, S_SET_CONTENT, &st, e)) != ERR_OK)
 		goto fail;
 	bind_text(st, 1, nc->sha256);
 	sqlite3_bind_int64(st, 2, nc->size_bytes);
@@ -916,16 +886,10 @@ static enum err_code migrate(struct conn *c, struct err *e)
 static void sq_close(struct meta *base)
 {
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
-	pthread_key_delete(m->key);
+	meta_conns_cleanup(&m->conns);
 	for (int i = 0; i < COUNT_SLOTS; i++)
 		free(m->counts[i].key);
 	pthread_mutex_destroy(&m->count_lock);
-	while (m->conns) {
-		struct conn *c = m->conns;
-		m->conns = c->next;
-		conn_free(c);
-	}
-	pthread_mutex_destroy(&m->lock);
 	free(m->path);
 	free(m);
 }
@@ -936,14 +900,12 @@ static enum err_code sq_open(const char *path, struct meta **out, struct err *e)
 		return err_set(e, ERR_INTERNAL, "sqlite was built without thread support");
 	struct meta_sqlite *m = xcalloc(1, sizeof(*m));
 	m->base.ops = &meta_sqlite_ops;
-	m->path = xstrdup(path);
-	pthread_mutex_init(&m->lock, NULL);
-	pthread_mutex_init(&m->count_lock, NULL);
-	if (pthread_key_create(&m->key, conn_destroy) != 0) {
-		free(m->path);
+	if (!meta_conns_init(&m->conns, conn_close)) {
 		free(m);
 		return err_set(e, ERR_INTERNAL, "pthread_key_create failed");
 	}
+	m->path = xstrdup(path);
+	pthread_mutex_init(&m->count_lock, NULL);
 	struct conn *c;
 	enum err_code rc = conn_get(m, &c, e);
 	if (rc == ERR_OK)
