@@ -135,7 +135,8 @@ struct stmt_def {
 };
 
 static const struct stmt_def stmts[S_NSTMTS] = {
-	[S_BEGIN] = {"begin", "BEGIN", ""},
+	/* Explicit, whatever the database's default: a locked row is re-read as committed. */
+	[S_BEGIN] = {"begin", "BEGIN ISOLATION LEVEL READ COMMITTED", ""},
 	/* Count and page of a list see one snapshot. */
 	[S_BEGIN_READ] = {"begin", "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", ""},
 	[S_COMMIT] = {"commit", "COMMIT", ""},
@@ -335,6 +336,18 @@ static enum err_code conn_connect(struct meta_pg *m, struct conn *c, struct err 
 		return ERR_UNAVAILABLE;
 	}
 	PQsetNoticeProcessor(c->pg, notice_log, NULL);
+	/* A write is answered only once it is durable: a server or role configured with
+	 * synchronous_commit=off is brought back to on (stronger settings stay as they are). */
+	PGresult *res = PQexec(c->pg, "SELECT set_config('synchronous_commit', 'on', false)"
+				      " WHERE current_setting('synchronous_commit') = 'off'");
+	enum err_code rc = ERR_OK;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pg_fail(c, res, "connect", e);
+	PQclear(res);
+	if (rc != ERR_OK) {
+		conn_drop(c);
+		return rc;
+	}
 	c->broken = false;
 	return ERR_OK;
 }

@@ -130,9 +130,15 @@ def test_postgres_restart_is_503_then_recovers_with_nothing_lost(server_factory)
     assert set(codes) <= {200, 503}, codes
     assert 503 in codes and codes[-1] == 200, codes
     # Reconnected by itself, and everything acknowledged is there.
-    listing = c.list(page_size=100)
-    assert listing["total"] == len(acked)
-    assert {it["id"] for it in listing["items"]} == set(acked)
+    listed, page = [], 1
+    while True:
+        listing = c.list(page_size=100, page=page)
+        listed += [it["id"] for it in listing["items"]]
+        if len(listing["items"]) < 100:
+            break
+        page += 1
+    assert listing["total"] == len(acked) == len(listed)
+    assert set(listed) == set(acked)
     for rid, data in acked.items():
         got = c.get(f"/v1/resources/{rid}/content")
         assert got.status_code == 200 and got.content == data
