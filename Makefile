@@ -54,10 +54,10 @@ $(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD unit $@")
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

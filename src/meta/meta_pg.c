@@ -66,7 +66,8 @@ static const char *const migrations[] = {
 	" array_to_string(r.tags, chr(31)), r.status, r.version "
 
 /* A text[] parameter as a sorted array without duplicates, in byte order. */
-#define SORTED_TAGS(n) "ARRAY(SELECT DISTINCT t COLLATE \"C\" FROM unnest(" n ") AS u(t) ORDER BY 1)"
+#define SORTED_TAGS(n)                                                                         \
+	"ARRAY(SELECT DISTINCT t COLLATE \"C\" FROM unnest(" n ") AS u(t) ORDER BY 1)"
 
 /* A row and, in the same statement, its inline content ($19, NULL for none). Taking the
  * content's row lock (DO UPDATE) even when identical bytes are there already makes a delete of
@@ -78,7 +79,8 @@ static const char *const migrations[] = {
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1," \
 	" " SORTED_TAGS("$18") ")" on_conflict " RETURNING storage_key),"                      \
 	" blob AS (INSERT INTO inline_blobs (storage_key, bytes) SELECT storage_key, $19 FROM ins" \
-	" WHERE $19 IS NOT NULL ON CONFLICT (storage_key) DO UPDATE SET bytes = inline_blobs.bytes)" \
+	" WHERE $19 IS NOT NULL"                                                                \
+	" ON CONFLICT (storage_key) DO UPDATE SET bytes = inline_blobs.bytes)"                  \
 	" SELECT count(*) FROM ins"
 #define ROW_TYPES "ttttttitttttttiitax"
 
@@ -163,7 +165,8 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	[S_SET_CONTENT] = {"set content",
 			   "UPDATE resources r SET sha256 = $1, size_bytes = $2, mime_type = $3,"
 			   " storage_bucket = $4, storage_key = $5, updated_at = $6,"
-			   " version = version + 1 WHERE account_id = $7 AND id = $8 RETURNING " COLS,
+			   " version = version + 1 WHERE account_id = $7 AND id = $8"
+			   " RETURNING " COLS,
 			   "titttitt"},
 	[S_DELETE] = {"delete", "DELETE FROM resources WHERE account_id = $1 AND id = $2", "tt"},
 	[S_KEY_USED] = {"key used", "SELECT 1 FROM resources WHERE storage_key = $1 LIMIT 1", "t"},
@@ -279,7 +282,8 @@ static enum err_code pg_fail(struct conn *c, const PGresult *res, const char *wh
 		return err_set(e, ERR_UNAVAILABLE, "metadata store timed out (%s): %s", what, msg);
 	if (c->broken || !*state || state_is(state, "08") || state_is(state, "53") ||
 	    state_is(state, "57P") || state_is(state, "58"))
-		return err_set(e, ERR_UNAVAILABLE, "metadata store unavailable (%s): %s", what, msg);
+		return err_set(e, ERR_UNAVAILABLE, "metadata store unavailable (%s): %s", what,
+			       msg);
 	if (state_is(state, "22"))
 		return err_set(e, ERR_INVALID, "the metadata store refused a value: %s", msg);
 	return err_set(e, ERR_INTERNAL, "postgres %s: %s [%s]", what, msg, state);
@@ -389,8 +393,8 @@ static enum err_code conn_get(struct meta_pg *m, struct conn **out, struct err *
 		return ERR_OK;
 	if (c->locks_held > 0) {
 		c->broken = true;
-		return err_set(e, ERR_UNAVAILABLE,
-			       "metadata store unavailable: the session holding key locks was lost");
+		return err_set(e, ERR_UNAVAILABLE, "metadata store unavailable: %s",
+			       "the session holding key locks was lost");
 	}
 	if (c->pg != NULL)
 		log_warn("meta: connection to postgres lost; reconnecting");
@@ -722,7 +726,8 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 	p_text(&p, id);
 	p_bool(&p, u->confirm_upload);
 	p_bool(&p, u->set_tags);
-	p_text(&p, u->set_tags ? array_literal(pool, (const char *const *)u->tags, u->ntags) : NULL);
+	p_text(&p, u->set_tags ? array_literal(pool, (const char *const *)u->tags, u->ntags)
+			       : NULL);
 	if ((rc = run_row(c, S_UPDATE, &p, pool, out, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
@@ -861,6 +866,26 @@ static enum err_code pg_delete(struct meta *base, const char *account, const cha
 	return rc;
 }
 
+/* The code point of the UTF-8 character s[0..len). */
+static uint32_t utf8_decode(const unsigned char *s, size_t len)
+{
+	uint32_t cp = len == 1 ? s[0] : s[0] & (0x7fu >> len);
+	for (size_t i = 1; i < len; i++)
+		cp = cp << 6 | (s[i] & 0x3fu);
+	return cp;
+}
+
+/* Writes cp as UTF-8 at o; returns its length. */
+static size_t utf8_encode(uint32_t cp, unsigned char *o)
+{
+	static const unsigned char lead[] = {0, 0, 0xc0, 0xe0, 0xf0};
+	size_t n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+	for (size_t i = n - 1; i > 0; i--, cp >>= 6)
+		o[i] = (unsigned char)(0x80 | (cp & 0x3f));
+	o[0] = (unsigned char)(lead[n] | cp);
+	return n;
+}
+
 /* The least string above every string that starts with prefix, in byte order (which is code
  * point order in UTF-8): its last character that is not U+10FFFF, plus one, ends it. NULL when
  * there is none (prefix is all U+10FFFF). */
@@ -873,34 +898,13 @@ static char *prefix_next(const char *prefix, struct pool *pool)
 		size_t start = n - 1;
 		while (start > 0 && ((unsigned char)out[start] & 0xc0) == 0x80)
 			start--;
-		const unsigned char *s = (const unsigned char *)out + start;
-		size_t len = n - start;
-		uint32_t cp = len == 1	 ? s[0]
-			      : len == 2 ? (s[0] & 0x1fu) << 6 | (s[1] & 0x3fu)
-			      : len == 3 ? (s[0] & 0x0fu) << 12 | (s[1] & 0x3fu) << 6 | (s[2] & 0x3fu)
-					 : (s[0] & 0x07u) << 18 | (s[1] & 0x3fu) << 12 |
-						   (s[2] & 0x3fu) << 6 | (s[3] & 0x3fu);
+		uint32_t cp = utf8_decode((const unsigned char *)out + start, n - start);
 		n = start;
 		if (cp >= 0x10ffff)
 			continue;
-		cp = cp + 1 == 0xd800 ? 0xe000 : cp + 1;
-		unsigned char *o = (unsigned char *)out + n;
-		if (cp < 0x80) {
-			*o++ = (unsigned char)cp;
-		} else if (cp < 0x800) {
-			*o++ = (unsigned char)(0xc0 | cp >> 6);
-			*o++ = (unsigned char)(0x80 | (cp & 0x3f));
-		} else if (cp < 0x10000) {
-			*o++ = (unsigned char)(0xe0 | cp >> 12);
-			*o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-			*o++ = (unsigned char)(0x80 | (cp & 0x3f));
-		} else {
-			*o++ = (unsigned char)(0xf0 | cp >> 18);
-			*o++ = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-			*o++ = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-			*o++ = (unsigned char)(0x80 | (cp & 0x3f));
-		}
-		*o = '\0';
+		cp = cp + 1 == 0xd800 ? 0xe000 : cp + 1; /* surrogates are not characters */
+		n += utf8_encode(cp, (unsigned char *)out + n);
+		out[n] = '\0';
 		return out;
 	}
 	return NULL;
@@ -940,7 +944,8 @@ static enum err_code list_on(struct conn *c, const struct meta_query *q, struct 
 	enum err_code rc = run(c, S_BEGIN_READ, NULL, 0, NULL, e);
 	if (rc != ERR_OK)
 		return rc;
-	int page = variant | (q->has_cursor ? V_CURSOR : 0) | (q->sort == META_SORT_ASC ? V_ASC : 0);
+	int page = variant | (q->has_cursor ? V_CURSOR : 0) |
+		   (q->sort == META_SORT_ASC ? V_ASC : 0);
 	if ((rc = run(c, S_LIST + page, &p, 0, &res, e)) != ERR_OK)
 		goto fail;
 	int rows = PQntuples(res);
@@ -1102,8 +1107,9 @@ static enum err_code migrate(struct conn *c, struct err *e)
 		const char *values[] = {num};
 		if ((rc = exec_fixed(c, migrations[v], "migration", NULL, e)) != ERR_OK)
 			goto fail;
-		res = PQexecParams(c->pg, "INSERT INTO schema_migrations (version) VALUES ($1::int)",
-				   1, NULL, values, NULL, NULL, 0);
+		res = PQexecParams(c->pg,
+				   "INSERT INTO schema_migrations (version) VALUES ($1::int)", 1,
+				   NULL, values, NULL, NULL, 0);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			rc = pg_fail(c, res, "migration", e);
 			PQclear(res);

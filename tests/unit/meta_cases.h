@@ -896,6 +896,20 @@ static void list_prefix_with_multibyte_characters(void **state)
 	q.directory_prefix = "/\x7f";
 	pg = list(f, &q);
 	assert_int_equal(pg.total, 0);
+	/* Around the surrogates (U+D7FF, U+E000) and the 3-to-4-byte step (U+FFFF, U+10000). */
+	static const char *const dirs[] = {"/\xed\x9f\xbf", "/\xee\x80\x80", "/\xef\xbf\xbf",
+					   "/\xf0\x90\x80\x80"};
+	for (unsigned i = 0; i < 4; i++) {
+		struct meta_resource r = make(ACCT, 240 + i, dirs[i], "x", 600 + i);
+		create(f, &r);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		char want[8];
+		snprintf(want, sizeof(want), "%u", 240 + i);
+		q.directory_prefix = dirs[i];
+		pg = list(f, &q);
+		assert_string_equal(ids_of(&pg), want);
+	}
 }
 
 /* Held by one thread at a time; a no-op where one process owns the store. */

@@ -115,7 +115,7 @@ static int advisory_locks_held(void)
 		 " WHERE l.locktype = 'advisory' AND a.datname = '%s' AND a.application_name ="
 		 " 'depotd' AND l.granted",
 		 test_db);
-	return atoi(sql_on(admin_url, sql));
+	return (int)strtol(sql_on(admin_url, sql), NULL, 10);
 }
 
 static void terminate_sessions(void)
@@ -241,7 +241,8 @@ static void unreachable_server_is_unavailable_and_password_never_shown(void **st
 	char *pw = strchr(strstr(url, "://") + 3, ':');
 	if (pw != NULL && strchr(pw, '@') != NULL) { /* the right server, a wrong password */
 		char bad[700];
-		snprintf(bad, sizeof(bad), "%.*s:wrong-pw%s", (int)(pw - url), url, strchr(pw, '@'));
+		snprintf(bad, sizeof(bad), "%.*s:wrong-pw%s", (int)(pw - url), url,
+			 strchr(pw, '@'));
 		assert_int_equal(meta_open(bad, &m, &e), ERR_UNAVAILABLE);
 		assert_null(strstr(e.msg, "wrong-pw"));
 	}
@@ -258,7 +259,7 @@ static void newer_schema_is_refused(void **state)
 	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
 	meta_close(m);
 	m = NULL;
-	assert_string_equal(sql_on(url, "INSERT INTO schema_migrations (version) VALUES (999)"), "");
+	assert_string_equal(sql_on(url, "INSERT INTO schema_migrations VALUES (999)"), "");
 	assert_int_equal(meta_open(url, &m, &e), ERR_INVALID);
 	assert_non_null(strstr(e.msg, "newer than this depotd"));
 	assert_null(m);
@@ -308,7 +309,7 @@ int main(void)
 {
 	const char *admin = getenv("DEPOT_TEST_PG_ADMIN");
 	if (admin == NULL || !*admin) {
-		printf("test_meta_pg: DEPOT_TEST_PG_ADMIN is unset: skipped (scripts/test.sh sets it)\n");
+		puts("test_meta_pg: DEPOT_TEST_PG_ADMIN is unset: skipped (scripts/test.sh sets it)");
 		return 0;
 	}
 	snprintf(admin_url, sizeof(admin_url), "%s", admin);
