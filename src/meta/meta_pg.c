@@ -600,15 +600,36 @@ static enum err_code pg_create(struct meta *base, const struct meta_resource *r,
 	return rc;
 }
 
+/* Rows by (account, directory, name) in byte order, then by their place in the batch. */
+static int cmp_row_name(const void *a, const void *b)
+{
+	const struct meta_resource *x = *(const struct meta_resource *const *)a;
+	const struct meta_resource *y = *(const struct meta_resource *const *)b;
+	int d = strcmp(x->account_id, y->account_id);
+	if (d == 0)
+		d = strcmp(x->directory_path, y->directory_path);
+	if (d == 0)
+		d = strcmp(x->name, y->name);
+	return d != 0 ? d : (x > y) - (x < y);
+}
+
+/* The rows go in in name order, so that batches committing at once (from any process) wait
+ * for each other's names in one order and never deadlock; of two rows with one name the
+ * earlier in the batch wins, as it would in batch order. */
 static enum err_code create_batch_on(struct conn *c, const struct meta_resource *rows, size_t n,
 				     enum err_code *results, struct pool *pool, struct err *e)
 {
 	struct params p;
+	const struct meta_resource **order = pool_alloc(pool, (n ? n : 1) * sizeof(*order));
+	for (size_t i = 0; i < n; i++)
+		order[i] = &rows[i];
+	qsort(order, n, sizeof(*order), cmp_row_name);
 	enum err_code rc = run(c, S_BEGIN, NULL, 0, NULL, e);
 	if (rc != ERR_OK)
 		return rc;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t k = 0; k < n; k++) {
 		PGresult *res;
+		size_t i = (size_t)(order[k] - rows);
 		bind_row(&p, &rows[i], pool);
 		if ((rc = run(c, S_INSERT_NEW, &p, 0, &res, e)) != ERR_OK)
 			goto fail;

@@ -184,6 +184,58 @@ static void lock_keys_exclude_another_process(void **state)
 	meta_close(other);
 }
 
+struct batcher {
+	struct meta *m;
+	struct meta_resource rows[60];
+	enum err_code results[60];
+	enum err_code rc;
+	pthread_barrier_t *start;
+};
+
+static void *batch_in_thread(void *arg)
+{
+	struct batcher *b = arg;
+	struct err e = {0};
+	pthread_barrier_wait(b->start);
+	b->rc = meta_resource_create_batch(b->m, b->rows, 60, b->results, &e);
+	return NULL;
+}
+
+/* Two processes' batches of the same names in opposite orders, committing at once: no
+ * deadlock (rows go in in name order), every name won by exactly one of them. */
+static void crossing_batches_of_one_set_of_names_do_not_deadlock(void **state)
+{
+	struct fixture *f = *state;
+	static char names[60][16];
+	struct batcher b[2];
+	pthread_barrier_t start;
+	pthread_t t[2];
+	struct err e = {0};
+	pthread_barrier_init(&start, NULL, 2);
+	for (int k = 0; k < 2; k++) {
+		b[k] = (struct batcher){.start = &start};
+		assert_int_equal(meta_open(f->url, &b[k].m, &e), ERR_OK);
+		for (unsigned i = 0; i < 60; i++) {
+			unsigned at = k == 0 ? i : 59 - i;
+			snprintf(names[i], sizeof(names[i]), "n%02u", i);
+			b[k].rows[at] = make(ACCT, 400 + 100 * (unsigned)k + i, "/x", names[i], 1000);
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		assert_int_equal(pthread_create(&t[k], NULL, batch_in_thread, &b[k]), 0);
+	for (int k = 0; k < 2; k++)
+		pthread_join(t[k], NULL);
+	assert_int_equal(b[0].rc, ERR_OK);
+	assert_int_equal(b[1].rc, ERR_OK);
+	for (unsigned i = 0; i < 60; i++)
+		assert_int_equal((b[0].results[i] == ERR_OK) + (b[1].results[59 - i] == ERR_OK), 1);
+	struct meta_query q = query(ACCT);
+	assert_int_equal(list(f, &q).total, 60);
+	for (int k = 0; k < 2; k++)
+		meta_close(b[k].m);
+	pthread_barrier_destroy(&start);
+}
+
 /* A session the server ended is replaced by the next call, prepared statements and all. */
 static void lost_session_is_replaced_by_the_next_call(void **state)
 {
@@ -318,6 +370,7 @@ int main(void)
 		META_CASES(T),
 		T(lock_keys_take_one_lock_per_distinct_key),
 		T(lock_keys_exclude_another_process),
+		T(crossing_batches_of_one_set_of_names_do_not_deadlock),
 		T(lost_session_is_replaced_by_the_next_call),
 		T(session_lost_under_key_locks_fails_until_unlocked),
 		cmocka_unit_test(unreachable_server_is_unavailable_and_password_never_shown),
