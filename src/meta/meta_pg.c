@@ -7,6 +7,8 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <pthread.h>
@@ -211,6 +213,15 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 
 #define MAX_PARAMS 20
 
+/* How much longer than the session's statement_timeout depotd waits for a word from the
+ * server: enough for the server to report the timeout itself, and a bound on a server that
+ * stopped answering (a frozen host's kernel still acknowledges TCP, so neither keepalives nor
+ * tcp_user_timeout notice). */
+#define ANSWER_GRACE_MS 5000
+
+/* The wait for the first answer of a new session (connect_timeout's default). */
+#define CONNECT_ANSWER_MS 5000
+
 /* The parameters of one statement, in order; numbers are written into num. */
 struct params {
 	int n;
@@ -226,6 +237,7 @@ struct conn {
 	bool prepared[S_NSTMTS];
 	bool broken;               /* the session is gone: reconnect before the next use */
 	bool deadlocked;           /* the last failure was a deadlock or serialization failure */
+	int answer_timeout_ms;     /* statement_timeout + ANSWER_GRACE_MS; -1: none */
 	unsigned locks_held;       /* lock_keys calls not yet undone on this session */
 };
 
@@ -314,6 +326,49 @@ static void conn_drop(struct conn *c)
 	memset(c->prepared, 0, sizeof(c->prepared));
 }
 
+/* The outcome of what was just sent (sent: whether sending worked): the last result, waiting at
+ * most timeout_ms (-1: no limit) for each word from the server. A server silent for that long
+ * costs the session. On success *out, when given, receives the result (the caller PQclears it). */
+static enum err_code finish(struct conn *c, bool sent, int timeout_ms, const char *what,
+			    PGresult **out, struct err *e)
+{
+	PGresult *last = NULL, *res;
+	if (!sent)
+		return pg_fail(c, NULL, what, e);
+	for (;;) {
+		if (PQisBusy(c->pg)) { /* false too once the connection failed */
+			struct pollfd p = {.fd = PQsocket(c->pg), .events = POLLIN};
+			int n = poll(&p, 1, timeout_ms);
+			if (n == 0 || (n < 0 && errno != EINTR)) {
+				PQclear(last);
+				conn_drop(c);
+				c->broken = true;
+				return err_set(e, ERR_UNAVAILABLE,
+					       "metadata store unavailable (%s): no answer in %d ms",
+					       what, timeout_ms);
+			}
+			if (n > 0)
+				(void)PQconsumeInput(c->pg);
+			continue;
+		}
+		if ((res = PQgetResult(c->pg)) == NULL)
+			break;
+		PQclear(last);
+		last = res;
+	}
+	ExecStatusType st = PQresultStatus(last);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		enum err_code rc = pg_fail(c, last, what, e);
+		PQclear(last);
+		return rc;
+	}
+	if (out != NULL)
+		*out = last;
+	else
+		PQclear(last);
+	return ERR_OK;
+}
+
 /* Opens the session. Our defaults come first so that settings in the URL win over them; the
  * encoding comes last because every string depot hands over is UTF-8. */
 static enum err_code conn_connect(struct meta_pg *m, struct conn *c, struct err *e)
@@ -340,18 +395,23 @@ static enum err_code conn_connect(struct meta_pg *m, struct conn *c, struct err 
 		return ERR_UNAVAILABLE;
 	}
 	PQsetNoticeProcessor(c->pg, notice_log, NULL);
-	/* A write is answered only once it is durable: a server or role configured with
-	 * synchronous_commit=off is brought back to on (stronger settings stay as they are). */
-	PGresult *res = PQexec(c->pg, "SELECT set_config('synchronous_commit', 'on', false)"
-				      " WHERE current_setting('synchronous_commit') = 'off'");
-	enum err_code rc = ERR_OK;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		rc = pg_fail(c, res, "connect", e);
-	PQclear(res);
+	/* The session's statement_timeout, for answer_timeout_ms. And a write is answered only
+	 * once it is durable: synchronous_commit=off (the server's, the role's) is brought back to
+	 * on; stronger settings stay as they are. */
+	PGresult *res;
+	bool sent = PQsendQuery(c->pg, "SELECT extract(epoch FROM"
+				       " current_setting('statement_timeout')::interval) * 1000,"
+				       " CASE WHEN current_setting('synchronous_commit') = 'off'"
+				       " THEN set_config('synchronous_commit', 'on', false) END") == 1;
+	enum err_code rc = finish(c, sent, CONNECT_ANSWER_MS, "connect", &res, e);
 	if (rc != ERR_OK) {
 		conn_drop(c);
 		return rc;
 	}
+	double ms = strtod(PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	c->answer_timeout_ms = ms <= 0 ? -1 : ms > INT_MAX - ANSWER_GRACE_MS ? INT_MAX
+						 : (int)ms + ANSWER_GRACE_MS;
 	c->broken = false;
 	return ERR_OK;
 }
@@ -477,11 +537,8 @@ static enum err_code prepare(struct conn *c, enum stmt s, struct err *e)
 		types[i] = type_oid(stmts[s].types[i]);
 	char name[16];
 	snprintf(name, sizeof(name), "s%d", (int)s);
-	PGresult *res = PQprepare(c->pg, name, stmts[s].sql, n, types);
-	enum err_code rc = ERR_OK;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		rc = pg_fail(c, res, "prepare", e);
-	PQclear(res);
+	enum err_code rc = finish(c, PQsendPrepare(c->pg, name, stmts[s].sql, n, types) == 1,
+				  c->answer_timeout_ms, "prepare", NULL, e);
 	c->prepared[s] = rc == ERR_OK;
 	return rc;
 }
@@ -496,19 +553,9 @@ static enum err_code run(struct conn *c, enum stmt s, const struct params *p, in
 		return rc;
 	char name[16];
 	snprintf(name, sizeof(name), "s%d", (int)s);
-	PGresult *res = PQexecPrepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL,
-				       p ? p->len : NULL, p ? p->fmt : NULL, binary);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		rc = pg_fail(c, res, stmts[s].what, e);
-		PQclear(res);
-		return rc;
-	}
-	if (out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return ERR_OK;
+	bool sent = PQsendQueryPrepared(c->pg, name, p ? p->n : 0, p ? p->v : NULL,
+					p ? p->len : NULL, p ? p->fmt : NULL, binary) == 1;
+	return finish(c, sent, c->answer_timeout_ms, stmts[s].what, out, e);
 }
 
 static void rollback(struct conn *c)
@@ -1080,22 +1127,12 @@ static void pg_unlock_keys(struct meta *base, const char *const *keys, size_t n)
 	pool_cleanup(&pool);
 }
 
-/* One statement without parameters (migrations only: fixed text). */
+/* Fixed text without parameters, possibly several statements (migrations: they may wait
+ * for another depotd's and take long, so without a time limit). */
 static enum err_code exec_fixed(struct conn *c, const char *sql, const char *what,
 				PGresult **out, struct err *e)
 {
-	PGresult *res = PQexec(c->pg, sql);
-	ExecStatusType st = PQresultStatus(res);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		enum err_code rc = pg_fail(c, res, what, e);
-		PQclear(res);
-		return rc;
-	}
-	if (out != NULL)
-		*out = res;
-	else
-		PQclear(res);
-	return ERR_OK;
+	return finish(c, PQsendQuery(c->pg, sql) == 1, -1, what, out, e);
 }
 
 /* Applies the missing migrations in one transaction, holding an advisory lock for it, so that
@@ -1105,6 +1142,7 @@ static enum err_code migrate(struct conn *c, struct err *e)
 	PGresult *res = NULL;
 	enum err_code rc = exec_fixed(c,
 				      "BEGIN;"
+				      "SET LOCAL statement_timeout = 0;"
 				      "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ");"
 				      "CREATE TABLE IF NOT EXISTS schema_migrations ("
 				      "  version integer PRIMARY KEY,"
@@ -1128,15 +1166,10 @@ static enum err_code migrate(struct conn *c, struct err *e)
 		const char *values[] = {num};
 		if ((rc = exec_fixed(c, migrations[v], "migration", NULL, e)) != ERR_OK)
 			goto fail;
-		res = PQexecParams(c->pg,
-				   "INSERT INTO schema_migrations (version) VALUES ($1::int)", 1,
-				   NULL, values, NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			rc = pg_fail(c, res, "migration", e);
-			PQclear(res);
+		bool sent = PQsendQueryParams(c->pg, "INSERT INTO schema_migrations (version)"
+					      " VALUES ($1::int)", 1, NULL, values, NULL, NULL, 0);
+		if ((rc = finish(c, sent, -1, "migration", NULL, e)) != ERR_OK)
 			goto fail;
-		}
-		PQclear(res);
 		log_info("meta: applied postgres migration %d", v + 1);
 	}
 	if ((rc = exec_fixed(c, "COMMIT", "migrate", NULL, e)) == ERR_OK)

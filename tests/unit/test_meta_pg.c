@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,6 +273,38 @@ static void session_lost_under_key_locks_fails_until_unlocked(void **state)
 	assert_false(used);
 }
 
+/* A server that stops answering mid-session (its backend stopped: the kernel still
+ * acknowledges TCP) costs one call statement_timeout + 5 s, answered unavailable; the next call
+ * has a new session. */
+static void silent_server_is_unavailable_after_statement_timeout(void **state)
+{
+	struct fixture *f = *state;
+	char url[700], sql[256];
+	snprintf(url, sizeof(url), "%s?application_name=depotd-silent"
+		 "&options=-c%%20statement_timeout%%3D1000", f->url);
+	struct meta *m = NULL;
+	struct err e = {0};
+	bool used;
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	snprintf(sql, sizeof(sql), "SELECT pid FROM pg_stat_activity WHERE datname = '%s'"
+		 " AND application_name = 'depotd-silent'", test_db);
+	pid_t pid = (pid_t)strtol(sql_on(admin_url, sql), NULL, 10);
+	assert_true(pid > 0);
+	if (kill(pid, SIGSTOP) != 0) {
+		meta_close(m);
+		skip(); /* not allowed to stop the server's process */
+	}
+	time_t t0 = time(NULL);
+	enum err_code rc = meta_storage_key_used(m, "k", &used, &e);
+	time_t waited = time(NULL) - t0;
+	kill(pid, SIGCONT);
+	assert_int_equal(rc, ERR_UNAVAILABLE);
+	assert_non_null(strstr(e.msg, "no answer"));
+	assert_true(waited >= 5 && waited <= 10);
+	assert_int_equal(meta_storage_key_used(m, "k", &used, &e), ERR_OK);
+	meta_close(m);
+}
+
 /* Nothing listens there: unavailable, at once, and the password is in no message. */
 static void unreachable_server_is_unavailable_and_password_never_shown(void **state)
 {
@@ -373,6 +406,7 @@ int main(void)
 		T(crossing_batches_of_one_set_of_names_do_not_deadlock),
 		T(lost_session_is_replaced_by_the_next_call),
 		T(session_lost_under_key_locks_fails_until_unlocked),
+		T(silent_server_is_unavailable_after_statement_timeout),
 		cmocka_unit_test(unreachable_server_is_unavailable_and_password_never_shown),
 		cmocka_unit_test(newer_schema_is_refused),
 		cmocka_unit_test(concurrent_opens_migrate_once),
