@@ -232,10 +232,10 @@ enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 	return s->ops->remove(s, key, e);
 }
 
-enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+enum err_code blob_sweep(struct blob_store *s, bool (*drop)(void *ctx, const char *key),
 			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			 struct err *e)
 {
 	*staged_removed = *blobs_removed = 0;
-	return s->ops->sweep(s, keep, ctx, staged_removed, blobs_removed, e);
+	return s->ops->sweep(s, drop, ctx, staged_removed, blobs_removed, e);
 }

@@ -93,9 +93,10 @@ enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, s
 enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Start-up cleanup: removes every staging leftover, and every blob for which keep(ctx, key)
- * answers false. Reports the counts removed. */
-enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+/* Start-up cleanup: removes every staging leftover, and offers every stored blob to
+ * drop(ctx, key), which removes it (with blob_delete, under whatever locks it needs) when
+ * nothing refers to it and answers whether it did. Reports the counts removed. */
+enum err_code blob_sweep(struct blob_store *s, bool (*drop)(void *ctx, const char *key),
 			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			 struct err *e) __attribute__((warn_unused_result));
 

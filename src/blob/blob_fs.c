@@ -249,7 +249,7 @@ static enum err_code each_entry(int dirfd, const char *path,
 
 struct sweep {
 	struct fs_store *s;
-	bool (*keep)(void *, const char *);
+	bool (*drop)(void *, const char *);
 	void *ctx;
 	uint64_t staged, blobs;
 	char prefix[48]; /* "blobs" or "blobs/A" */
@@ -272,7 +272,7 @@ static enum err_code sweep_level(void *arg, const char *name)
 	char path[300];
 	snprintf(path, sizeof(path), "%s/%s", sw->prefix, name);
 	if (blob_key_valid(path)) {
-		if (!sw->keep(sw->ctx, path) && unlinkat(sw->s->root_fd, path, 0) == 0)
+		if (sw->drop(sw->ctx, path))
 			sw->blobs++;
 		return ERR_OK;
 	}
@@ -286,11 +286,11 @@ static enum err_code sweep_level(void *arg, const char *name)
 	return rc;
 }
 
-static enum err_code fs_sweep(struct blob_store *base, bool (*keep)(void *, const char *),
+static enum err_code fs_sweep(struct blob_store *base, bool (*drop)(void *, const char *),
 			      void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			      struct err *e)
 {
-	struct sweep sw = {.s = (struct fs_store *)base, .keep = keep, .ctx = ctx, .e = e};
+	struct sweep sw = {.s = (struct fs_store *)base, .drop = drop, .ctx = ctx, .e = e};
 	snprintf(sw.prefix, sizeof(sw.prefix), "blobs");
 	enum err_code rc = each_entry(sw.s->root_fd, "staging", sweep_staged, &sw, e);
 	if (rc == ERR_OK)

@@ -28,7 +28,7 @@ struct blob_ops {
 	enum err_code (*remove)(struct blob_store *s, const char *key, struct err *e);
 	enum err_code (*exists)(struct blob_store *s, const char *key, bool *exists,
 				struct err *e);
-	enum err_code (*sweep)(struct blob_store *s, bool (*keep)(void *, const char *), void *ctx,
+	enum err_code (*sweep)(struct blob_store *s, bool (*drop)(void *, const char *), void *ctx,
 			       uint64_t *staged_removed, uint64_t *blobs_removed, struct err *e);
 };
 

@@ -62,15 +62,8 @@ static pthread_mutex_t *stripe_of(struct store *s, const char *key)
 	return &s->stripes[h % STRIPES];
 }
 
-static bool key_in_use(void *ctx, const char *key)
-{
-	struct store *s = ctx;
-	bool used = true; /* on a read error, keep the blob */
-	struct err e;
-	if (meta_storage_key_used(s->meta, key, &used, &e) != ERR_OK)
-		log_error("store: sweep check failed: %s", e.msg);
-	return used;
-}
+
+static bool sweep_drop(void *ctx, const char *key);
 
 enum err_code store_open(const char *meta_url, const char *blob_url, struct store **out,
 			 struct err *e)
@@ -91,7 +84,7 @@ enum err_code store_open(const char *meta_url, const char *blob_url, struct stor
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	uint64_t staged, orphans;
-	if ((rc = blob_sweep(s->blobs, key_in_use, s, &staged, &orphans, e)) != ERR_OK) {
+	if ((rc = blob_sweep(s->blobs, sweep_drop, s, &staged, &orphans, e)) != ERR_OK) {
 		store_close(s);
 		return rc;
 	}
@@ -220,7 +213,7 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
 
 /* Removes the blob at key unless a row refers to it; the caller holds the key's stripe lock
  * (or every stripe). A failed check keeps the blob: start-up cleanup removes what is left. */
-static void drop_if_unused(struct store *s, const char *key)
+static bool drop_if_unused(struct store *s, const char *key)
 {
 	bool used = true;
 	struct err e;
@@ -228,24 +221,36 @@ static void drop_if_unused(struct store *s, const char *key)
 		log_warn("store: blob use check failed, blob kept: %s", e.msg);
 	else if (!used && blob_delete(s->blobs, key, &e) != ERR_OK)
 		log_warn("store: could not remove blob (start-up cleanup will): %s", e.msg);
+	else
+		return !used;
+	return false;
 }
 
-/* drop_if_unused under the key's stripe lock, which the caller must not hold. */
-static void release_key(struct store *s, const char *key)
+/* drop_if_unused under the key's locks, which the caller must not hold; whether it removed. */
+static bool release_key(struct store *s, const char *key)
 {
 	if (key == NULL || strncmp(key, "blobs/", 6) != 0)
-		return; /* none, or inline content: the metadata store removes it with its row */
+		return false; /* none, or inline content: the metadata store removes it with its row */
 	pthread_mutex_t *lock = stripe_of(s, key);
 	struct err e;
+	bool dropped = false;
 	pthread_mutex_lock(lock);
 	if (meta_lock_keys(s->meta, &key, 1, &e) != ERR_OK) {
 		log_warn("store: blob kept, its lock failed (start-up cleanup will remove it): %s",
 			 e.msg);
 	} else {
-		drop_if_unused(s, key);
+		dropped = drop_if_unused(s, key);
 		meta_unlock_keys(s->meta, &key, 1);
 	}
 	pthread_mutex_unlock(lock);
+	return dropped;
+}
+
+/* The start-up sweep's question for each stored blob, asked under the key's locks: another
+ * depotd sharing the stores may be committing a row for it at this moment. */
+static bool sweep_drop(void *ctx, const char *key)
+{
+	return release_key(ctx, key);
 }
 
 /* Makes sure the blob of w is at key, under the key's locks: a place done before them may have
