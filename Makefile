@@ -19,7 +19,7 @@ DEPOT_SRC  := src/cli/depot.c src/auth/auth.c src/core/xalloc.c src/core/err.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps run test test-unit test-http test-asan clean style check-config bench bench-quick
+.PHONY: all deps run test test-unit test-http test-asan test-crash clean style check-config bench bench-quick
 all: $(BUILD)/depotd $(BUILD)/depot
 
 V ?= 0
@@ -67,6 +67,11 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/depotd $(UNIT_BIN)
 	@scripts/test.sh
+
+# kill -9 at random instants under load, restart, verify every acknowledged write (RELIABILITY.md).
+CRASH_CYCLES ?= 200
+test-crash: deps all
+	/usr/bin/python3 tests/crash/crashcheck.py --cycles $(CRASH_CYCLES)
 
 # Benchmarks against nginx and the disk, in the same run (never part of make test).
 bench: all

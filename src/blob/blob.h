@@ -81,6 +81,15 @@ bool blob_place_repeatable(const struct blob_store *s);
 /* Frees w; staged bytes that were not committed are discarded. */
 void blob_writer_free(struct blob_writer *w);
 
+/* Writes stop while less than min_free bytes would remain free on the store's disk (so the
+ * metadata store keeps room for the deletes that free space). 0: until the disk is full. */
+void blob_set_min_free(struct blob_store *s, uint64_t min_free);
+
+/* ERR_NO_SPACE, with a message for the client, when writing incoming more bytes would leave
+ * less than the watermark free; ERR_OK otherwise (and always for stores without a disk). */
+enum err_code blob_check_space(struct blob_store *s, uint64_t incoming, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* Opens the blob at key for reading. ERR_NOT_FOUND when it is missing. */
 enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
 			     struct err *e) __attribute__((warn_unused_result));

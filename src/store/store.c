@@ -113,6 +113,11 @@ void store_set_inline_max(struct store *s, size_t max_bytes)
 	s->inline_max = max_bytes;
 }
 
+void store_set_min_free(struct store *s, uint64_t bytes)
+{
+	blob_set_min_free(s->blobs, bytes);
+}
+
 struct meta *store_meta(struct store *s)
 {
 	return s->meta;
@@ -198,6 +203,9 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
 	size_t mlen;
 	const unsigned char *mem = blob_writer_memory(w, &mlen);
 	if (mem != NULL) {
+		/* Inline bytes go to the metadata store, on the same disk by default. */
+		if ((rc = blob_check_space(s->blobs, mlen, e)) != ERR_OK)
+			return rc;
 		out->inline_bytes = mem;
 		out->inline_len = mlen;
 		out->storage_bucket = META_INLINE_BUCKET;
@@ -539,8 +547,13 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 		items[i] = (struct group_item){.r = r, .bytes = rows[i].bytes, .len = rows[i].len};
 		group[i] = &items[i];
 	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += rows[i].len;
+	enum err_code rc = blob_check_space(s->blobs, total, e);
+	if (rc != ERR_OK)
+		return rc;
 	commit_group(s, group, n);
-	enum err_code rc = ERR_OK;
 	for (size_t i = 0; i < n; i++) {
 		rows[i].result = items[i].result;
 		if (items[i].result != ERR_OK && items[i].result != ERR_CONFLICT && rc == ERR_OK) {
