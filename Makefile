@@ -19,7 +19,7 @@ DEPOT_SRC  := src/cli/depot.c src/auth/auth.c src/core/xalloc.c src/core/err.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps run test test-unit test-http test-asan test-crash clean style check-config bench bench-quick
+.PHONY: all deps run test test-unit test-http test-asan test-crash soak clean style check-config bench bench-quick
 all: $(BUILD)/depotd $(BUILD)/depot
 
 V ?= 0
@@ -72,6 +72,11 @@ test: deps
 CRASH_CYCLES ?= 200
 test-crash: deps all
 	/usr/bin/python3 tests/crash/crashcheck.py --cycles $(CRASH_CYCLES)
+
+# A mixed workload for SOAK_SECONDS, sampling RSS and descriptors (RELIABILITY.md).
+SOAK_SECONDS ?= 600
+soak: deps all
+	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 # Benchmarks against nginx and the disk, in the same run (never part of make test).
 bench: all

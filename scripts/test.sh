@@ -48,8 +48,26 @@ run_pytest() { # label, binary
 	failed=$((failed + f))
 }
 
+run_check() { # label, command...: one more test, passed when the command exits 0
+	local label=$1
+	shift
+	echo "== $label"
+	local out="$log/check-$(echo "$label" | tr -c 'a-z0-9' '_').out"
+	if "$@" >"$out" 2>&1; then
+		passed=$((passed + 1))
+		tail -3 "$out"
+	else
+		failed=$((failed + 1))
+		tail -40 "$out"
+	fi
+}
+
 run_pytest release "$BUILD/depotd"
 run_pytest asan "$BUILD/asan/depotd"
+run_check "kill -9 checker, 20 cycles (release)" env DEPOTD="$BUILD/depotd" \
+	timeout 300 "$PY" tests/crash/crashcheck.py --cycles 20
+run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
+	timeout 300 "$PY" tests/soak/soak.py --seconds 20 --warmup 8 --max-growth-mb 64
 
 echo
 echo "$passed passed, $failed failed"
