@@ -53,7 +53,10 @@ $(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
 $(BUILD)/unit/%: tests/unit/%.c $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD unit $@")
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka $(UNIT_LDFLAGS)
+
+# The fault-injection test wraps the blob store's system calls.
+$(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
