@@ -17,7 +17,6 @@ Binary: $DEPOTD (default build/depotd). Exit status 0 only when every cycle veri
 import argparse
 import hashlib
 import json
-import os
 import random
 import sqlite3
 import sys

@@ -13,7 +13,7 @@ import random
 
 import pytest
 
-from depot_helpers import Origin, assert_error, data_url, sha, uniq
+from depot_helpers import Origin, assert_error, sha, uniq
 
 # --------------------------------------------------------------------------- cross-tenant
 
