@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const struct blob_ops *const backends[] = {&blob_fs_ops};
+static const struct blob_ops *const backends[] = {&blob_fs_ops, &blob_s3_ops};
 
 struct blob_writer {
 	struct blob_store *store;
@@ -210,12 +211,23 @@ void blob_writer_free(struct blob_writer *w)
 	free(w);
 }
 
-enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
-			     struct err *e)
+enum err_code blob_read_open(struct blob_store *s, const char *key, uint64_t offset, uint64_t len,
+			     struct blob_read *out, struct err *e)
 {
 	if (!blob_key_valid(key))
 		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
-	return s->ops->read_open(s, key, out, e);
+	*out = (struct blob_read){.fd = -1};
+	return s->ops->read_open(s, key, offset, len, out, e);
+}
+
+void blob_read_close(struct blob_read *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->stream != NULL)
+		b->stream->close(b->stream);
+	b->fd = -1;
+	b->stream = NULL;
 }
 
 enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, struct err *e)

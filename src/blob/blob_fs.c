@@ -177,9 +177,12 @@ static void fs_stage_free(struct blob_stage *st)
 	free(st);
 }
 
-static enum err_code fs_read_open(struct blob_store *base, const char *key,
-				  struct blob_read *out, struct err *e)
+/* The whole file, whatever the range: the caller seeks (sendfile takes an offset). */
+static enum err_code fs_read_open(struct blob_store *base, const char *key, uint64_t offset,
+				  uint64_t len, struct blob_read *out, struct err *e)
 {
+	(void)offset;
+	(void)len;
 	struct fs_store *s = (struct fs_store *)base;
 	int fd = openat(s->root_fd, key, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -194,7 +197,6 @@ static enum err_code fs_read_open(struct blob_store *base, const char *key,
 		return io_err(saved, "stat", e);
 	}
 	out->fd = fd;
-	out->bytes = NULL;
 	out->size = (uint64_t)sb.st_size;
 	return ERR_OK;
 }
