@@ -20,7 +20,7 @@ dir=$(cd "$dir" && pwd)
 S3RVER=tests/s3/node_modules/s3rver/bin/s3rver.js
 
 install() {
-	command -v node >/dev/null && command -v npm >/dev/null || scripts/deps.sh
+	command -v node >/dev/null && command -v npm >/dev/null || scripts/deps.sh >&2
 	[ -f "$S3RVER" ] && return 0
 	(cd tests/s3 && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
