@@ -400,7 +400,7 @@ static enum err_code mpu_complete(struct s3_store *s, const char *key, const cha
 	struct call c = {.op = "multipart upload completion", .key = key, .fd = -1,
 			 .body = xml->data, .body_len = xml->len,
 			 .header = "Content-Type: application/xml"};
-	char q[600];
+	char q[640];
 	snprintf(q, sizeof(q), "uploadId=%s", id);
 	url_of(s, key, q, c.url);
 	enum err_code rc = perform(s, &c, "POST", e);
@@ -419,7 +419,7 @@ static enum err_code mpu_complete(struct s3_store *s, const char *key, const cha
 static void mpu_abort(struct s3_store *s, const char *key, const char *id)
 {
 	struct call c = {.op = "multipart upload abort", .key = key, .fd = -1};
-	char q[600];
+	char q[640];
 	struct err e;
 	snprintf(q, sizeof(q), "uploadId=%s", id);
 	url_of(s, key, q, c.url);
