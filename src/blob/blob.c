@@ -4,6 +4,7 @@
 #include "core/text.h"
 #include "core/xalloc.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +67,21 @@ void blob_close(struct blob_store *s)
 const char *blob_bucket(const struct blob_store *s)
 {
 	return s->bucket;
+}
+
+int blob_fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 bool blob_place_repeatable(const struct blob_store *s)

@@ -108,18 +108,8 @@ static enum err_code fs_stage_new(struct blob_store *base, struct blob_stage **o
 static enum err_code fs_stage_write(struct blob_stage *st, const void *buf, size_t len,
 				    struct err *e)
 {
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(st->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return io_err(errno, "write", e);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return ERR_OK;
+	int errnum = blob_fd_write_all(st->fd, buf, len);
+	return errnum == 0 ? ERR_OK : io_err(errnum, "write", e);
 }
 
 

@@ -42,6 +42,9 @@ struct blob_store {
  * check every key before it reaches a path or a request. */
 bool blob_key_valid(const char *key);
 
+/* Writes all of buf to fd (retrying short writes and EINTR); 0, or the errno that stopped it. */
+int blob_fd_write_all(int fd, const void *buf, size_t len);
+
 extern const struct blob_ops blob_fs_ops;
 extern const struct blob_ops blob_s3_ops;
 

@@ -313,18 +313,10 @@ static enum err_code s3_stage_new(struct blob_store *base, struct blob_stage **o
 static enum err_code s3_stage_write(struct blob_stage *st, const void *buf, size_t len,
 				    struct err *e)
 {
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(st->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return spool_error(errno, "write", e);
-		}
-		p += n;
-		len -= (size_t)n;
-		st->size += (uint64_t)n;
-	}
+	int errnum = blob_fd_write_all(st->fd, buf, len);
+	if (errnum != 0)
+		return spool_error(errnum, "write", e);
+	st->size += len;
 	return ERR_OK;
 }
 

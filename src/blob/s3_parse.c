@@ -1,6 +1,7 @@
 /* The S3 store's settings URL and a reader for the few tags of S3's XML answers it needs:
  * a dedicated scanner, because the answers are small, flat and produced by S3 itself. */
 #include "blob/s3_parse.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 
 #include <errno.h>
@@ -30,17 +31,6 @@ static const struct tunable tunables[] = {
 
 #define NTUNABLES (sizeof(tunables) / sizeof(tunables[0]))
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes s[0..len) into out[cap]; false on a bad escape, a NUL or no room. */
 static bool pct_decode(const char *s, size_t len, char *out, size_t cap)
 {
@@ -50,7 +40,7 @@ static bool pct_decode(const char *s, size_t len, char *out, size_t cap)
 		if (c == '%') {
 			if (i + 2 >= len)
 				return false;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = text_hex_digit(s[i + 1]), lo = text_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return false;
 			c = (char)(hi * 16 + lo);
