@@ -15,6 +15,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,15 +135,49 @@ static size_t on_mem_read(char *buf, size_t size, size_t n, void *arg)
 	return want;
 }
 
+static int on_mem_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct call *c = arg;
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > c->body_len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	c->pos = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* Each thread keeps one handle for its plain requests, so its connection to S3 (a TLS
+ * handshake with a real S3) is reused: the existence check under the store's locks, the parts
+ * of an upload. curl reconnects when a kept connection has died. */
+static pthread_key_t easy_key;
+static pthread_once_t easy_once = PTHREAD_ONCE_INIT;
+
+static void easy_key_free(void *h)
+{
+	curl_easy_cleanup(h);
+}
+
+static void easy_key_make(void)
+{
+	pthread_key_create(&easy_key, easy_key_free);
+}
+
+static CURL *thread_easy(void)
+{
+	pthread_once(&easy_once, easy_key_make);
+	CURL *h = pthread_getspecific(easy_key);
+	if (h == NULL) {
+		if ((h = curl_easy_init()) == NULL)
+			xalloc_die();
+		pthread_setspecific(easy_key, h);
+	}
+	return h;
+}
+
 /* What every request shares: signing, the pinned protocols, no redirects, no proxy from the
  * environment, and the timeouts. headers gets the payload-hash header the signature covers:
  * curl 7.88 signs it when set but does not add it itself. */
-static CURL *easy_new(const struct s3_store *s, const char *url, const char *header,
-		      struct curl_slist **headers)
+static void easy_setup(CURL *h, const struct s3_store *s, const char *url, const char *header,
+		       struct curl_slist **headers)
 {
-	CURL *h = curl_easy_init();
-	if (h == NULL)
-		xalloc_die();
 	*headers = curl_slist_append(NULL, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
 	if (header != NULL)
 		*headers = curl_slist_append(*headers, header);
@@ -159,7 +194,6 @@ static CURL *easy_new(const struct s3_store *s, const char *url, const char *hea
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "depot/1.0");
-	return h;
 }
 
 /* Failures of the transfer itself: S3 could not be reached or went silent. curl's message
@@ -196,7 +230,8 @@ static enum err_code perform(struct s3_store *s, struct call *c, const char *met
 			     struct err *e)
 {
 	struct curl_slist *headers;
-	CURL *h = easy_new(s, c->url, c->header, &headers);
+	CURL *h = thread_easy();
+	easy_setup(h, s, c->url, c->header, &headers);
 	buf_init(&c->resp, 256);
 	if (c->resp_max == 0)
 		c->resp_max = ERROR_BODY_MAX;
@@ -217,13 +252,15 @@ static enum err_code perform(struct s3_store *s, struct call *c, const char *met
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_mem_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, c);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_mem_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
 	} else if (strcmp(method, "GET") != 0) {
 		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	}
 	CURLcode rc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &c->status);
-	curl_easy_cleanup(h);
+	curl_easy_reset(h); /* keeps the connection; drops every pointer into c and headers */
 	curl_slist_free_all(headers);
 	return rc == CURLE_OK ? ERR_OK : transfer_error(c, rc, e);
 }
@@ -266,6 +303,12 @@ static enum err_code s3_open(const char *rest, struct blob_store **out, struct e
 static void s3_close(struct blob_store *base)
 {
 	struct s3_store *s = store_of(base);
+	pthread_once(&easy_once, easy_key_make);
+	CURL *h = pthread_getspecific(easy_key); /* the closing thread's; workers free theirs */
+	if (h != NULL) {
+		pthread_setspecific(easy_key, NULL);
+		curl_easy_cleanup(h);
+	}
 	free(s->access_key);
 	free(s->secret_key);
 	free(s);
@@ -788,7 +831,9 @@ static enum err_code s3_read_open(struct blob_store *base, const char *key, uint
 	st->buf = xmalloc(STREAM_BUFFER);
 	st->skip = offset; /* until an answer shows S3 honoured the Range */
 	url_of(s, key, NULL, st->c.url);
-	st->easy = easy_new(s, st->c.url, ranged ? range : NULL, &st->headers);
+	if ((st->easy = curl_easy_init()) == NULL)
+		xalloc_die();
+	easy_setup(st->easy, s, st->c.url, ranged ? range : NULL, &st->headers);
 	curl_easy_setopt(st->easy, CURLOPT_WRITEFUNCTION, on_stream_body);
 	curl_easy_setopt(st->easy, CURLOPT_WRITEDATA, st);
 	curl_easy_setopt(st->easy, CURLOPT_HEADERFUNCTION, on_stream_header);

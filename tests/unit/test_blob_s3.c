@@ -1,4 +1,5 @@
-/* Unit tests for the S3 store's pure parts: its settings URL and the ListObjectsV2 reader. */
+/* Unit tests for the S3 blob store without a server: its settings URL, the ListObjectsV2
+ * reader, opening, and the key checks before any request. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +7,10 @@
 #include <cmocka.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "blob/blob.h"
 #include "blob/s3_parse.h"
 
 #define MiB (1024ULL * 1024)
@@ -191,6 +194,62 @@ static void list_refuses_what_cannot_go_on(void **state)
 	assert_false(s3_list_parse(page, strlen(page), collect, &s, &more, token, sizeof(token)));
 }
 
+/* Opening connects to nothing: the settings and the credentials are checked here, S3 is first
+ * asked at the start-up sweep. */
+static void store_open_needs_both_credentials(void **state)
+{
+	(void)state;
+	const char *url = "s3://bkt?endpoint=http://127.0.0.1:1&region=r&spool=/tmp";
+	struct blob_store *s = NULL;
+	struct err e = {0};
+	unsetenv("AWS_ACCESS_KEY_ID");
+	setenv("AWS_SECRET_ACCESS_KEY", "a-secret", 1);
+	assert_int_equal(blob_open(url, &s, &e), ERR_INVALID);
+	assert_non_null(strstr(e.msg, "AWS_ACCESS_KEY_ID"));
+	assert_null(strstr(e.msg, "a-secret"));
+	setenv("AWS_ACCESS_KEY_ID", "an-id", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "", 1);
+	assert_int_equal(blob_open(url, &s, &e), ERR_INVALID);
+	setenv("AWS_SECRET_ACCESS_KEY", "a-secret", 1);
+	assert_int_equal(blob_open(url, &s, &e), ERR_OK);
+	assert_string_equal(blob_bucket(s), "bkt");
+	assert_true(blob_place_repeatable(s));
+	blob_close(s);
+	assert_int_equal(blob_open("s3://BAD?endpoint=http://h&region=r", &s, &e), ERR_INVALID);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
+/* Keys reach URLs only when they have blob_key's shape, whatever the backend. */
+static void store_refuses_malformed_keys_before_any_request(void **state)
+{
+	(void)state;
+	setenv("AWS_ACCESS_KEY_ID", "an-id", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "a-secret", 1);
+	struct blob_store *s = NULL;
+	struct err e = {0};
+	/* port 1 on loopback: a request that got out would fail as unavailable, not internal */
+	assert_int_equal(blob_open("s3://bkt?endpoint=http://127.0.0.1:1&region=r", &s, &e),
+			 ERR_OK);
+	static const char *const bad[] = {"blobs/../x", "blobs/a/b?acl", "", "inline/x",
+					  "blobs/0123456789abcdef0123456789abcdef/%2e%2e"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct blob_read rd;
+		bool exists;
+		assert_int_equal(blob_read_open(s, bad[i], 0, 0, &rd, &e), ERR_INTERNAL);
+		assert_int_equal(blob_exists(s, bad[i], &exists, &e), ERR_INTERNAL);
+		assert_int_equal(blob_delete(s, bad[i], &e), ERR_INTERNAL);
+	}
+	char key[BLOB_KEY_MAX];
+	bool exists = true;
+	blob_key("acct", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", key);
+	assert_int_equal(blob_exists(s, key, &exists, &e), ERR_UNAVAILABLE);
+	assert_null(strstr(e.msg, "a-secret"));
+	blob_close(s);
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -201,6 +260,8 @@ int main(void)
 		cmocka_unit_test(list_reads_keys_times_and_the_token),
 		cmocka_unit_test(list_last_page_and_empty_page),
 		cmocka_unit_test(list_refuses_what_cannot_go_on),
+		cmocka_unit_test(store_open_needs_both_credentials),
+		cmocka_unit_test(store_refuses_malformed_keys_before_any_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
