@@ -672,28 +672,23 @@ static size_t on_stream_body(char *p, size_t size, size_t n, void *arg)
 		return on_resp_body(p, size, n, &st->c);
 	if (st->c.status == 206)
 		st->skip = 0; /* S3 honoured the Range */
-	if (st->skip > 0) {
-		size_t drop = st->skip < len ? (size_t)st->skip : len;
-		st->skip -= drop;
-		p += drop;
-		len -= drop;
-		if (len == 0)
-			return size * n;
-	}
-	if (len > STREAM_BUFFER - st->wr && st->rd > 0) {
+	size_t drop = st->skip < len ? (size_t)st->skip : len, keep = len - drop;
+	if (keep > STREAM_BUFFER - st->wr && st->rd > 0) {
 		memmove(st->buf, st->buf + st->rd, st->wr - st->rd);
 		st->wr -= st->rd;
 		st->rd = 0;
 	}
-	if (len > STREAM_BUFFER - st->wr) {
+	if (keep > STREAM_BUFFER - st->wr) {
 		if (st->wr == 0) /* curl hands over at most CURL_MAX_WRITE_SIZE; never here */
 			return 0;
+		/* Nothing of this chunk is taken: curl hands all of it over again on resume. */
 		st->paused = true;
 		return CURL_WRITEFUNC_PAUSE;
 	}
-	memcpy(st->buf + st->wr, p, len);
-	st->wr += len;
-	return size * n;
+	st->skip -= drop;
+	memcpy(st->buf + st->wr, p + drop, keep);
+	st->wr += keep;
+	return len;
 }
 
 /* Lets curl work until until() holds or the transfer ends, waiting on its sockets in between. */
