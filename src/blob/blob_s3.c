@@ -115,7 +115,8 @@ static size_t on_spool_read(char *buf, size_t size, size_t n, void *arg)
 	return (size_t)got;
 }
 
-static int on_spool_seek(void *arg, curl_off_t offset, int origin)
+/* Rewinds a request body (spool or memory: len bytes) when curl must send it again. */
+static int on_body_seek(void *arg, curl_off_t offset, int origin)
 {
 	struct call *c = arg;
 	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > c->len)
@@ -133,15 +134,6 @@ static size_t on_mem_read(char *buf, size_t size, size_t n, void *arg)
 	memcpy(buf, c->body + c->pos, want);
 	c->pos += want;
 	return want;
-}
-
-static int on_mem_seek(void *arg, curl_off_t offset, int origin)
-{
-	struct call *c = arg;
-	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > c->body_len)
-		return CURL_SEEKFUNC_CANTSEEK;
-	c->pos = (uint64_t)offset;
-	return CURL_SEEKFUNC_OK;
 }
 
 /* Each thread keeps one handle for its plain requests, so its connection to S3 (a TLS
@@ -245,14 +237,15 @@ static enum err_code perform(struct s3_store *s, struct call *c, const char *met
 		curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_spool_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, c);
-		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_spool_seek);
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_body_seek);
 		curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
 		curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)c->len);
 	} else if (strcmp(method, "POST") == 0) {
 		curl_easy_setopt(h, CURLOPT_POST, 1L);
 		curl_easy_setopt(h, CURLOPT_READFUNCTION, on_mem_read);
 		curl_easy_setopt(h, CURLOPT_READDATA, c);
-		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_mem_seek);
+		c->len = c->body_len;
+		curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_body_seek);
 		curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)c->body_len);
 	} else if (strcmp(method, "GET") != 0) {
