@@ -23,7 +23,7 @@ DEPOT_SRC  := src/cli/depot.c src/auth/auth.c src/core/xalloc.c src/core/err.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps run test test-unit test-http test-asan clean style check-config bench bench-quick
+.PHONY: all deps run test test-unit test-http test-asan test-crash soak clean style check-config bench bench-quick
 all: $(BUILD)/depotd $(BUILD)/depot
 
 V ?= 0
@@ -57,7 +57,11 @@ $(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
 $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD unit $@")
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka \
+		$(UNIT_LDFLAGS)
+
+# The fault-injection test wraps the blob store's system calls.
+$(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -71,6 +75,16 @@ run: deps all
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/asan/depotd $(UNIT_BIN)
 	@scripts/test.sh
+
+# kill -9 at random instants under load, restart, verify every acknowledged write (RELIABILITY.md).
+CRASH_CYCLES ?= 200
+test-crash: deps all
+	/usr/bin/python3 tests/crash/crashcheck.py --cycles $(CRASH_CYCLES)
+
+# A mixed workload for SOAK_SECONDS, sampling RSS and descriptors (RELIABILITY.md).
+SOAK_SECONDS ?= 600
+soak: deps all
+	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 # Benchmarks against nginx and the disk, in the same run (never part of make test).
 bench: all

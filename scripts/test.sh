@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: the C unit tests (built with ASan+UBSan), the black-box suite against the
-# release build, again against the ASan+UBSan build, and a third time against the release build
-# with its metadata in PostgreSQL (a throwaway cluster from scripts/pg.sh, which the PostgreSQL
-# unit tests use too). Ends with one line "N passed, N failed" that CI reads.
+# release build, again against the ASan+UBSan build, then the kill -9 checker and a short soak,
+# and the suite twice more against the release build: with its blobs in S3 (an s3rver started by
+# scripts/s3.sh), and with its metadata in PostgreSQL and its blobs in S3, as a scale-out
+# deployment runs (a throwaway cluster from scripts/pg.sh, which the PostgreSQL unit tests use
+# too). Ends with one line "N passed, N failed" that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -11,7 +13,12 @@ passed=0
 failed=0
 log=$(mktemp -d)
 pgdir=$(mktemp -d /tmp/depot-pg-XXXXXX)
-trap 'rm -rf "$log"; scripts/pg.sh stop "$pgdir" >/dev/null 2>&1' EXIT
+cleanup() {
+	[ -d "$log/s3" ] && scripts/s3.sh stop "$log/s3" >/dev/null 2>&1
+	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
+	rm -rf "$log"
+}
+trap cleanup EXIT
 
 pg_env=()
 if scripts/pg.sh start "$pgdir"; then
@@ -59,9 +66,38 @@ run_pytest() { # label, binary, NAME=VALUE...
 	failed=$((failed + f))
 }
 
+run_check() { # label, command...: one more test, passed when the command exits 0
+	local label=$1
+	shift
+	echo "== $label"
+	local out="$log/check-$(echo "$label" | tr -c 'a-z0-9' '_').out"
+	if "$@" >"$out" 2>&1; then
+		passed=$((passed + 1))
+		tail -3 "$out"
+	else
+		failed=$((failed + 1))
+		tail -40 "$out"
+	fi
+}
+
 run_pytest release "$BUILD/depotd"
 run_pytest asan "$BUILD/asan/depotd"
-[ ${#pg_env[@]} -gt 0 ] && run_pytest postgres "$BUILD/depotd" "${pg_env[@]}"
+run_check "kill -9 checker, 20 cycles (release)" env DEPOTD="$BUILD/depotd" \
+	timeout 300 "$PY" tests/crash/crashcheck.py --cycles 20
+run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
+	timeout 300 "$PY" tests/soak/soak.py --seconds 20 --warmup 8 --max-growth-mb 64
+
+# The same suite with every blob in S3: each server's data folder gets a bucket of its own;
+# then with the metadata in PostgreSQL too (and a database per data folder).
+if endpoint=$(scripts/s3.sh start "$log/s3"); then
+	run_pytest s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint"
+	[ ${#pg_env[@]} -gt 0 ] &&
+		run_pytest postgres+s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}"
+	scripts/s3.sh stop "$log/s3"
+else
+	echo "== black-box suite: s3 and postgres+s3 — s3rver did not start"
+	failed=$((failed + 2))
+fi
 
 echo
 echo "$passed passed, $failed failed"

@@ -4,12 +4,14 @@
 #include "core/text.h"
 #include "core/xalloc.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const struct blob_ops *const backends[] = {&blob_fs_ops};
+static const struct blob_ops *const backends[] = {&blob_fs_ops, &blob_s3_ops};
 
 struct blob_writer {
 	struct blob_store *store;
@@ -39,6 +41,8 @@ static enum err_code flush_pending(struct blob_writer *w, struct err *e)
 	if (w->pend_len == 0)
 		return ERR_OK;
 	enum err_code rc = ensure_stage(w, e);
+	if (rc == ERR_OK)
+		rc = blob_check_space(w->store, w->pend_len, e);
 	if (rc != ERR_OK)
 		return rc;
 	rc = w->store->ops->stage_write(w->stage, w->pend, w->pend_len, e);
@@ -65,6 +69,41 @@ void blob_close(struct blob_store *s)
 const char *blob_bucket(const struct blob_store *s)
 {
 	return s->bucket;
+}
+
+void blob_set_min_free(struct blob_store *s, uint64_t min_free)
+{
+	s->min_free = min_free;
+}
+
+enum err_code blob_check_space(struct blob_store *s, uint64_t incoming, struct err *e)
+{
+	uint64_t left;
+	if (s->ops->space_left == NULL)
+		return ERR_OK;
+	enum err_code rc = s->ops->space_left(s, &left, e);
+	if (rc != ERR_OK)
+		return rc;
+	if (left < incoming || left - incoming < s->min_free)
+		return err_set(e, ERR_NO_SPACE,
+			       "the disk is full: writing would leave less than %llu bytes free",
+			       (unsigned long long)s->min_free);
+	return ERR_OK;
+}
+
+int blob_fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 bool blob_place_repeatable(const struct blob_store *s)
@@ -210,12 +249,23 @@ void blob_writer_free(struct blob_writer *w)
 	free(w);
 }
 
-enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
-			     struct err *e)
+enum err_code blob_read_open(struct blob_store *s, const char *key, uint64_t offset, uint64_t len,
+			     struct blob_read *out, struct err *e)
 {
 	if (!blob_key_valid(key))
 		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
-	return s->ops->read_open(s, key, out, e);
+	*out = (struct blob_read){.fd = -1};
+	return s->ops->read_open(s, key, offset, len, out, e);
+}
+
+void blob_read_close(struct blob_read *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->stream != NULL)
+		b->stream->close(b->stream);
+	b->fd = -1;
+	b->stream = NULL;
 }
 
 enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, struct err *e)
@@ -232,10 +282,10 @@ enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 	return s->ops->remove(s, key, e);
 }
 
-enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+enum err_code blob_sweep(struct blob_store *s, bool (*drop)(void *ctx, const char *key),
 			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			 struct err *e)
 {
 	*staged_removed = *blobs_removed = 0;
-	return s->ops->sweep(s, keep, ctx, staged_removed, blobs_removed, e);
+	return s->ops->sweep(s, drop, ctx, staged_removed, blobs_removed, e);
 }

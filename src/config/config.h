@@ -13,6 +13,12 @@ struct config {
 	char *data_dir;             /* owned */
 	char *db;                   /* metadata store URL (postgres://...), or "" for SQLite in
 				     * data_dir; owned; may hold a password: never logged */
+	char *blobs;                /* blob store URL, owned; "" = files under data_dir */
+	int64_t s3_connect_timeout_s;
+	int64_t s3_stall_timeout_s;     /* an S3 transfer with no byte this long fails */
+	int64_t s3_multipart_threshold; /* bytes; larger content is uploaded in parts */
+	int64_t s3_part_size;           /* bytes of each part */
+	int64_t s3_sweep_grace_s;       /* start-up cleanup spares younger objects */
 	int64_t threads;            /* HTTP worker threads */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
 	int64_t shutdown_grace_s;   /* after SIGTERM, how long in-flight requests may finish */
@@ -28,6 +34,7 @@ struct config {
 	int64_t max_uri_bytes;
 	int64_t max_json_bytes;     /* a JSON body besides its streamed content */
 	int64_t import_batch;       /* rows per import transaction */
+	int64_t min_free_bytes;     /* the data disk's free-space watermark for writes */
 	int64_t inline_max_bytes;   /* content up to this size lives inline in the metadata store */
 	int64_t upload_url_ttl_s;   /* lifetime of a pending resource's upload URL */
 	int64_t max_url_ttl_s;      /* longest expires_in of a signed download URL */

@@ -124,7 +124,7 @@ static void read_back(struct fixture *f, const char *key, const void *want, size
 {
 	struct blob_read rd = {.fd = -1};
 	struct err e = {0};
-	assert_int_equal(blob_read_open(f->s, key, &rd, &e), ERR_OK);
+	assert_int_equal(blob_read_open(f->s, key, 0, 0, &rd, &e), ERR_OK);
 	assert_true(rd.fd >= 0);
 	assert_int_equal(rd.size, len);
 	unsigned char *got = malloc(len + 16);
@@ -354,7 +354,7 @@ static void malformed_keys_are_refused_everywhere(void **state)
 		struct blob_read rd;
 		if (blob_writer_commit(w, bad[i], &e) == ERR_OK)
 			fail_msg("commit accepted key \"%s\"", bad[i]);
-		if (blob_read_open(f->s, bad[i], &rd, &e) == ERR_OK)
+		if (blob_read_open(f->s, bad[i], 0, 0, &rd, &e) == ERR_OK)
 			fail_msg("read_open accepted key \"%s\"", bad[i]);
 		if (blob_delete(f->s, bad[i], &e) == ERR_OK)
 			fail_msg("delete accepted key \"%s\"", bad[i]);
@@ -369,7 +369,7 @@ static void read_of_missing_blob_is_not_found(void **state)
 	blob_key("acct", ABC_SHA, key);
 	struct blob_read rd;
 	struct err e = {0};
-	assert_int_equal(blob_read_open(f->s, key, &rd, &e), ERR_NOT_FOUND);
+	assert_int_equal(blob_read_open(f->s, key, 0, 0, &rd, &e), ERR_NOT_FOUND);
 }
 
 static void delete_removes_and_missing_is_ok(void **state)
@@ -383,20 +383,26 @@ static void delete_removes_and_missing_is_ok(void **state)
 	assert_int_equal(blob_delete(f->s, key, &e), ERR_OK);
 	assert_false(file_exists(f->dir, key));
 	struct blob_read rd;
-	assert_int_equal(blob_read_open(f->s, key, &rd, &e), ERR_NOT_FOUND);
+	assert_int_equal(blob_read_open(f->s, key, 0, 0, &rd, &e), ERR_NOT_FOUND);
 	assert_int_equal(blob_delete(f->s, key, &e), ERR_OK); /* twice */
 }
 
 struct keep_set {
+	struct blob_store *s;
 	const char *keep;
 	int calls;
 };
 
+/* Drops every blob but k->keep, as the store's sweep callback does. */
 static bool keep_one(void *ctx, const char *key)
 {
 	struct keep_set *k = ctx;
+	struct err e;
 	k->calls++;
-	return strcmp(key, k->keep) == 0;
+	if (strcmp(key, k->keep) == 0)
+		return false;
+	assert_int_equal(blob_delete(k->s, key, &e), ERR_OK);
+	return true;
 }
 
 static void sweep_removes_staging_and_unreferenced_blobs(void **state)
@@ -421,7 +427,7 @@ static void sweep_removes_staging_and_unreferenced_blobs(void **state)
 	fclose(fp);
 	assert_int_equal(count_entries(f->dir, "staging"), 2);
 
-	struct keep_set k = {.keep = k2};
+	struct keep_set k = {.s = f->s, .keep = k2};
 	uint64_t staged = 99, blobs = 99;
 	struct err e = {0};
 	assert_int_equal(blob_sweep(f->s, keep_one, &k, &staged, &blobs, &e), ERR_OK);
@@ -446,7 +452,7 @@ static void sweep_of_an_empty_store_removes_nothing(void **state)
 {
 	/* Sweep runs at start-up; on an empty store it removes nothing and asks about nothing. */
 	struct fixture *f = *state;
-	struct keep_set k = {.keep = ""};
+	struct keep_set k = {.s = f->s, .keep = ""};
 	uint64_t staged = 99, blobs = 99;
 	struct err e = {0};
 	assert_int_equal(blob_sweep(f->s, keep_one, &k, &staged, &blobs, &e), ERR_OK);
