@@ -289,7 +289,7 @@ static enum err_code pg_fail(struct conn *c, const PGresult *res, const char *wh
 		return err_set(e, ERR_UNAVAILABLE, "metadata store is busy (%s): %s", what, msg);
 	}
 	if (strcmp(state, "53100") == 0)
-		return err_set(e, ERR_NO_SPACE, "metadata store: disk full (%s)", what);
+		return err_set(e, ERR_NO_SPACE, "metadata store: the disk is full (%s)", what);
 	if (strcmp(state, "57014") == 0 || strcmp(state, "55P03") == 0)
 		return err_set(e, ERR_UNAVAILABLE, "metadata store timed out (%s): %s", what, msg);
 	if (c->broken || !*state || state_is(state, "08") || state_is(state, "53") ||
