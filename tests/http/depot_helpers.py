@@ -409,9 +409,10 @@ def pg_database_url(admin_url, name):
 
 
 def psql(url, sql):
-    """Runs sql with Debian's psql; returns its output (unaligned, tuples only)."""
-    p = subprocess.run(["/usr/bin/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url,
-                        "-c", sql], capture_output=True, text=True, timeout=60)
+    """Runs sql (psql's input: several statements, \\gexec) with Debian's psql; returns its
+    output (unaligned, tuples only)."""
+    p = subprocess.run(["/usr/bin/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url],
+                       input=sql, capture_output=True, text=True, timeout=60)
     if p.returncode != 0:
         raise ServerError(f"psql failed: {p.stderr.strip()}")
     return p.stdout
@@ -425,8 +426,8 @@ def _pg_env(data_dir):
         return {}
     name = "t_" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
     if name not in _PG_CREATED:
-        if not psql(admin, f"SELECT 1 FROM pg_database WHERE datname = '{name}'").strip():
-            psql(admin, f"CREATE DATABASE {name}")
+        psql(admin, f"SELECT 'CREATE DATABASE {name}' WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM pg_database WHERE datname = '{name}') \\gexec")
         _PG_CREATED.add(name)
     return {"DEPOT_DB": pg_database_url(admin, name)}
 

@@ -85,11 +85,12 @@ def test_postgres_restart_is_503_then_recovers_with_nothing_lost(server_factory)
         data = f"before {i}".encode()
         acked[c.create(content=data)["id"]] = data
     codes, lock, stop = [], threading.Lock(), threading.Event()
+    unanswered = set()  # bytes of creates answered 503: their outcome is unknown
 
-    def load():
+    def load(worker):
         i = 0
         while not stop.is_set():
-            data = f"during {i}".encode()
+            data = f"during {worker}-{i}".encode()
             i += 1
             try:
                 r = c.create_raw(content=data)
@@ -101,9 +102,10 @@ def test_postgres_restart_is_503_then_recovers_with_nothing_lost(server_factory)
                     acked[r.json()["id"]] = data
                 elif getattr(r, "status_code", None) == 503:
                     assert_error(r, 503)
+                    unanswered.add(data)
             time.sleep(0.02)
 
-    workers = [threading.Thread(target=load) for _ in range(3)]
+    workers = [threading.Thread(target=load, args=(w,)) for w in range(3)]
     for w in workers:
         w.start()
     halted = False
@@ -129,7 +131,9 @@ def test_postgres_restart_is_503_then_recovers_with_nothing_lost(server_factory)
             pg_sh("start")
     assert set(codes) <= {200, 503}, codes
     assert 503 in codes and codes[-1] == 200, codes
-    # Reconnected by itself, and everything acknowledged is there.
+    # Reconnected by itself, and everything acknowledged is there. A create whose commit reached
+    # the disk just as the server went down was answered 503 (depotd cannot know the outcome),
+    # so it may be there too; nothing else is.
     listed, page = [], 1
     while True:
         listing = c.list(page_size=100, page=page)
@@ -137,11 +141,11 @@ def test_postgres_restart_is_503_then_recovers_with_nothing_lost(server_factory)
         if len(listing["items"]) < 100:
             break
         page += 1
-    assert listing["total"] == len(acked) == len(listed)
-    assert set(listed) == set(acked)
-    for rid, data in acked.items():
+    assert listing["total"] == len(listed) and set(acked) <= set(listed)
+    for rid in listed:
         got = c.get(f"/v1/resources/{rid}/content")
-        assert got.status_code == 200 and got.content == data
+        assert got.status_code == 200
+        assert got.content == acked[rid] if rid in acked else got.content in unanswered
     log = s.log_text(10 ** 7)
     assert "metadata store unavailable" in log
     assert password() not in log
