@@ -41,7 +41,11 @@ ACCOUNT = "acct-openapi-" + uuid.uuid4().hex[:12]
 HTTP_METHODS = ["get", "head", "post", "put", "patch", "delete", "options", "trace"]
 PROBE_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 PUBLIC_PATHS = {"/healthz", "/openapi.json"}
-SIGNED_PATHS = {"/v1/uploads/{id}", "/v1/signed/{id}/content"}  # no JWT: acct/expires/sig
+SIGNED_PATHS = {"/v1/uploads/{id}", "/v1/signed/{id}/content",  # no JWT: acct/expires/sig
+                "/api/resources/{id}/upload"}
+# Routes whose {id} is a numeric id: the dialects' resources, and folders.
+NUMERIC_PATHS = {"/api/resources/{id}", "/api/resources/{id}/upload", "/api/v1/global_resources/{id}",
+                 "/v1/folders/{id}"}
 
 
 # ---------------------------------------------------------------- the document
@@ -377,8 +381,32 @@ def concrete(path, rid):
 
 def own_path(depot, url):
     """A URL depotd handed out (upload_url, a signed download url) as a path on this server."""
-    assert url.startswith(depot.base + "/v1/"), "%r does not start with %s (the Host header)" % (url, depot.base)
+    assert url.startswith((depot.base + "/v1/", depot.base + "/api/")), (
+        "%r does not start with %s (the Host header)" % (url, depot.base))
     return url[len(depot.base):]
+
+
+def create_folder(depot):
+    r = depot.request("POST", "/v1/folders", TOKEN,
+                      json_body={"directory_path": "/openapi/folders/f-%s" % uuid.uuid4().hex[:10]})
+    assert r.status_code == 200, "folder create: %d %r" % (r.status_code, r.text[:300])
+    return r.json()
+
+
+def create_empirical(depot):
+    r = depot.request("POST", "/api/resources", TOKEN,
+                      json_body={"name": "e-%s.txt" % uuid.uuid4().hex[:10], "mime_type": "text/plain"})
+    assert r.status_code == 200, "empirical create: %d %r" % (r.status_code, r.text[:300])
+    return r.json()["data"]["resource"]
+
+
+def concrete_for(depot, path):
+    """path with {id} naming a fresh live object of the kind the route takes."""
+    if path == "/v1/folders/{id}":
+        return concrete(path, str(create_folder(depot)["id"]))
+    if path in NUMERIC_PATHS:
+        return concrete(path, str(create(depot)["numeric_id"]))
+    return concrete(path, create(depot)["id"])
 
 
 def create_pending(depot, name=None, directory="/openapi/pending", **extra):
@@ -418,14 +446,25 @@ def prepare(depot, path, method):
                            "content": data_url(b"imported")})
         return path, TOKEN, {"data": (line + "\n").encode(),
                              "headers": {"Content-Type": "application/x-ndjson"}}
+    if path == "/api/resources/{id}/upload":
+        return (own_path(depot, create_empirical(depot)["upload_url"]), None,
+                {"data": b"uploaded bytes\n", "headers": {"Content-Type": "text/plain"}})
     token = None if path in PUBLIC_PATHS else TOKEN
-    url = concrete(path, create(depot)["id"])  # fresh, so DELETE and updates have a live resource of their own
+    url = concrete_for(depot, path)  # fresh, so DELETE and updates have a live resource of their own
     if path == "/v1/resources/{id}/content" and method == "put":
         return url, token, {"data": b"replaced bytes\n", "headers": {"Content-Type": "text/plain"}}
     return url, token, {"json_body": body_for(path, method)}
 
 
 def body_for(path, method):
+    if path == "/v1/folders" and method == "post":
+        return {"directory_path": "/openapi/folders/p-%s" % uuid.uuid4().hex[:10]}
+    if path == "/api/resources" and method == "post":
+        return {"name": "e-%s.docx" % uuid.uuid4().hex[:10], "description": "routed"}
+    if path == "/api/v1/global_resources" and method == "post":
+        return {"name": "t-%s" % uuid.uuid4().hex[:10], "value": "routed"}
+    if path.startswith("/api/") and method in ("put", "patch"):
+        return {"description": "touched by %s" % method}
     if method == "post":
         return {"name": "b-%s.bin" % uuid.uuid4().hex[:10], "directory_path": "/openapi/routed",
                 "content": data_url(b"routed"), "tags": ["b", "a"], "metadata": {"k": 1}}
@@ -476,7 +515,7 @@ def test_document_security_and_scope_per_operation(path, method, op):
         assert op["security"] == []
         assert op["x-depot-scope"] is None
         return
-    assert path.startswith("/v1/")
+    assert path.startswith(("/v1/", "/api/"))
     params = [resolve(DOC, p) for p in op.get("parameters", [])]
     if "If-Match" in {p["name"] for p in params if p["in"] == "header"}:
         assert "412" in op["responses"], "%s %s takes If-Match but does not list 412" % (method, path)
@@ -1125,8 +1164,10 @@ def test_next_cursor_is_null_on_a_full_last_page(depot):
 
 
 PROBE_PATHS = ["/v1/resources", "/v1/resources/import", "/v1/resources/{id}", "/v1/resources/{id}/content",
-               "/v1/resources/{id}/url",
-               "/v1/resource/{id}", "/v1/uploads/{id}", "/v1/signed/{id}/content", "/healthz", "/openapi.json"]
+               "/v1/resources/{id}/url", "/v1/resources/{id}/value", "/v1/folders", "/v1/folders/{id}",
+               "/v1/resource/{id}", "/v1/uploads/{id}", "/v1/signed/{id}/content", "/healthz", "/openapi.json",
+               "/api/resources", "/api/resources/{id}", "/api/resources/{id}/upload",
+               "/api/v1/global_resources", "/api/v1/global_resources/{id}"]
 UNKNOWN_PATHS = ["/", "/v1", "/v1/", "/v1/resource", "/v1/resources/{id}/contents", "/v1/resources/{id}/content/x",
                  "/v2/resources", "/healthz/x", "/openapi.yaml", "/v1/resources/{id}/{id}",
                  "/v1/resources/{id}/url/x", "/v1/resources/{id}/urls", "/v1/uploads", "/v1/uploads/{id}/content",
@@ -1139,7 +1180,9 @@ def probe_target(depot, probe, method):
         return own_path(depot, create_pending(depot)["upload_url"]), None
     if probe == "/v1/signed/{id}/content":
         return own_path(depot, mint_url(depot, create(depot)["id"])["url"]), None
-    return concrete(probe, create(depot)["id"]), (None if probe in PUBLIC_PATHS else TOKEN)
+    if probe == "/api/resources/{id}/upload":
+        return own_path(depot, create_empirical(depot)["upload_url"]), None
+    return concrete_for(depot, probe), (None if probe in PUBLIC_PATHS else TOKEN)
 
 
 @pytest.mark.parametrize("probe", PROBE_PATHS)
