@@ -1224,3 +1224,147 @@ def test_unknown_paths_are_404_and_undocumented(depot, probe):
         assert r.status_code == 404, "%s %s: %d %r" % (method, probe, r.status_code, r.text[:200])
         errs = schema_errors(DOC, named_schema("Error"), r.json())
         assert not errs, errs
+
+
+# ---------------------------------------------------------------- the capabilities of seeds 003/004 and their dialects
+
+
+OTHER_ACCOUNT = ACCOUNT + "-sharer"
+
+
+def test_v1_capability_bodies_match_document(depot):
+    res = create(depot, description="described", read_access="GLOBAL")
+    assert (res["description"], res["read_access"], res["shared"], res["test_resource"]) == (
+        "described", "GLOBAL", False, None)
+    for text, typed in (("plain", "plain"), ("[1,2]", [1, 2]), ('{"a":true}', {"a": True}), ("7", 7)):
+        r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+            "name": "val-%s" % uuid.uuid4().hex[:10], "directory_path": "/openapi/values", "value": text})
+        made = assert_matches_document(r, "/v1/resources", "post", "(value)")
+        for params, want in (({}, text), ({"typed_value": "true"}, typed)):
+            g = depot.request("GET", "/v1/resources/%s/value" % made["id"], TOKEN, params=params)
+            assert assert_matches_document(g, "/v1/resources/{id}/value", "get")["value"] == want
+    f = depot.request("GET", "/v1/resources/%s/value" % create(depot, raw=b"\x00\x01bin")["id"], TOKEN)
+    assert set(assert_matches_document(f, "/v1/resources/{id}/value", "get")["value"]) == {"name", "contents", "type"}
+    g = depot.request("GET", "/v1/resources/%s/value" % create_pending(depot)["id"], TOKEN)
+    assert assert_matches_document(g, "/v1/resources/{id}/value", "get")["value"] is None
+    for bad in ({"typed_value": "x"}, {"is_test": "x"}):
+        g = depot.request("GET", "/v1/resources/%s/value" % res["id"], TOKEN, params=bad)
+        assert g.status_code == 400
+        assert_matches_document(g, "/v1/resources/{id}/value", "get", repr(bad))
+    # test values
+    r = depot.request("PUT", "/v1/resources/%s/content" % res["id"], TOKEN, params={"is_test": "true"}, data=b"t")
+    assert r.status_code == 409
+    assert_matches_document(r, "/v1/resources/{id}/content", "put", "(test value not enabled)")
+    r = depot.request("PATCH", "/v1/resources/%s" % res["id"], TOKEN, json_body={"test_resource_enabled": True})
+    assert assert_matches_document(r, "/v1/resources/{id}", "patch")["test_resource"]["sha256"] == res["sha256"]
+    r = depot.request("PUT", "/v1/resources/%s/content" % res["id"], TOKEN, params={"is_test": "true"}, data=b"t")
+    assert assert_matches_document(r, "/v1/resources/{id}/content", "put", "(test value)")["test_resource"]["size_bytes"] == 1
+    g = depot.request("GET", "/v1/resources/%s/content" % res["id"], TOKEN, params={"is_test": "true"})
+    assert_matches_document(g, "/v1/resources/{id}/content", "get", "(test value)")
+    assert g.content == b"t"
+    # folders
+    path = "/openapi/folders/c-%s" % uuid.uuid4().hex[:10]
+    r = depot.request("POST", "/v1/folders", TOKEN, json_body={"directory_path": path})
+    folder = assert_matches_document(r, "/v1/folders", "post")
+    r = depot.request("POST", "/v1/folders", TOKEN, json_body={"directory_path": path})
+    assert r.status_code == 409
+    assert_matches_document(r, "/v1/folders", "post", "(taken)")
+    r = depot.request("POST", "/v1/folders", TOKEN, json_body={"directory_path": "/"})
+    assert r.status_code == 400
+    assert_matches_document(r, "/v1/folders", "post", "(root)")
+    assert assert_matches_document(depot.request("GET", "/v1/folders/%d" % folder["id"], TOKEN),
+                                   "/v1/folders/{id}", "get") == folder
+    r = depot.request("GET", "/v1/folders/999999999", TOKEN)
+    assert r.status_code == 404
+    assert_matches_document(r, "/v1/folders/{id}", "get", "(unknown)")
+    r = depot.request("PATCH", "/v1/resources/%s" % res["id"], TOKEN, json_body={"folder_id": folder["id"]})
+    assert assert_matches_document(r, "/v1/resources/{id}", "patch")["folder_id"] == folder["id"]
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"folder_id": folder["id"]})
+    assert [x["id"] for x in assert_matches_document(r, "/v1/resources", "get")["items"]] == [res["id"]]
+    # sharing: the reader's view, and its refused write
+    reader = mint(account=OTHER_ACCOUNT)
+    r = depot.request("GET", "/v1/resources", reader, params={"owner": "shared", "folder_id": None})
+    body = assert_matches_document(r, "/v1/resources", "get", "(owner=shared)")
+    assert res["id"] in [x["id"] for x in body["items"] if x["shared"]]
+    r = depot.request("GET", "/v1/resources/%s" % res["id"], reader)
+    assert assert_matches_document(r, "/v1/resources/{id}", "get", "(shared)")["shared"] is True
+    for method, path, kw in (("PATCH", "/v1/resources/{id}", {"json_body": {"name": "x"}}),
+                             ("DELETE", "/v1/resources/{id}", {}),
+                             ("PUT", "/v1/resources/{id}/content", {"data": b"x"})):
+        r = depot.request(method, concrete(path, res["id"]), reader, **kw)
+        assert r.status_code == 403, "%s %s: %d" % (method, path, r.status_code)
+        assert_matches_document(r, path, method, "(shared read-only)")
+
+
+def test_empirical_bodies_match_document(depot):
+    r = depot.request("POST", "/api/resources", TOKEN, json_body={
+        "name": "emp-%s.docx" % uuid.uuid4().hex[:10], "mime_type": "text/plain", "size_bytes": 5,
+        "description": "d"})
+    res = assert_matches_document(r, "/api/resources", "post")["data"]["resource"]
+    r = depot.request("POST", "/api/resources", TOKEN, json_body={"name": res["name"]})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/resources", "post", "(taken)")
+    r = depot.request("POST", "/api/resources", TOKEN, json_body={"name": "x", "url": "https://example.com"})
+    assert r.status_code == 400
+    assert_matches_document(r, "/api/resources", "post", "(url)")
+    rid = res["id"]
+    for method in ("get", "head"):
+        assert_matches_document(depot.request(method.upper(), "/api/resources/%d" % rid, TOKEN),
+                                "/api/resources/{id}", method, "(pending)")
+    r = depot.request("PATCH", "/api/resources/%d" % rid, TOKEN, json_body={"status": "uploaded"})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/resources/{id}", "patch", "(confirm before upload)")
+    upload = own_path(depot, res["upload_url"])
+    r = depot.request("PUT", upload, None, data=b"bytes")
+    assert assert_matches_document(r, "/api/resources/{id}/upload", "put")["data"]["resource"]["size_bytes"] == 5
+    r = depot.request("PUT", upload, None, data=b"again")
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/resources/{id}/upload", "put", "(second upload)")
+    r = depot.request("PATCH", "/api/resources/%d" % rid, TOKEN, json_body={"status": "uploaded"})
+    assert assert_matches_document(r, "/api/resources/{id}", "patch")["data"]["resource"]["status"] == "uploaded"
+    r = depot.request("GET", "/api/resources/%d" % rid, TOKEN)
+    assert assert_matches_document(r, "/api/resources/{id}", "get")["data"]["resource"]["url"]
+    r = depot.request("PATCH", "/api/resources/%d" % rid, TOKEN, json_body={"status": "done"})
+    assert r.status_code == 400
+    assert_matches_document(r, "/api/resources/{id}", "patch", "(bad status)")
+    for bad in ("999999999", "abc"):
+        for method, path in (("GET", "/api/resources/{id}"), ("PATCH", "/api/resources/{id}")):
+            r = depot.request(method, concrete(path, bad), TOKEN, json_body={} if method == "PATCH" else None)
+            assert r.status_code == 404
+            assert_matches_document(r, path, method, "(%s)" % bad)
+
+
+def test_tines_bodies_match_document(depot):
+    name = "tines-%s" % uuid.uuid4().hex[:10]
+    r = depot.request("POST", "/api/v1/global_resources", TOKEN, json_body={
+        "name": name, "value": {"k": [1]}, "description": "d", "test_resource_enabled": True})
+    res = assert_matches_document(r, "/api/v1/global_resources", "post")
+    for params in ({}, {"typed_value": "true"}, {"is_test": "true"}, {"include_referencing_action_ids": "false"}):
+        for method in ("get", "head"):
+            g = depot.request(method.upper(), "/api/v1/global_resources/%d" % res["id"], TOKEN, params=params)
+            assert_matches_document(g, "/api/v1/global_resources/{id}", method, repr(params))
+    r = depot.request("PUT", "/api/v1/global_resources/%d" % res["id"], TOKEN, json_body={
+        "value": {"name": "f.pdf", "contents": "JVBERi0xLjQK", "type": "application/pdf"}, "is_test": True})
+    out = assert_matches_document(r, "/api/v1/global_resources/{id}", "put", "(file test value)")
+    assert out["value"]["name"] == "f.pdf" and out["test_resource"]["value"]["type"] == "application/pdf"
+    r = depot.request("PUT", "/api/v1/global_resources/%d" % res["id"], TOKEN, json_body={
+        "test_resource_enabled": False, "value": "t", "is_test": True})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/v1/global_resources/{id}", "put", "(test value disabled)")
+    for body in ({"folder_id": 999999999}, {"read_access": "nobody"}, {"value": {"contents": "x"}}):
+        r = depot.request("PUT", "/api/v1/global_resources/%d" % res["id"], TOKEN, json_body=body)
+        assert r.status_code == 400, body
+        assert_matches_document(r, "/api/v1/global_resources/{id}", "put", repr(body))
+    r = depot.request("POST", "/api/v1/global_resources", TOKEN, json_body={"name": name, "value": "v"})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/v1/global_resources", "post", "(taken)")
+    r = depot.request("POST", "/api/v1/global_resources", TOKEN, json_body={
+        "name": name + "-2", "value": "v", "team_id": res["team_id"] + 1000})
+    assert r.status_code == 403
+    assert_matches_document(r, "/api/v1/global_resources", "post", "(another team)")
+    for params in ({}, {"per_page": 1}, {"team_id": res["team_id"]}, {"typed_value": "true"}):
+        r = depot.request("GET", "/api/v1/global_resources", TOKEN, params=params)
+        assert_matches_document(r, "/api/v1/global_resources", "get", repr(params))
+    r = depot.request("GET", "/api/v1/global_resources", TOKEN, params={"page": 0})
+    assert r.status_code == 400
+    assert_matches_document(r, "/api/v1/global_resources", "get", "(page=0)")
