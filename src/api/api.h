@@ -125,6 +125,14 @@ struct create_fields {
 	const char *file_name;         /* the name of a file value, or NULL */
 };
 
+/* name: required, validated. */
+enum err_code api_read_name(struct api_ctx *c, json_t *body, const char **out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* description: a string (validated), or absent or null (*out NULL). */
+enum err_code api_read_description(struct api_ctx *c, json_t *body, const char **out,
+				   struct err *e) __attribute__((warn_unused_result));
+
 /* The create fields every create body shares (description, read_access, shared_team_slugs,
  * test_resource_enabled), read from a JSON body into f. */
 enum err_code api_create_common(struct api_ctx *c, json_t *body, struct create_fields *f,
@@ -175,6 +183,12 @@ struct api_value {
 /* The MIME type a text value is stored with: application/json when it parses as JSON, else
  * text/plain. */
 const char *api_value_mime(const char *text, size_t len);
+
+/* A blob writer holding v's bytes (ERR_TOO_LARGE over DEPOT_MAX_UPLOAD_BYTES); *w is the
+ * caller's to free, also on failure. */
+enum err_code api_value_writer(struct api_ctx *c, const struct api_value *v,
+			       struct blob_writer **w, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* Applies an update, then (when v->present) writes the value, as one request of any dialect:
  * the fields first (so test_resource_enabled can precede an is_test value), cond guarding

@@ -61,11 +61,16 @@ static const char *url_field(struct api_ctx *c, const char *key, const char *url
 	return out;
 }
 
-/* The resource of the path's numeric id, as the caller may see it. */
-static enum err_code find(struct api_ctx *c, struct meta_resource *r, struct err *e)
+/* The resource of the path's numeric id, as the caller may see it; false when it answered
+ * that there is none. */
+static bool find(struct api_ctx *c, struct meta_resource *r)
 {
-	return meta_resource_get_by_nid(store_meta(c->api->store), c->who->account_id,
-					api_param_nid(c, 0), c->req->pool, r, e);
+	struct err e = {0};
+	enum err_code rc = meta_resource_get_by_nid(store_meta(c->api->store), c->who->account_id,
+						    api_param_nid(c, 0), c->req->pool, r, &e);
+	if (rc != ERR_OK)
+		api_error(c, rc, e.msg);
+	return rc == ERR_OK;
 }
 
 static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_fields *f,
@@ -77,10 +82,8 @@ static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_
 	int64_t size;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
-	if ((rc = jsonget_string(body, "name", true, false, &s, &len, &present, e)) != ERR_OK ||
-	    (rc = validate_name(s, len, &c->api->limits, e)) != ERR_OK)
+	if ((rc = api_read_name(c, body, &f->name, e)) != ERR_OK)
 		return rc;
-	f->name = s;
 	f->directory_path = "/";
 	f->pending = true;
 	if ((rc = jsonget_string(body, "mime_type", false, true, &s, &len, &present, e)) != ERR_OK)
@@ -97,13 +100,7 @@ static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_
 	if (present)
 		return err_set(e, ERR_INVALID, "url (a link-type resource) is not supported by "
 					       "depot: create it without url and upload the bytes");
-	if ((rc = jsonget_string(body, "description", false, true, &s, &len, &present, e)) !=
-	    ERR_OK)
-		return rc;
-	if (present && (rc = validate_description(s, len, &c->api->limits, e)) != ERR_OK)
-		return rc;
-	f->description = present ? s : NULL;
-	return ERR_OK;
+	return api_read_description(c, body, &f->description, e);
 }
 
 /* POST /api/resources {name, mime_type?, size_bytes?, description?} */
@@ -129,13 +126,9 @@ void api_empirical_create(struct api_ctx *c)
 /* GET /api/resources/{id}: the resource and a signed download URL (null while pending). */
 void api_empirical_get(struct api_ctx *c)
 {
-	struct err e = {0};
 	struct meta_resource r;
-	enum err_code rc = find(c, &r, &e);
-	if (rc != ERR_OK) {
-		api_error(c, rc, e.msg);
+	if (!find(c, &r))
 		return;
-	}
 	const char *url = NULL;
 	if (strcmp(r.status, META_STATUS_UPLOADED) == 0)
 		url = api_signed_url(c, "GET", pool_printf(c->req->pool, "/v1/signed/%s/content", r.id),
@@ -150,9 +143,9 @@ void api_empirical_update(struct api_ctx *c)
 	json_t *body = NULL;
 	struct meta_update u;
 	struct meta_resource r;
-	enum err_code rc = find(c, &r, &e);
-	if (rc == ERR_OK)
-		rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
+	if (!find(c, &r))
+		return;
+	enum err_code rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
 	if (rc == ERR_OK)
 		rc = api_update_parse(c, body, UPD_NAME | UPD_DESCRIPTION | UPD_STATUS, &u, &e);
 	if (rc == ERR_OK)
@@ -168,13 +161,9 @@ void api_empirical_update(struct api_ctx *c)
 /* PUT <upload_url>: the bytes of a pending resource (a signed URL, no token). */
 void api_empirical_upload_begin(struct api_ctx *c)
 {
-	struct err e = {0};
 	struct meta_resource r;
-	enum err_code rc = find(c, &r, &e);
-	if (rc != ERR_OK) {
-		api_error(c, rc, e.msg);
+	if (!find(c, &r))
 		return;
-	}
 	c->req->params[0] = pool_strdup(c->req->pool, r.id);
 	api_raw_put_begin(c, STORE_PUT_PENDING_UPLOAD, respond_plain);
 }

@@ -247,6 +247,17 @@ static enum err_code find(struct api_ctx *c, struct meta_resource *r, struct err
 					api_param_nid(c, 0), c->req->pool, r, e);
 }
 
+/* The body of a write, its folder_id "" made null, and the answer's options. */
+static enum err_code read_body(struct api_ctx *c, json_t **body, struct tines_opts *o,
+			       struct err *e)
+{
+	enum err_code rc = jsonget_object(c->req->body, c->req->body_len, body, e);
+	if (rc != ERR_OK)
+		return rc;
+	folder_empty_is_root(*body);
+	return read_opts(c, *body, o, e);
+}
+
 /* GET /api/v1/global_resources/{id} */
 void api_tines_get(struct api_ctx *c)
 {
@@ -266,16 +277,11 @@ void api_tines_get(struct api_ctx *c)
 static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_fields *f,
 				 struct api_value *v, struct err *e)
 {
-	const char *s;
-	size_t len;
-	bool present;
 	struct meta_update place;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
-	if ((rc = jsonget_string(body, "name", true, false, &s, &len, &present, e)) != ERR_OK ||
-	    (rc = validate_name(s, len, &c->api->limits, e)) != ERR_OK)
+	if ((rc = api_read_name(c, body, &f->name, e)) != ERR_OK)
 		return rc;
-	f->name = s;
 	if (json_object_get(body, "live_resource_id") != NULL)
 		return err_set(e, ERR_INVALID, "live_resource_id is not supported: give the live "
 					       "resource test_resource_enabled and PUT its test "
@@ -302,18 +308,10 @@ void api_tines_create(struct api_ctx *c)
 	struct meta_resource r;
 	struct tines_opts o;
 	struct blob_writer *w = NULL;
-	enum err_code rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
-	if (rc == ERR_OK) {
-		folder_empty_is_root(body);
-		rc = read_opts(c, body, &o, &e);
-	}
+	enum err_code rc = read_body(c, &body, &o, &e);
 	if (rc == ERR_OK)
 		rc = read_create(c, body, &f, &v, &e);
-	if (rc == ERR_OK && v.len > c->api->limits.max_upload_bytes)
-		rc = err_set(&e, ERR_TOO_LARGE, "the value is larger than %llu bytes",
-			     (unsigned long long)c->api->limits.max_upload_bytes);
-	if (rc == ERR_OK && (rc = store_writer_new(c->api->store, &w, &e)) == ERR_OK &&
-	    (rc = blob_writer_write(w, v.bytes, v.len, &e)) == ERR_OK)
+	if (rc == ERR_OK && (rc = api_value_writer(c, &v, &w, &e)) == ERR_OK)
 		rc = api_create(c, &f, w, &r, &e);
 	blob_writer_free(w);
 	json_decref(body);
@@ -335,11 +333,7 @@ void api_tines_update(struct api_ctx *c)
 	struct tines_opts o;
 	enum err_code rc = find(c, &r, &e);
 	if (rc == ERR_OK)
-		rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
-	if (rc == ERR_OK) {
-		folder_empty_is_root(body);
-		rc = read_opts(c, body, &o, &e);
-	}
+		rc = read_body(c, &body, &o, &e);
 	if (rc == ERR_OK)
 		rc = api_update_parse(c, body,
 				      UPD_NAME | UPD_FOLDER | UPD_DESCRIPTION | UPD_SHARING |

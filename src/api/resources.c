@@ -79,22 +79,40 @@ const char *api_signed_url(struct api_ctx *c, const char *method, const char *pa
 			   pct, (long long)expires_s, sig);
 }
 
+enum err_code api_read_name(struct api_ctx *c, json_t *body, const char **out, struct err *e)
+{
+	const char *s;
+	size_t len;
+	bool present;
+	enum err_code rc = jsonget_string(body, "name", true, false, &s, &len, &present, e);
+	if (rc == ERR_OK)
+		rc = validate_name(s, len, &c->api->limits, e);
+	*out = rc == ERR_OK ? s : NULL;
+	return rc;
+}
+
+enum err_code api_read_description(struct api_ctx *c, json_t *body, const char **out,
+				   struct err *e)
+{
+	const char *s;
+	size_t len;
+	bool present;
+	enum err_code rc = jsonget_string(body, "description", false, true, &s, &len, &present, e);
+	if (rc == ERR_OK && present)
+		rc = validate_description(s, len, &c->api->limits, e);
+	*out = rc == ERR_OK && present ? s : NULL;
+	return rc;
+}
+
 enum err_code api_create_common(struct api_ctx *c, json_t *body, struct create_fields *f,
 				struct err *e)
 {
-	const struct limits *l = &c->api->limits;
 	struct meta_update sharing = {0};
-	const char *s, *access;
-	size_t len;
+	const char *access;
 	bool present, rewrite;
 	enum err_code rc;
-	if ((rc = jsonget_string(body, "description", false, true, &s, &len, &present, e)) !=
-	    ERR_OK)
-		return rc;
-	if (present && (rc = validate_description(s, len, l, e)) != ERR_OK)
-		return rc;
-	f->description = present ? s : NULL;
-	if ((rc = api_update_parse(c, body, UPD_SHARING, &sharing, e)) != ERR_OK ||
+	if ((rc = api_read_description(c, body, &f->description, e)) != ERR_OK ||
+	    (rc = api_update_parse(c, body, UPD_SHARING, &sharing, e)) != ERR_OK ||
 	    (rc = meta_sharing_apply(META_ACCESS_TEAM, &sharing, &access, &rewrite, e)) != ERR_OK)
 		return rc;
 	f->read_access = access;
@@ -373,14 +391,10 @@ enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
 		u->confirm_upload = present;
 	}
 	if (fields & UPD_DESCRIPTION) {
-		if ((rc = jsonget_string(body, "description", false, true, &s, &len, &present, e)) !=
-		    ERR_OK)
+		if ((rc = api_read_description(c, body, &u->description, e)) != ERR_OK)
 			return rc;
 		/* null clears it, like an absent description at creation */
-		u->set_description = present || json_is_null(json_object_get(body, "description"));
-		if (present && (rc = validate_description(s, len, l, e)) != ERR_OK)
-			return rc;
-		u->description = present ? s : NULL;
+		u->set_description = json_object_get(body, "description") != NULL;
 	}
 	if ((fields & UPD_SHARING) && (rc = read_sharing(c, body, u, e)) != ERR_OK)
 		return rc;
@@ -388,6 +402,17 @@ enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
 		return jsonget_bool(body, "test_resource_enabled", &u->test_enabled,
 				    &u->set_test_enabled, e);
 	return ERR_OK;
+}
+
+enum err_code api_value_writer(struct api_ctx *c, const struct api_value *v,
+			       struct blob_writer **w, struct err *e)
+{
+	*w = NULL;
+	if (v->len > c->api->limits.max_upload_bytes)
+		return err_set(e, ERR_TOO_LARGE, "the value is larger than %llu bytes",
+			       (unsigned long long)c->api->limits.max_upload_bytes);
+	enum err_code rc = store_writer_new(c->api->store, w, e);
+	return rc != ERR_OK ? rc : blob_writer_write(*w, v->bytes, v->len, e);
 }
 
 static bool update_sets_anything(const struct meta_update *u)
@@ -409,14 +434,8 @@ enum err_code api_resource_apply(struct api_ctx *c, const char *id, const struct
 		rc = store_resource_update(s, account, id, u, cond, c->req->pool, out, e);
 	if (rc != ERR_OK || v == NULL || !v->present)
 		return rc;
-	struct blob_writer *w;
-	if ((rc = store_writer_new(s, &w, e)) != ERR_OK)
-		return rc;
-	if (v->len > c->api->limits.max_upload_bytes)
-		rc = err_set(e, ERR_TOO_LARGE, "the value is larger than %llu bytes",
-			     (unsigned long long)c->api->limits.max_upload_bytes);
-	if (rc == ERR_OK)
-		rc = blob_writer_write(w, v->bytes, v->len, e);
+	struct blob_writer *w = NULL;
+	rc = api_value_writer(c, v, &w, e);
 	struct store_put put = {.mode = v->is_test ? STORE_PUT_TEST : STORE_PUT_LIVE,
 				.mime_type = v->mime_type,
 				.file_name = v->file_name,
@@ -424,6 +443,11 @@ enum err_code api_resource_apply(struct api_ctx *c, const char *id, const struct
 	if (rc == ERR_OK)
 		rc = store_resource_put_content(s, account, id, w, &put, c->req->pool, out, e);
 	blob_writer_free(w);
+	if (rc != ERR_OK && fields) {
+		char why[sizeof(e->msg)];
+		memcpy(why, e->msg, sizeof(why));
+		err_set(e, rc, "the other fields were saved, the value was not: %s", why);
+	}
 	return rc;
 }
 

@@ -1285,8 +1285,6 @@ static enum err_code sq_folder_create(struct meta *base, const char *account, co
 		return err_set(e, ERR_CONFLICT, "a folder at '%s' already exists", path);
 	if (rc != ERR_OK)
 		return rc;
-	/* Folders change what lists of the account show (folder_id). */
-	bump(base, account);
 	return sq_folder_get(base, account, sqlite3_last_insert_rowid(c->db), pool, out, e);
 }
 
