@@ -9,8 +9,10 @@ from depot_helpers import TIMEOUT, assert_error, assert_ok, uniq
 
 
 @pytest.fixture
-def trio(server):
-    """owner, reader (named in shared_team_slugs), stranger (not named)."""
+def trio(server_factory):
+    """owner, reader (named in shared_team_slugs), stranger (not named), on a server of their
+    own: GLOBAL resources of other tests would show in their lists."""
+    server = server_factory()
     return server.client(), server.client(), server.client()
 
 

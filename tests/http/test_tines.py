@@ -283,7 +283,8 @@ def test_user_and_team_ids_are_stable_numbers(server):
     assert r1["id"] < r2["id"] < r3["id"]
 
 
-def test_list_pages_with_tines_meta(server):
+def test_list_pages_with_tines_meta(server_factory):
+    server = server_factory()  # its own: the list shows every GLOBAL resource of the server
     client = server.client()
     made = [create(client)["id"] for _ in range(5)]
     r = client.get("/api/v1/global_resources", params={"per_page": 2})

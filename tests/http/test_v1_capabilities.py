@@ -46,7 +46,8 @@ def test_description_on_create_update_and_clear(client):
                                                "description": ["no"]}), 400)
 
 
-def test_description_on_multipart_create(client):
+def test_description_on_multipart_create(server_factory):
+    client = server_factory().client()  # a GLOBAL resource shows in every account's shared list
     r = client.post("/v1/resources", files=[
         ("file", ("f.txt", b"form bytes", "text/plain")), ("directory_path", (None, "/caps")),
         ("description", (None, "from a form")), ("read_access", (None, "GLOBAL"))],
