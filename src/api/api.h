@@ -141,7 +141,8 @@ enum err_code api_create_common(struct api_ctx *c, json_t *body, struct create_f
 /* Creates a resource from f and the bytes staged in w (NULL for a pending one), and reads the
  * new row back into out (numeric ids and all): the one create every path and dialect uses. */
 enum err_code api_create(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w,
-			 struct meta_resource *out, struct err *e) __attribute__((warn_unused_result));
+			 struct meta_resource *out, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* api_create, answered with the /v1 Resource (and the upload URL of a pending one). */
 void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w);

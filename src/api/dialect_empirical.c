@@ -119,7 +119,8 @@ void api_empirical_create(struct api_ctx *c)
 		return;
 	}
 	const char *at;
-	const char *path = pool_printf(c->req->pool, "/api/resources/%lld/upload", (long long)r.nid);
+	const char *path =
+		pool_printf(c->req->pool, "/api/resources/%lld/upload", (long long)r.nid);
 	respond(c, &r, url_field(c, "upload_url", api_upload_url(c, path, &at)));
 }
 
@@ -131,7 +132,8 @@ void api_empirical_get(struct api_ctx *c)
 		return;
 	const char *url = NULL;
 	if (strcmp(r.status, META_STATUS_UPLOADED) == 0)
-		url = api_signed_url(c, "GET", pool_printf(c->req->pool, "/v1/signed/%s/content", r.id),
+		url = api_signed_url(c, "GET",
+				     pool_printf(c->req->pool, "/v1/signed/%s/content", r.id),
 				     time_now_us() / 1000000 + DOWNLOAD_URL_TTL_S);
 	respond(c, &r, url_field(c, "url", url));
 }

@@ -45,7 +45,8 @@ void api_folder_create(struct api_ctx *c)
 	if (rc == ERR_OK)
 		rc = validate_directory_path(s, len, &c->api->limits, c->req->pool, &path, &e);
 	if (rc == ERR_OK && strcmp(path, "/") == 0)
-		rc = err_set(&e, ERR_INVALID, "directory_path: the root is no folder (folder_id null)");
+		rc = err_set(&e, ERR_INVALID,
+			     "directory_path: the root is no folder (folder_id null)");
 	if (rc == ERR_OK)
 		rc = meta_folder_create(store_meta(c->api->store), c->who->account_id, path,
 					time_now_us(), c->req->pool, &f, &e);
@@ -88,15 +89,15 @@ static bool query_int(struct api_ctx *c, const char *name, int64_t max, int64_t 
 void api_folder_list(struct api_ctx *c)
 {
 	struct err e = {0};
-	int64_t page = 1, size = 20 < c->api->limits.max_page_size ? 20 : c->api->limits.max_page_size;
+	int64_t max = c->api->limits.max_page_size, page = 1, size = 20 < max ? 20 : max;
 	struct meta_folder_page p;
 	if (!query_int(c, "page", 1000000000LL, &page) ||
-	    !query_int(c, "page_size", c->api->limits.max_page_size, &size)) {
+	    !query_int(c, "page_size", max, &size)) {
 		api_error(c, ERR_INVALID,
 			  pool_printf(c->req->pool,
 				      "page must be an integer from 1 and page_size one from 1 "
 				      "to %lld",
-				      (long long)c->api->limits.max_page_size));
+				      (long long)max));
 		return;
 	}
 	enum err_code rc = meta_folder_list(store_meta(c->api->store), c->who->account_id,

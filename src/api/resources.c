@@ -232,7 +232,8 @@ static enum err_code list_scope(struct api_ctx *c, struct meta_query *q, struct 
 		return err_set(e, ERR_INVALID, "folder_id must be a folder's numeric id");
 	if (meta_folder_get(store_meta(c->api->store), c->who->account_id, id, c->req->pool, &f,
 			    e) != ERR_OK)
-		return err_set(e, ERR_INVALID, "folder_id %lld names no folder of this account", id);
+		return err_set(e, ERR_INVALID, "folder_id %lld names no folder of this account",
+			       id);
 	if (q->directory_prefix != NULL)
 		return err_set(e, ERR_INVALID, "give either folder_id or directory_prefix");
 	q->directory_prefix = f.path;
@@ -366,7 +367,8 @@ enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
 					 &u->set_directory_path, e)) != ERR_OK)
 			return rc;
 		if (u->set_directory_path &&
-		    (rc = validate_directory_path(s, len, l, pool, &u->directory_path, e)) != ERR_OK)
+		    (rc = validate_directory_path(s, len, l, pool, &u->directory_path, e)) !=
+			    ERR_OK)
 			return rc;
 	}
 	if ((fields & UPD_FOLDER) && (rc = read_folder(c, body, u, e)) != ERR_OK)
@@ -458,7 +460,9 @@ static enum err_code read_value(json_t *body, struct api_value *v, struct err *e
 	size_t len;
 	bool present;
 	enum err_code rc = jsonget_string(body, "value", false, false, &s, &len, &v->present, e);
-	if (rc != ERR_OK || (rc = jsonget_bool(body, "is_test", &v->is_test, &present, e)) != ERR_OK)
+	if (rc == ERR_OK)
+		rc = jsonget_bool(body, "is_test", &v->is_test, &present, e);
+	if (rc != ERR_OK)
 		return rc;
 	if (v->is_test && !v->present)
 		return err_set(e, ERR_INVALID, "is_test names the value to write: give value too");

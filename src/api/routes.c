@@ -180,13 +180,14 @@ static enum err_code authenticate(struct api_ctx *c, struct api_state *st, struc
 		st->who.scopes = r->auth == SIGNED_GET ? AUTH_SCOPE_READ : AUTH_SCOPE_WRITE;
 	} else {
 		const char *authz = http_req_header(req, "Authorization");
-		const char *alt = r->flags & USER_TOKEN ? http_req_header(req, "X-User-Token") : NULL;
-		enum err_code rc =
-			authz == NULL && alt != NULL
-				? auth_verify_token(c->api->auth, alt, (int64_t)time(NULL), &st->who,
-						    e)
-				: auth_verify_bearer(c->api->auth, authz, (int64_t)time(NULL),
-						     &st->who, e);
+		const char *alt = r->flags & USER_TOKEN ? http_req_header(req, "X-User-Token")
+							: NULL;
+		int64_t now = (int64_t)time(NULL);
+		enum err_code rc;
+		if (authz == NULL && alt != NULL)
+			rc = auth_verify_token(c->api->auth, alt, now, &st->who, e);
+		else
+			rc = auth_verify_bearer(c->api->auth, authz, now, &st->who, e);
 		if (rc != ERR_OK) {
 			http_resp_header(c->resp, "WWW-Authenticate",
 					 "Bearer realm=\"depot\", error=\"invalid_token\"");

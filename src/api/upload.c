@@ -272,7 +272,8 @@ static void finish_json(struct api_ctx *c, struct upload *u)
 	} else if (rc == ERR_OK && src.has_uri) {
 		if ((rc = fetch_uri_check(src.uri, c->api->fetch.max_uri_bytes, e)) == ERR_OK &&
 		    (rc = store_writer_new(c->api->store, &u->w, e)) == ERR_OK)
-			rc = fetch_uri(&c->api->fetch, src.uri, u->w, c->req->pool, &f.mime_type, e);
+			rc = fetch_uri(&c->api->fetch, src.uri, u->w, c->req->pool, &f.mime_type,
+				       e);
 		f.original_uri = pool_strdup(c->req->pool, src.uri);
 	} else if (rc == ERR_OK && src.has_value) {
 		/* A text value: its bytes as given, typed by whether they parse as JSON. */
@@ -428,8 +429,8 @@ static void finish_raw(struct api_ctx *c, struct upload *u)
 	if (u->w == NULL)
 		rc = store_writer_new(c->api->store, &u->w, &u->e);
 	if (rc == ERR_OK)
-		rc = store_resource_put_content(c->api->store, c->who->account_id, u->id, u->w, &put,
-						c->req->pool, &r, &u->e);
+		rc = store_resource_put_content(c->api->store, c->who->account_id, u->id, u->w,
+						&put, c->req->pool, &r, &u->e);
 	if (rc != ERR_OK) {
 		api_error(c, rc, u->e.msg);
 		return;

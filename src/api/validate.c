@@ -120,7 +120,8 @@ enum err_code validate_description(const char *s, size_t len, const struct limit
 enum err_code validate_read_access(const char *s, struct err *e)
 {
 	if (strcmp(s, "TEAM") != 0 && strcmp(s, "GLOBAL") != 0 && strcmp(s, "SPECIFIC_TEAMS") != 0)
-		return err_set(e, ERR_INVALID, "read_access must be TEAM, GLOBAL or SPECIFIC_TEAMS");
+		return err_set(e, ERR_INVALID,
+			       "read_access must be TEAM, GLOBAL or SPECIFIC_TEAMS");
 	return ERR_OK;
 }
 
@@ -143,7 +144,8 @@ enum err_code validate_slugs(const char **in, size_t n, const struct limits *l, 
 	}
 	size_t k = sort_distinct(v, n);
 	if (k > l->max_tags)
-		return err_set(e, ERR_INVALID, "shared_team_slugs: at most %zu accounts", l->max_tags);
+		return err_set(e, ERR_INVALID, "shared_team_slugs: at most %zu accounts",
+			       l->max_tags);
 	*out = v;
 	*nout = k;
 	return ERR_OK;

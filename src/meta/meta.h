@@ -52,7 +52,7 @@ struct meta_resource {
 	int64_t nid;
 	const char *description;      /* nullable */
 	const char *read_access;      /* META_ACCESS_*; NULL on insert means TEAM */
-	const char **shared_with;     /* SPECIFIC_TEAMS: the accounts that may read; sorted, distinct */
+	const char **shared_with;     /* SPECIFIC_TEAMS: the accounts that may read; sorted */
 	size_t nshared;
 	const char *file_name;        /* nullable: the name a file value was given */
 	bool test_enabled;            /* test_resource_enabled */
@@ -94,7 +94,7 @@ struct meta_content {
 	bool pending_upload_only;     /* the signed upload URL: only a pending row without bytes */
 	const unsigned char *inline_bytes; /* small content held inline, or NULL */
 	size_t inline_len;
-	bool test_value;              /* replaces the test value (ERR_CONFLICT unless test_enabled) */
+	bool test_value;              /* replaces the test value (ERR_CONFLICT without one) */
 	const char *file_name;        /* nullable: the name of a file value */
 };
 

@@ -58,7 +58,8 @@ static const char *const migrations[] = {
 	/* 5: numeric ids (rid, from a counter so a deleted row's id never comes back), numeric ids
 	 * of accounts and users, descriptions, sharing, test values, folders */
 	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
-	"INSERT INTO counters VALUES ('resource_nid', (SELECT coalesce(max(rid), 0) FROM resources));"
+	"INSERT INTO counters VALUES ('resource_nid',"
+	"  (SELECT coalesce(max(rid), 0) FROM resources));"
 	"ALTER TABLE resources ADD COLUMN description TEXT;"
 	"ALTER TABLE resources ADD COLUMN read_access TEXT NOT NULL DEFAULT 'TEAM';"
 	"ALTER TABLE resources ADD COLUMN file_name TEXT;"
@@ -83,7 +84,8 @@ static const char *const migrations[] = {
 	"  path TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL);"
 	"CREATE UNIQUE INDEX folders_path ON folders(account_id, path);"
-	"CREATE TABLE accounts (nid INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE accounts ("
+	"  nid INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL UNIQUE);"
 	"CREATE TABLE users (nid INTEGER PRIMARY KEY AUTOINCREMENT, sub TEXT NOT NULL UNIQUE);"
 	"INSERT INTO accounts (account_id)"
 	"  SELECT account_id FROM resources GROUP BY account_id ORDER BY min(rid);"
@@ -122,7 +124,8 @@ static const char *const migrations[] = {
 #define A_OWN                                                                                  \
 	" FROM resources r WHERE r.account_id = ?1 AND r.created_at > ?2 AND r.created_at < ?3" \
 	" AND r.status = ?10"
-#define W_OWNER " AND (?13 = 0 OR r.account_id = (SELECT a.account_id FROM accounts a WHERE a.nid = ?13))"
+#define W_OWNER                                                                                \
+	" AND (?13 = 0 OR r.account_id = (SELECT a.account_id FROM accounts a WHERE a.nid = ?13))"
 #define A_GLOBAL                                                                               \
 	" FROM resources r WHERE r.read_access = 'GLOBAL' AND r.status = ?10"                   \
 	" AND r.created_at > ?2 AND r.created_at < ?3 AND r.account_id <> ?1" W_OWNER
@@ -219,7 +222,8 @@ static const char *const sql[S_NSTMTS] = {
 	[S_INSERT_NEW] = INSERT_COLS " ON CONFLICT (account_id, directory_path, name) DO NOTHING",
 	[S_INSERT_TAG] = "INSERT OR IGNORE INTO resource_tags (rid, tag) VALUES (?1, ?2)",
 	[S_DELETE_TAGS] = "DELETE FROM resource_tags WHERE rid = ?1",
-	[S_INSERT_SHARE] = "INSERT OR IGNORE INTO resource_shares (rid, account_id) VALUES (?1, ?2)",
+	[S_INSERT_SHARE] = "INSERT OR IGNORE INTO resource_shares (rid, account_id)"
+			   " VALUES (?1, ?2)",
 	[S_DELETE_SHARES] = "DELETE FROM resource_shares WHERE rid = ?1",
 	/* ?1 ids at once; answers the last of them */
 	[S_NID_NEXT] = "UPDATE counters SET value = value + ?1 WHERE name = 'resource_nid'"
@@ -263,10 +267,11 @@ static const char *const sql[S_NSTMTS] = {
 		       " UNION ALL SELECT 1 FROM resources WHERE test_storage_key = ?1 LIMIT 1",
 	[S_INLINE_PUT] = "INSERT OR IGNORE INTO inline_blobs (storage_key, bytes) VALUES (?1, ?2)",
 	[S_INLINE_GET] = "SELECT bytes FROM inline_blobs WHERE storage_key = ?1",
-	[S_INLINE_DROP_UNUSED] = "DELETE FROM inline_blobs WHERE storage_key = ?1"
-				 " AND NOT EXISTS (SELECT 1 FROM resources WHERE storage_key = ?1)"
-				 " AND NOT EXISTS (SELECT 1 FROM resources WHERE test_storage_key = ?1)",
-	[S_FOLDER_INSERT] = "INSERT INTO folders (account_id, path, created_at) VALUES (?1, ?2, ?3)",
+	[S_INLINE_DROP_UNUSED] = "DELETE FROM inline_blobs WHERE storage_key = ?1 AND NOT EXISTS"
+				 " (SELECT 1 FROM resources WHERE storage_key = ?1) AND NOT EXISTS"
+				 " (SELECT 1 FROM resources WHERE test_storage_key = ?1)",
+	[S_FOLDER_INSERT] = "INSERT INTO folders (account_id, path, created_at)"
+			    " VALUES (?1, ?2, ?3)",
 	[S_FOLDER_GET] = "SELECT id, account_id, path, created_at FROM folders"
 			 " WHERE account_id = ?1 AND id = ?2",
 	[S_FOLDER_LIST] = "SELECT id, account_id, path, created_at FROM folders"
@@ -1130,7 +1135,8 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
 	const char *count_key = pool_printf(
 		pool, "%s\x1f%s%s\x1f%s\x1f%lld\x1f%lld\x1f%s", q->account_id,
-		q->directory_prefix ? q->directory_prefix : "\x1e", q->directory_exact ? "\x1d" : "",
+		q->directory_prefix ? q->directory_prefix : "\x1e",
+		q->directory_exact ? "\x1d" : "",
 		tags_json ? tags_json : "", (long long)q->created_after_us,
 		(long long)q->created_before_us, q->status ? q->status : META_STATUS_UPLOADED);
 	/* Read before the snapshot: a write that lands meanwhile makes this entry stale at once. */

@@ -510,8 +510,8 @@ static enum err_code not_owner(struct store *s, const char *account, const char 
 		return rc;
 	pool_init(&pool);
 	if (meta_resource_get_visible(s->meta, account, id, &pool, &r, &ignored) == ERR_OK)
-		rc = err_set(e, ERR_FORBIDDEN, "this resource is shared with your account read-only: "
-					       "only its owner account can change it");
+		rc = err_set(e, ERR_FORBIDDEN, "this resource is shared with your account "
+					       "read-only: only its owner account can change it");
 	pool_cleanup(&pool);
 	return rc;
 }

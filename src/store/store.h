@@ -44,7 +44,7 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 /* Which content of a resource a put replaces. */
 enum store_put_mode {
 	STORE_PUT_LIVE,           /* the content */
-	STORE_PUT_PENDING_UPLOAD, /* the one upload of a pending resource (ERR_CONFLICT otherwise) */
+	STORE_PUT_PENDING_UPLOAD, /* the one upload of a pending resource (else ERR_CONFLICT) */
 	STORE_PUT_TEST,           /* the test value (ERR_CONFLICT unless test_enabled) */
 };
 

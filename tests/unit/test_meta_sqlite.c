@@ -770,7 +770,8 @@ static int64_t nid_of(struct fixture *f, const char *account, const char *id)
 static void numeric_ids_ascend_and_are_never_reused(void **state)
 {
 	struct fixture *f = *state;
-	struct meta_resource a = make(ACCT, 200, "/", "a", 1000), b = make(ACCT, 201, "/", "b", 1000);
+	struct meta_resource a = make(ACCT, 200, "/", "a", 1000);
+	struct meta_resource b = make(ACCT, 201, "/", "b", 1000);
 	create(f, &a);
 	create(f, &b);
 	int64_t na = nid_of(f, ACCT, a.id), nb = nid_of(f, ACCT, b.id);
@@ -801,7 +802,8 @@ static void numeric_ids_ascend_and_are_never_reused(void **state)
 static void account_and_user_numbers_are_per_name(void **state)
 {
 	struct fixture *f = *state;
-	struct meta_resource a = make(ACCT, 210, "/", "a", 1000), b = make(ACCT, 211, "/", "b", 1000);
+	struct meta_resource a = make(ACCT, 210, "/", "a", 1000);
+	struct meta_resource b = make(ACCT, 211, "/", "b", 1000);
 	struct meta_resource o = make(OTHER, 212, "/", "o", 1000), n = make(ACCT, 213, "/", "n", 1);
 	a.created_by = "alice";
 	b.created_by = "bob";
@@ -855,8 +857,10 @@ static void visibility_follows_read_access(void **state)
 	const char *third = "acct-c";
 	assert_int_equal(meta_resource_get_visible(f->m, OTHER, team.id, &f->pool, &g, &e),
 			 ERR_NOT_FOUND);
-	assert_int_equal(meta_resource_get_visible(f->m, OTHER, global.id, &f->pool, &g, &e), ERR_OK);
-	assert_int_equal(meta_resource_get_visible(f->m, third, global.id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, global.id, &f->pool, &g, &e),
+			 ERR_OK);
+	assert_int_equal(meta_resource_get_visible(f->m, third, global.id, &f->pool, &g, &e),
+			 ERR_OK);
 	assert_int_equal(meta_resource_get_visible(f->m, OTHER, specific.id, &f->pool, &g, &e),
 			 ERR_OK);
 	assert_string_equal(g.account_id, ACCT);
@@ -876,8 +880,9 @@ static void visibility_follows_read_access(void **state)
 	/* Back to TEAM: the share rows go. */
 	struct meta_update back = {.set_read_access = true, .read_access = META_ACCESS_TEAM,
 				   .updated_at_us = 10};
-	assert_int_equal(meta_resource_update(f->m, ACCT, specific.id, &back, NULL, &f->pool, &g, &e),
-			 ERR_OK);
+	assert_int_equal(
+		meta_resource_update(f->m, ACCT, specific.id, &back, NULL, &f->pool, &g, &e),
+		ERR_OK);
 	assert_int_equal(g.nshared, 0);
 	assert_int_equal(meta_resource_get_visible(f->m, OTHER, specific.id, &f->pool, &g, &e),
 			 ERR_NOT_FOUND);
@@ -908,7 +913,8 @@ static void sharing_rules_refuse_and_change_nothing(void **state)
 	/* Slugs alone replace those of a SPECIFIC_TEAMS resource. */
 	struct meta_update to = {.set_read_access = true, .read_access = META_ACCESS_SPECIFIC,
 				 .set_shared_with = true, .shared_with = who, .nshared = 1};
-	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &to, NULL, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &to, NULL, &f->pool, &g, &e),
+			 ERR_OK);
 	const char *two[] = {"acct-c", "acct-d"};
 	struct meta_update swap = {.set_shared_with = true, .shared_with = two, .nshared = 2};
 	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &swap, NULL, &f->pool, &g, &e),
@@ -1042,7 +1048,8 @@ static void folders_have_ids_and_name_their_rows(void **state)
 	assert_int_equal(meta_folder_list(f->m, ACCT, 1, 10, &f->pool, &pg, &e), ERR_OK);
 	assert_int_equal(pg.nitems, 1);
 	assert_string_equal(pg.items[0].path, "/f/b");
-	struct meta_resource in = make(ACCT, 260, "/f/a", "in", 1), out = make(ACCT, 261, "/f", "o", 1);
+	struct meta_resource in = make(ACCT, 260, "/f/a", "in", 1);
+	struct meta_resource out = make(ACCT, 261, "/f", "o", 1);
 	create(f, &in);
 	create(f, &out);
 	struct meta_resource r;

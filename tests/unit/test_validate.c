@@ -373,7 +373,8 @@ static void slugs_fold_sort_and_refuse_bad_ids(void **state)
 	long_id[256] = '\0';
 	const char *bad[][1] = {{""}, {"a\x01"}, {"\xff"}, {long_id}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(validate_slugs(bad[i], 1, &defaults, &p, &out, &n, &e), ERR_INVALID);
+		assert_int_equal(validate_slugs(bad[i], 1, &defaults, &p, &out, &n, &e),
+				 ERR_INVALID);
 	long_id[255] = '\0';
 	const char *ok[] = {long_id};
 	assert_int_equal(validate_slugs(ok, 1, &defaults, &p, &out, &n, &e), ERR_OK);
