@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: the C unit tests (built with ASan+UBSan), the black-box suite against the
-# release build, and the black-box suite again against the ASan+UBSan build. Ends with one line
-# "N passed, N failed" that CI reads.
+# release build, again against the ASan+UBSan build, and again against the release build with
+# its blobs in S3 (an s3rver started by scripts/s3.sh). Ends with one line "N passed, N failed"
+# that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -9,7 +10,11 @@ PY=/usr/bin/python3
 passed=0
 failed=0
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+cleanup() {
+	[ -d "$log/s3" ] && scripts/s3.sh stop "$log/s3" >/dev/null 2>&1
+	rm -rf "$log"
+}
+trap cleanup EXIT
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:halt_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -68,6 +73,17 @@ run_check "kill -9 checker, 20 cycles (release)" env DEPOTD="$BUILD/depotd" \
 	timeout 300 "$PY" tests/crash/crashcheck.py --cycles 20
 run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
 	timeout 300 "$PY" tests/soak/soak.py --seconds 20 --warmup 8 --max-growth-mb 64
+
+# The same suite with every blob in S3: each server's data folder gets a bucket of its own.
+if endpoint=$(scripts/s3.sh start "$log/s3"); then
+	export DEPOT_TEST_S3_ENDPOINT="$endpoint"
+	run_pytest s3 "$BUILD/depotd"
+	unset DEPOT_TEST_S3_ENDPOINT
+	scripts/s3.sh stop "$log/s3"
+else
+	echo "== black-box suite: s3 — s3rver did not start"
+	failed=$((failed + 1))
+fi
 
 echo
 echo "$passed passed, $failed failed"

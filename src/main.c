@@ -3,6 +3,8 @@
 #include "api/api.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "core/xalloc.h"
 
 #include <curl/curl.h>
 #include <openssl/hmac.h>
@@ -15,6 +17,28 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <sys/stat.h>
+
+/* The blob store's URL: files under the data folder, or the configured S3 bucket with the S3
+ * settings and a spool folder in the data folder added. False when it does not fit. */
+static bool blob_url_of(const struct config *cfg, char *out, size_t cap)
+{
+	if (!*cfg->blobs)
+		return (size_t)snprintf(out, cap, "file:%s", cfg->data_dir) < cap;
+	size_t dlen = strlen(cfg->data_dir) + 6;
+	char *dir = xmalloc(dlen + 1), *spool = xmalloc(3 * dlen + 1);
+	snprintf(dir, dlen + 1, "%s/spool", cfg->data_dir);
+	text_pct_encode(dir, strlen(dir), spool);
+	int n = snprintf(out, cap,
+			 "%s%sconnect_timeout=%lld&stall_timeout=%lld&multipart_threshold=%lld"
+			 "&part_size=%lld&sweep_grace=%lld&spool=%s",
+			 cfg->blobs, strchr(cfg->blobs, '?') ? "&" : "?",
+			 (long long)cfg->s3_connect_timeout_s, (long long)cfg->s3_stall_timeout_s,
+			 (long long)cfg->s3_multipart_threshold, (long long)cfg->s3_part_size,
+			 (long long)cfg->s3_sweep_grace_s, spool);
+	free(dir);
+	free(spool);
+	return n > 0 && (size_t)n < cap;
+}
 
 static int run(const struct config *cfg)
 {
@@ -30,7 +54,10 @@ static int run(const struct config *cfg)
 	}
 	char meta_url[4200], blob_url[4200];
 	snprintf(meta_url, sizeof(meta_url), "sqlite:%s/depot.db", cfg->data_dir);
-	snprintf(blob_url, sizeof(blob_url), "file:%s", cfg->data_dir);
+	if (!blob_url_of(cfg, blob_url, sizeof(blob_url))) {
+		log_error("DEPOT_BLOBS with the data folder is too long");
+		return 1;
+	}
 	struct auth_opts ao = {
 		.hs256_secret = cfg->jwt_secret,
 		.public_key_path = cfg->jwt_public_key,

@@ -28,6 +28,20 @@ static const struct setting settings[] = {
 	 "address and port to listen on (IPv4 or [IPv6])"},
 	{"data", "DEPOT_DATA", K_STR, OFF(data_dir), "./var", 0, 0,
 	 "folder for the SQLite database and the blobs"},
+	{"blobs", "DEPOT_BLOBS", K_STR, OFF(blobs), "", 0, 0,
+	 "blob store: unset = files under --data; s3://BUCKET?endpoint=URL&region=R (keys from "
+	 "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"},
+	{"s3-connect-timeout", "DEPOT_S3_CONNECT_TIMEOUT", K_INT, OFF(s3_connect_timeout_s), "10",
+	 1, 300, "seconds to connect to S3"},
+	{"s3-stall-timeout", "DEPOT_S3_STALL_TIMEOUT", K_INT, OFF(s3_stall_timeout_s), "30", 1,
+	 3600, "seconds an S3 transfer may go without a byte before it fails"},
+	{"s3-multipart-threshold", "DEPOT_S3_MULTIPART_THRESHOLD", K_INT,
+	 OFF(s3_multipart_threshold), "67108864", 5 * MiB, 5 * 1024 * MiB,
+	 "content larger than this goes to S3 as a multipart upload"},
+	{"s3-part-size", "DEPOT_S3_PART_SIZE", K_INT, OFF(s3_part_size), "16777216", 5 * MiB,
+	 5 * 1024 * MiB, "bytes per part of a multipart upload"},
+	{"s3-sweep-grace", "DEPOT_S3_SWEEP_GRACE", K_INT, OFF(s3_sweep_grace_s), "3600", 0,
+	 30 * 86400, "seconds: start-up cleanup keeps unreferenced S3 objects younger than this"},
 	{"threads", "DEPOT_THREADS", K_INT, OFF(threads), "8", 1, 1024,
 	 "HTTP worker threads (each may block on a fetch or the disk)"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
@@ -138,6 +152,8 @@ static enum err_code validate(struct config *c, struct err *e)
 		return err_set(e, ERR_INVALID, "DEPOT_LISTEN must be HOST:PORT");
 	if (!*c->data_dir)
 		return err_set(e, ERR_INVALID, "DEPOT_DATA must not be empty");
+	if (*c->blobs && strncmp(c->blobs, "s3://", 5) != 0)
+		return err_set(e, ERR_INVALID, "DEPOT_BLOBS must be unset or s3://BUCKET?endpoint=...");
 	if (!*c->jwt_secret && !*c->jwt_public_key)
 		return err_set(e, ERR_INVALID,
 			       "no JWT key: set DEPOT_JWT_SECRET (HS256) or DEPOT_JWT_PUBLIC_KEY");

@@ -11,6 +11,12 @@
 struct config {
 	char *listen;               /* "HOST:PORT", owned */
 	char *data_dir;             /* owned */
+	char *blobs;                /* blob store URL, owned; "" = files under data_dir */
+	int64_t s3_connect_timeout_s;
+	int64_t s3_stall_timeout_s;     /* an S3 transfer with no byte this long fails */
+	int64_t s3_multipart_threshold; /* bytes; larger content is uploaded in parts */
+	int64_t s3_part_size;           /* bytes of each part */
+	int64_t s3_sweep_grace_s;       /* start-up cleanup spares younger objects */
 	int64_t threads;            /* HTTP worker threads */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
 	int64_t shutdown_grace_s;   /* after SIGTERM, how long in-flight requests may finish */

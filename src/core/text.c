@@ -55,6 +55,17 @@ bool text_has_control(const char *str, size_t len)
 	return false;
 }
 
+int text_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void text_hex(const unsigned char *bytes, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";

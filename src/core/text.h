@@ -16,6 +16,9 @@ bool text_has_control(const char *s, size_t len);
 /* Writes 2*len lowercase hex digits and a NUL to out (which holds 2*len+1 bytes). */
 void text_hex(const unsigned char *bytes, size_t len, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int text_hex_digit(char c);
+
 /* Percent-encodes s as RFC 5987 attr-char (for filename*=UTF-8''...). out holds 3*len+1 bytes. */
 void text_pct_encode(const char *s, size_t len, char *out);
 

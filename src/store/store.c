@@ -343,7 +343,7 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		it->result = rc == ERR_OK ? results[i] : rc;
 		if (rc != ERR_OK)
 			it->err = e;
-		if (it->placed && it->result != ERR_OK && locked)
+		if ((it->placed || it->preplaced) && it->result != ERR_OK && locked)
 			drop_if_unused(s, it->r->storage_key);
 	}
 	if (locked)
@@ -354,6 +354,30 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 	free(keys);
 	free(metas);
 	free(results);
+}
+
+/* With a store whose place is an upload (blob_place_repeatable), the upload of an item's blob runs
+ * here, before any lock, so slow uploads overlap; under the locks commit_group then only checks
+ * that the object is still there (a concurrent delete of identical bytes may have removed it)
+ * and places again if not. Imports hold their bytes in memory: they go through a writer of
+ * their own. */
+static enum err_code place_early(struct store *s, struct group_item *it, struct err *e)
+{
+	if (!blob_place_repeatable(s->blobs) || it->r->inline_bytes != NULL)
+		return ERR_OK;
+	struct blob_writer *w = it->w;
+	enum err_code rc = ERR_OK;
+	char sha[65];
+	uint64_t size;
+	if (w == NULL && (rc = blob_writer_new(s->blobs, &w, e)) == ERR_OK &&
+	    (rc = blob_writer_write(w, it->bytes, it->len, e)) == ERR_OK)
+		rc = blob_writer_finish(w, sha, &size, 0, e);
+	if (rc == ERR_OK)
+		rc = blob_writer_place(w, it->r->storage_key, e);
+	it->preplaced = rc == ERR_OK;
+	if (w != it->w)
+		blob_writer_free(w);
+	return rc;
 }
 
 /* Queues it and returns once its group has committed. The first thread to find no group
@@ -432,14 +456,8 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 		if (r->test_enabled)
 			memcpy(r->test.sha256, r->sha256, sizeof(r->sha256));
 		struct group_item it = {.r = r, .w = w};
-		if (r->inline_bytes == NULL) {
-			if ((rc = preplace(s, w, r->storage_key, &it.placed, e)) != ERR_OK) {
-				if (it.placed)
-					release_key(s, r->storage_key);
-				return rc;
-			}
-			it.preplaced = blob_place_repeatable(s->blobs);
-		}
+		if ((rc = place_early(s, &it, e)) != ERR_OK)
+			return rc; /* nothing refers to the blob: the sweep removes what is left */
 		group_commit(s, &it);
 		rc = it.result;
 		if (rc != ERR_OK && rc != ERR_CONFLICT)
@@ -589,6 +607,15 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 	enum err_code rc = blob_check_space(s->blobs, total, e);
 	if (rc != ERR_OK)
 		return rc;
+	enum err_code early = ERR_OK;
+	for (size_t i = 0; i < n && early == ERR_OK; i++)
+		early = place_early(s, &items[i], e);
+	if (early != ERR_OK) {
+		for (size_t i = 0; i < n; i++)
+			if (items[i].preplaced)
+				release_key(s, items[i].r->storage_key);
+		return early;
+	}
 	commit_group(s, group, n);
 	for (size_t i = 0; i < n; i++) {
 		rows[i].result = items[i].result;
@@ -612,12 +639,11 @@ enum err_code store_resource_update(struct store *s, const char *account, const 
 			return rc;
 		if (META_HAS_BYTES(&cur)) {
 			/* The bytes must really be there, whole, before the upload is confirmed. */
-			if ((rc = store_content_open(s, &cur, pool, &b, e)) != ERR_OK)
+			if ((rc = store_content_open(s, &cur, 0, 0, pool, &b, e)) != ERR_OK)
 				return rc == ERR_INTERNAL ? err_set(e, ERR_CONFLICT,
 								    "the uploaded bytes are missing")
 							  : rc;
-			if (b.fd >= 0)
-				close(b.fd);
+			blob_read_close(&b);
 			if ((int64_t)b.size != cur.size_bytes)
 				return err_set(e, ERR_CONFLICT, "the uploaded bytes are incomplete");
 		}
@@ -672,46 +698,48 @@ enum err_code store_content_read(struct store *s, const struct meta_resource *r,
 	if ((uint64_t)v.size_bytes > max_bytes)
 		return err_set(e, ERR_TOO_LARGE, "the content is larger than %llu bytes",
 			       (unsigned long long)max_bytes);
-	enum err_code rc = store_content_open(s, &v, pool, &b, e);
+	enum err_code rc = store_content_open(s, &v, 0, 0, pool, &b, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (b.fd < 0) {
+	if (b.fd < 0 && b.stream == NULL) {
 		*bytes = b.bytes;
 		*len = (size_t)b.size;
 		return ERR_OK;
 	}
-	unsigned char *buf = pool_alloc(pool, (size_t)b.size + 1);
+	/* A file or a stream: the row said how many bytes; more than that is not read. */
+	unsigned char *buf = pool_alloc(pool, (size_t)v.size_bytes + 1);
 	size_t got = 0;
-	while (got < b.size) {
-		ssize_t n = pread(b.fd, buf + got, (size_t)b.size - got, (off_t)got);
-		if (n <= 0) {
-			close(b.fd);
-			return err_set(e, ERR_INTERNAL, "reading the blob of resource %s failed",
-				       r->id);
-		}
-		got += (size_t)n;
+	ssize_t n = 1;
+	while (got < (size_t)v.size_bytes && n > 0) {
+		size_t want = (size_t)v.size_bytes - got;
+		n = b.stream ? b.stream->read(b.stream, (char *)buf + got, want)
+			     : pread(b.fd, buf + got, want, (off_t)got);
+		got += n > 0 ? (size_t)n : 0;
 	}
-	close(b.fd);
+	blob_read_close(&b);
+	if (got != (size_t)v.size_bytes)
+		return err_set(e, ERR_INTERNAL, "reading the blob of resource %s failed", r->id);
 	*bytes = buf;
 	*len = got;
 	return ERR_OK;
 }
 
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,
-				 struct pool *pool, struct blob_read *out, struct err *e)
+				 uint64_t offset, uint64_t len, struct pool *pool,
+				 struct blob_read *out, struct err *e)
 {
 	if (strcmp(r->storage_bucket, META_INLINE_BUCKET) == 0) {
-		size_t len = 0;
-		out->fd = -1;
-		enum err_code rc = meta_inline_get(s->meta, r->storage_key, pool, &out->bytes, &len,
+		size_t ilen = 0;
+		*out = (struct blob_read){.fd = -1};
+		enum err_code rc = meta_inline_get(s->meta, r->storage_key, pool, &out->bytes, &ilen,
 						   e);
-		out->size = len;
+		out->size = ilen;
 		if (rc == ERR_NOT_FOUND)
 			return err_set(e, ERR_INTERNAL, "inline content of resource %s is missing",
 				       r->id);
 		return rc;
 	}
-	enum err_code rc = blob_read_open(s->blobs, r->storage_key, out, e);
+	enum err_code rc = blob_read_open(s->blobs, r->storage_key, offset, len, out, e);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(e, ERR_INTERNAL, "blob of resource %s is missing", r->id);
 	return rc;

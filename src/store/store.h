@@ -105,10 +105,12 @@ enum err_code store_resource_delete(struct store *s, const char *account, const 
 				    const struct meta_cond *cond, struct pool *pool,
 				    struct err *e) __attribute__((warn_unused_result));
 
-/* Opens the bytes of a resource row for reading: a file, or inline bytes copied into pool. */
+/* Opens the bytes [offset, offset + len) of a resource row for reading (0, 0: all of them):
+ * a file or a stream of just those bytes from the blob store (see blob_read_open), or inline
+ * bytes copied into pool. Release with blob_read_close. */
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,
-				 struct pool *pool, struct blob_read *out, struct err *e)
-	__attribute__((warn_unused_result));
+				 uint64_t offset, uint64_t len, struct pool *pool,
+				 struct blob_read *out, struct err *e) __attribute__((warn_unused_result));
 
 /* The metadata store, for reads and updates that touch no blob. */
 struct meta *store_meta(struct store *s);

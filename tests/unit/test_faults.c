@@ -343,10 +343,12 @@ static void assert_blobs_match_rows(struct fixture *f)
 	int files = 0;
 	for (size_t i = 0; i < p.nitems; i++) {
 		struct blob_read rd;
-		assert_int_equal(store_content_open(f->s, &p.items[i], &f->pool, &rd, &e), ERR_OK);
+		assert_int_equal(store_content_open(f->s, &p.items[i], 0, 0, &f->pool, &rd, &e),
+				 ERR_OK);
 		assert_int_equal((int64_t)rd.size, p.items[i].size_bytes);
-		if (rd.fd >= 0) {
-			close(rd.fd);
+		bool file = rd.fd >= 0;
+		blob_read_close(&rd);
+		if (file) {
 			bool dup = false;
 			for (size_t j = 0; j < i; j++)
 				dup |= strcmp(p.items[j].storage_key, p.items[i].storage_key) == 0;
