@@ -543,7 +543,7 @@ static enum err_code s3_exists(struct blob_store *base, const char *key, bool *e
 
 struct sweep {
 	struct s3_store *s;
-	bool (*keep)(void *, const char *);
+	bool (*drop)(void *, const char *);
 	void *ctx;
 	int64_t before_us; /* only objects last modified before this may go */
 	uint64_t removed;
@@ -552,14 +552,14 @@ struct sweep {
 };
 
 /* Several depotd may share a bucket: an object younger than the grace period may be another
- * process's create whose row is not committed yet, so it stays. */
+ * process's create whose row is not committed yet, so it stays. Older ones are offered to
+ * drop(), which removes them under the store's locks when no row refers to them. */
 static void sweep_one(void *arg, const char *key, int64_t modified_us)
 {
 	struct sweep *sw = arg;
-	if (sw->rc != ERR_OK || !blob_key_valid(key) || modified_us >= sw->before_us ||
-	    sw->keep(sw->ctx, key))
+	if (sw->rc != ERR_OK || !blob_key_valid(key) || modified_us >= sw->before_us)
 		return;
-	if ((sw->rc = s3_remove(&sw->s->base, key, sw->e)) == ERR_OK)
+	if (sw->drop(sw->ctx, key))
 		sw->removed++;
 }
 
@@ -591,12 +591,12 @@ static enum err_code list_page(struct sweep *sw, char *token, size_t token_cap, 
 }
 
 /* Spool files are unlinked from birth, so only objects can be left over. */
-static enum err_code s3_sweep(struct blob_store *base, bool (*keep)(void *, const char *),
+static enum err_code s3_sweep(struct blob_store *base, bool (*drop)(void *, const char *),
 			      void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			      struct err *e)
 {
 	struct s3_store *s = store_of(base);
-	struct sweep sw = {.s = s, .keep = keep, .ctx = ctx, .e = e,
+	struct sweep sw = {.s = s, .drop = drop, .ctx = ctx, .e = e,
 			   .before_us = time_now_us() - s->cfg.sweep_grace_s * 1000000};
 	char token[1024] = "";
 	bool more = true;
