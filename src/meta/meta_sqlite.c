@@ -566,20 +566,27 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->user_nid = sqlite3_column_int64(st, 33);
 }
 
-static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
-				 size_t ntags, struct err *e)
+/* Runs statement s (?1 rid, ?2 one of strs) for each of strs[0..n): a row's tags or shares. */
+static enum err_code insert_each(struct conn *c, enum stmt s, sqlite3_int64 rid,
+				 const char **strs, size_t n, struct err *e)
 {
-	for (size_t i = 0; i < ntags; i++) {
+	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st;
-		enum err_code rc = stmt(c, S_INSERT_TAG, &st, e);
+		enum err_code rc = stmt(c, s, &st, e);
 		if (rc != ERR_OK)
 			return rc;
 		sqlite3_bind_int64(st, 1, rid);
-		bind_text(st, 2, tags[i]);
-		if ((rc = exec_done(c, st, "insert tag", e)) != ERR_OK)
+		bind_text(st, 2, strs[i]);
+		if ((rc = exec_done(c, st, sql[s], e)) != ERR_OK)
 			return rc;
 	}
 	return ERR_OK;
+}
+
+static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
+				 size_t ntags, struct err *e)
+{
+	return insert_each(c, S_INSERT_TAG, rid, tags, ntags, e);
 }
 
 /* Stores inline content under key (once: identical bytes share it). */
@@ -685,15 +692,7 @@ static enum err_code write_shares(struct conn *c, sqlite3_int64 rid, const char 
 		if ((rc = exec_done(c, st, "delete shares", e)) != ERR_OK)
 			return rc;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if ((rc = stmt(c, S_INSERT_SHARE, &st, e)) != ERR_OK)
-			return rc;
-		sqlite3_bind_int64(st, 1, rid);
-		bind_text(st, 2, accounts[i]);
-		if ((rc = exec_done(c, st, "insert share", e)) != ERR_OK)
-			return rc;
-	}
-	return ERR_OK;
+	return insert_each(c, S_INSERT_SHARE, rid, accounts, n, e);
 }
 
 /* Inserts row r with numeric id rid; *inserted is false when its name was taken and
