@@ -104,6 +104,7 @@ static int run(const struct config *cfg)
 			.max_tag_bytes = (size_t)cfg->max_tag_bytes,
 			.max_tags = (size_t)cfg->max_tags,
 			.max_metadata_bytes = (size_t)cfg->max_metadata_bytes,
+			.max_description_bytes = (size_t)cfg->max_description_bytes,
 			.max_page_size = cfg->max_page_size,
 			.max_upload_bytes = (uint64_t)cfg->max_upload_bytes,
 		},

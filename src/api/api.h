@@ -69,7 +69,7 @@ const char *api_base_url(struct api_ctx *c);
 const char *api_signed_url(struct api_ctx *c, const char *method, const char *path,
 			   int64_t expires_s);
 
-/* Handlers (resources.c, upload.c, download.c). */
+/* Handlers (resources.c, upload.c, download.c, value.c, folders.c). */
 void api_resource_create_begin(struct api_ctx *c);
 void api_resource_list(struct api_ctx *c);
 void api_resource_get(struct api_ctx *c);
@@ -80,20 +80,34 @@ void api_resource_put_content_begin(struct api_ctx *c);
 void api_upload_put_begin(struct api_ctx *c);
 void api_resource_url(struct api_ctx *c);
 void api_resource_import_begin(struct api_ctx *c);
+void api_resource_value(struct api_ctx *c);
+void api_folder_create(struct api_ctx *c);
+void api_folder_list(struct api_ctx *c);
+void api_folder_get(struct api_ctx *c);
 
-/* Writes the Resource JSON of r to b; extra (or NULL) is inserted before the closing brace
- * (",\"k\":v" pairs). */
-void api_resource_write(struct buf *b, const struct meta_resource *r, const char *extra);
+/* The dialects (dialect_empirical.c, dialect_tines.c): thin translators onto the same core. */
+void api_empirical_create(struct api_ctx *c);
+void api_empirical_get(struct api_ctx *c);
+void api_empirical_update(struct api_ctx *c);
+void api_empirical_upload_begin(struct api_ctx *c);
+void api_tines_list(struct api_ctx *c);
+void api_tines_create(struct api_ctx *c);
+void api_tines_get(struct api_ctx *c);
+void api_tines_update(struct api_ctx *c);
 
-/* Answers status with the Resource JSON of r. */
+/* Writes the Resource JSON of r, as reader sees it, to b; extra (or NULL) is inserted before
+ * the closing brace (",\"k\":v" pairs). */
+void api_resource_write(struct buf *b, const struct meta_resource *r, const char *reader,
+			const char *extra);
+
+/* Answers status with the Resource JSON of r, as the caller sees it. */
 void api_resource_respond(struct api_ctx *c, int status, const struct meta_resource *r,
 			  const char *extra);
 
 /* Answers status with the JSON text in b (taken over). */
 void api_buf_respond(struct api_ctx *c, int status, struct buf *b);
 
-/* Creates a resource from a validated request once its bytes (if any) are staged in w: the
- * common end of every create path (resources.c). Consumes nothing; answers c. */
+/* A validated create request. */
 struct create_fields {
 	const char *name;
 	const char *directory_path;    /* normalised */
@@ -103,7 +117,106 @@ struct create_fields {
 	const char *mime_type;         /* declared, or NULL */
 	const char *original_uri;      /* for uri creates */
 	bool pending;                  /* "upload": "pending" */
+	const char *description;       /* or NULL */
+	const char *read_access;       /* META_ACCESS_*, or NULL for TEAM */
+	const char **shared_with;      /* validated, sorted */
+	size_t nshared;
+	bool test_enabled;             /* the test value starts as the content */
+	const char *file_name;         /* the name of a file value, or NULL */
 };
+
+/* name: required, validated. */
+enum err_code api_read_name(struct api_ctx *c, json_t *body, const char **out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* description: a string (validated), or absent or null (*out NULL). */
+enum err_code api_read_description(struct api_ctx *c, json_t *body, const char **out,
+				   struct err *e) __attribute__((warn_unused_result));
+
+/* The create fields every create body shares (description, read_access, shared_team_slugs,
+ * test_resource_enabled), read from a JSON body into f. */
+enum err_code api_create_common(struct api_ctx *c, json_t *body, struct create_fields *f,
+				struct err *e) __attribute__((warn_unused_result));
+
+/* Creates a resource from f and the bytes staged in w (NULL for a pending one), and reads the
+ * new row back into out (numeric ids and all): the one create every path and dialect uses. */
+enum err_code api_create(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w,
+			 struct meta_resource *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* api_create, answered with the /v1 Resource (and the upload URL of a pending one). */
 void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w);
+
+/* The signed URL that takes the bytes of a pending resource at path (pool), and when it ends
+ * (RFC 3339, pool). */
+const char *api_upload_url(struct api_ctx *c, const char *path, const char **expires_at);
+
+/* The fields an update body may carry; each caller names the ones its dialect has. */
+enum api_update_field {
+	UPD_NAME = 1,
+	UPD_DIRECTORY = 2,          /* directory_path */
+	UPD_FOLDER = 4,             /* folder_id: a folder's path, or null for the root */
+	UPD_TAGS = 8,
+	UPD_METADATA = 16,
+	UPD_STATUS = 32,            /* "uploaded" confirms a pending upload */
+	UPD_DESCRIPTION = 64,
+	UPD_SHARING = 128,          /* read_access, shared_team_slugs */
+	UPD_TEST = 256,             /* test_resource_enabled */
+	UPD_ALL = 511,
+};
+
+/* Reads the named fields of an update body into u (validated; folder_id resolved to its
+ * path). Other fields are ignored. */
+enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
+			       struct meta_update *u, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* A new value for a resource's content, in memory. */
+struct api_value {
+	bool present;
+	const unsigned char *bytes;
+	size_t len;
+	const char *mime_type;         /* NULL: sniffed */
+	const char *file_name;         /* a file value's name, or NULL */
+	bool is_test;                  /* the test value, not the live one */
+};
+
+/* The MIME type a text value is stored with: application/json when it parses as JSON, else
+ * text/plain. */
+const char *api_value_mime(const char *text, size_t len);
+
+/* A blob writer holding v's bytes (ERR_TOO_LARGE over DEPOT_MAX_UPLOAD_BYTES); *w is the
+ * caller's to free, also on failure. */
+enum err_code api_value_writer(struct api_ctx *c, const struct api_value *v,
+			       struct blob_writer **w, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Applies an update, then (when v->present) writes the value, as one request of any dialect:
+ * the fields first (so test_resource_enabled can precede an is_test value), cond guarding
+ * the first write. out receives the row after both. */
+enum err_code api_resource_apply(struct api_ctx *c, const char *id, const struct meta_update *u,
+				 const struct api_value *v, const struct meta_cond *cond,
+				 struct meta_resource *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Writes the value of r (its test value with test) to b: a text value (text/plain or
+ * application/json, valid UTF-8) as a string — typed, application/json as its JSON —, other
+ * content as a file object {"name", "contents" (base64), "type"}; null without bytes. Content
+ * over DEPOT_MAX_JSON_BYTES is a file object with "contents": null. */
+enum err_code api_value_write(struct api_ctx *c, struct buf *b, const struct meta_resource *r,
+			      bool test, bool typed, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* A boolean query parameter: absent → def; "true"/"1" or "false"/"0", else ERR_INVALID. */
+enum err_code api_query_bool(struct api_ctx *c, const char *name, bool def, bool *out,
+			     struct err *e) __attribute__((warn_unused_result));
+
+/* The numeric path parameter i (routes with numeric ids check its digits). */
+int64_t api_param_nid(struct api_ctx *c, int i);
+
+/* Starts a raw PUT of new bytes for the resource in params[0] (a UUID): mode as in
+ * store_put; respond (NULL: the /v1 Resource) answers with the row after. */
+void api_raw_put_begin(struct api_ctx *c, enum store_put_mode mode,
+		       void (*respond)(struct api_ctx *c, const struct meta_resource *r));
 
 #endif

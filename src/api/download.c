@@ -40,14 +40,19 @@ void api_resource_content(struct api_ctx *c)
 	struct err e = {0};
 	struct meta_resource r;
 	struct pool *pool = c->req->pool;
-	enum err_code rc = meta_resource_get(store_meta(c->api->store), c->who->account_id,
-					     c->req->params[0], pool, &r, &e);
+	bool test;
+	enum err_code rc = api_query_bool(c, "is_test", false, &test, &e);
+	if (rc == ERR_OK)
+		rc = meta_resource_get_visible(store_meta(c->api->store), c->who->account_id,
+					       c->req->params[0], pool, &r, &e);
 	if (rc == ERR_OK && strcmp(r.status, META_STATUS_PENDING) == 0)
 		rc = err_set(&e, ERR_CONFLICT, "resource is pending: its upload is not confirmed");
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;
 	}
+	if (test) /* the test value when there is one, else the live content */
+		r = store_test_view(&r);
 	const char *etag = pool_printf(pool, "\"%s\"", r.sha256);
 	char modified[TIMEFMT_HTTP_LEN];
 	time_format_http(r.updated_at_us, modified);
@@ -136,8 +141,8 @@ void api_resource_url(struct api_ctx *c)
 		}
 		ttl = n;
 	}
-	enum err_code rc = meta_resource_get(store_meta(c->api->store), c->who->account_id,
-					     c->req->params[0], c->req->pool, &r, &e);
+	enum err_code rc = meta_resource_get_visible(store_meta(c->api->store), c->who->account_id,
+						     c->req->params[0], c->req->pool, &r, &e);
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;

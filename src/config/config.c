@@ -67,6 +67,8 @@ static const struct setting settings[] = {
 	 "most tags on one resource or in one list filter"},
 	{"max-metadata-bytes", "DEPOT_MAX_METADATA_BYTES", K_INT, OFF(max_metadata_bytes), "65536",
 	 2, 64 * MiB, "largest metadata object, as compact JSON"},
+	{"max-description-bytes", "DEPOT_MAX_DESCRIPTION_BYTES", K_INT, OFF(max_description_bytes),
+	 "4096", 0, 64 * MiB, "longest resource description, in bytes"},
 	{"max-page-size", "DEPOT_MAX_PAGE_SIZE", K_INT, OFF(max_page_size), "100", 1, 10000,
 	 "largest page_size of a list"},
 	{"max-uri-bytes", "DEPOT_MAX_URI_BYTES", K_INT, OFF(max_uri_bytes), "2048", 16, 65536,

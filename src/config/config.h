@@ -30,6 +30,7 @@ struct config {
 	int64_t max_tag_bytes;
 	int64_t max_tags;
 	int64_t max_metadata_bytes;
+	int64_t max_description_bytes;
 	int64_t max_page_size;
 	int64_t max_uri_bytes;
 	int64_t max_json_bytes;     /* a JSON body besides its streamed content */

@@ -123,3 +123,19 @@ bool text_is_uuid(const char *s)
 	}
 	return s[36] == '\0';
 }
+
+void text_slug(const char *name, char *out)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue; /* a continuation byte: its character has its '_' already */
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+			out[o++] = (char)*p;
+		else if (*p >= 'A' && *p <= 'Z')
+			out[o++] = (char)(*p - 'A' + 'a');
+		else
+			out[o++] = '_';
+	}
+	out[o] = '\0';
+}

@@ -30,4 +30,8 @@ bool text_is_media_type(const char *s);
 /* True when s is a UUID in 8-4-4-4-12 hex form (any case). */
 bool text_is_uuid(const char *s);
 
+/* The slug of a name: each ASCII letter or digit lower-cased, every other character (a UTF-8
+ * sequence counts as one) '_'. out holds strlen(name) + 1 bytes. */
+void text_slug(const char *name, char *out);
+
 #endif

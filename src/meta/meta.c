@@ -150,6 +150,36 @@ enum err_code meta_resource_get(struct meta *m, const char *account, const char 
 	return m->ops->get(m, account, id, pool, out, e);
 }
 
+enum err_code meta_resource_get_visible(struct meta *m, const char *reader, const char *id,
+					struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	return m->ops->get_visible(m, reader, id, pool, out, e);
+}
+
+enum err_code meta_resource_get_by_nid(struct meta *m, const char *reader, int64_t nid,
+				       struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	return m->ops->get_by_nid(m, reader, nid, pool, out, e);
+}
+
+enum err_code meta_sharing_apply(const char *cur_access, const struct meta_update *u,
+				 const char **access, bool *rewrite, struct err *e)
+{
+	if (cur_access == NULL)
+		cur_access = META_ACCESS_TEAM;
+	*access = u->set_read_access ? u->read_access : cur_access;
+	bool specific = strcmp(*access, META_ACCESS_SPECIFIC) == 0;
+	if (!specific && u->set_shared_with && u->nshared > 0)
+		return err_set(e, ERR_INVALID,
+			       "shared_team_slugs apply only with read_access SPECIFIC_TEAMS");
+	if (specific && (u->set_shared_with ? u->nshared == 0
+					    : strcmp(cur_access, META_ACCESS_SPECIFIC) != 0))
+		return err_set(e, ERR_INVALID, "read_access SPECIFIC_TEAMS needs at least one "
+					       "account in shared_team_slugs");
+	*rewrite = u->set_shared_with || strcmp(*access, cur_access) != 0;
+	return ERR_OK;
+}
+
 enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
 				   const struct meta_update *u, const struct meta_cond *cond,
 				   struct pool *pool, struct meta_resource *out, struct err *e)
@@ -188,6 +218,31 @@ enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, boo
 				    struct err *e)
 {
 	return m->ops->key_used(m, storage_key, used, e);
+}
+
+enum err_code meta_account_nid(struct meta *m, const char *account, int64_t *nid, struct err *e)
+{
+	return m->ops->account_nid(m, account, nid, e);
+}
+
+enum err_code meta_folder_create(struct meta *m, const char *account, const char *path,
+				 int64_t created_at_us, struct pool *pool, struct meta_folder *out,
+				 struct err *e)
+{
+	return m->ops->folder_create(m, account, path, created_at_us, pool, out, e);
+}
+
+enum err_code meta_folder_get(struct meta *m, const char *account, int64_t id,
+			      struct pool *pool, struct meta_folder *out, struct err *e)
+{
+	return m->ops->folder_get(m, account, id, pool, out, e);
+}
+
+enum err_code meta_folder_list(struct meta *m, const char *account, int64_t offset,
+			       int64_t limit, struct pool *pool, struct meta_folder_page *out,
+			       struct err *e)
+{
+	return m->ops->folder_list(m, account, offset, limit, pool, out, e);
 }
 
 enum err_code meta_lock_keys(struct meta *m, const char *const *keys, size_t n, struct err *e)

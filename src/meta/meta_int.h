@@ -16,6 +16,10 @@ struct meta_ops {
 				      enum err_code *results, struct err *e);
 	enum err_code (*get)(struct meta *m, const char *account, const char *id, struct pool *pool,
 			     struct meta_resource *out, struct err *e);
+	enum err_code (*get_visible)(struct meta *m, const char *reader, const char *id,
+				     struct pool *pool, struct meta_resource *out, struct err *e);
+	enum err_code (*get_by_nid)(struct meta *m, const char *reader, int64_t nid,
+				    struct pool *pool, struct meta_resource *out, struct err *e);
 	enum err_code (*update)(struct meta *m, const char *account, const char *id,
 				const struct meta_update *u, const struct meta_cond *cond,
 				struct pool *pool, struct meta_resource *out, struct err *e);
@@ -32,6 +36,16 @@ struct meta_ops {
 				    const unsigned char **bytes, size_t *len, struct err *e);
 	enum err_code (*key_used)(struct meta *m, const char *storage_key, bool *used,
 				  struct err *e);
+	enum err_code (*account_nid)(struct meta *m, const char *account, int64_t *nid,
+				     struct err *e);
+	enum err_code (*folder_create)(struct meta *m, const char *account, const char *path,
+				       int64_t created_at_us, struct pool *pool,
+				       struct meta_folder *out, struct err *e);
+	enum err_code (*folder_get)(struct meta *m, const char *account, int64_t id,
+				    struct pool *pool, struct meta_folder *out, struct err *e);
+	enum err_code (*folder_list)(struct meta *m, const char *account, int64_t offset,
+				     int64_t limit, struct pool *pool, struct meta_folder_page *out,
+				     struct err *e);
 	/* Cross-process exclusion of blob keys (see meta_lock_keys). NULL when one process owns
 	 * the store (SQLite: one depotd per database file), where the store's own locks do. */
 	enum err_code (*lock_keys)(struct meta *m, const char *const *keys, size_t n,

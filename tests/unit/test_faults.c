@@ -386,10 +386,10 @@ static enum err_code replace(struct fixture *f, const char *id, size_t n, struct
 	enum err_code rc;
 	struct blob_writer *w = writer_of(f, n, 5, &rc, e);
 	struct meta_cond cond = {0};
+	struct store_put put = {.mime_type = "application/octet-stream", .cond = &cond};
 	struct meta_resource out;
 	if (rc == ERR_OK)
-		rc = store_resource_put_content(f->s, ACCT, id, w, "application/octet-stream",
-						&cond, false, &f->pool, &out, e);
+		rc = store_resource_put_content(f->s, ACCT, id, w, &put, &f->pool, &out, e);
 	blob_writer_free(w);
 	return rc;
 }
