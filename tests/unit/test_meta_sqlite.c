@@ -743,7 +743,7 @@ static void open_refuses_unknown_scheme(void **state)
 	(void)state;
 	struct meta *m = NULL;
 	struct err e = {0};
-	assert_int_equal(meta_open("postgres://x", &m, &e), ERR_INVALID);
+	assert_int_equal(meta_open("mysql://x", &m, &e), ERR_INVALID);
 	assert_int_equal(meta_open("nothing", &m, &e), ERR_INVALID);
 	assert_null(m);
 }
