@@ -87,16 +87,18 @@ run_check "kill -9 checker, 20 cycles (release)" env DEPOTD="$BUILD/depotd" \
 run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
 	timeout 300 "$PY" tests/soak/soak.py --seconds 20 --warmup 8 --max-growth-mb 64
 
-# The same suite with every blob in S3: each server's data folder gets a bucket of its own;
-# then with the metadata in PostgreSQL too (and a database per data folder).
+# The same suite on the scale-out stores: metadata in PostgreSQL (a database per data folder)
+# and every blob in S3 (a bucket per data folder). SQLite + S3 and PostgreSQL + files are
+# supported too; the suite passes on both (by hand), and only this pairing runs here, to keep
+# make test near ten minutes.
 if endpoint=$(scripts/s3.sh start "$log/s3"); then
-	run_pytest s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint"
-	[ ${#pg_env[@]} -gt 0 ] &&
+	if [ ${#pg_env[@]} -gt 0 ]; then
 		run_pytest postgres+s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}"
+	fi
 	scripts/s3.sh stop "$log/s3"
 else
-	echo "== black-box suite: s3 and postgres+s3 — s3rver did not start"
-	failed=$((failed + 2))
+	echo "== black-box suite: postgres+s3 — s3rver did not start"
+	failed=$((failed + 1))
 fi
 
 echo
