@@ -84,7 +84,12 @@ enum err_code meta_update_check(const struct meta_resource *cur, const struct me
 {
 	if (u->confirm_upload && !META_HAS_BYTES(cur))
 		return err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+	if (u->set_test_enabled && u->test_enabled && !cur->test_enabled && !META_HAS_BYTES(cur))
+		return err_set(e, ERR_CONFLICT, "the resource has no content to start its test "
+						"value from yet");
 	*noop = !u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
+		!u->set_description && !u->set_read_access && !u->set_shared_with &&
+		!u->set_test_enabled &&
 		(!u->confirm_upload || strcmp(cur->status, META_STATUS_UPLOADED) == 0);
 	return ERR_OK;
 }
@@ -95,6 +100,9 @@ enum err_code meta_content_check(const struct meta_resource *cur, const struct m
 	if (c->pending_upload_only &&
 	    (strcmp(cur->status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(cur)))
 		return err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	if (c->test_value && !cur->test_enabled)
+		return err_set(e, ERR_CONFLICT, "test_resource_enabled is false: enable the test "
+						"value before writing it");
 	return ERR_OK;
 }
 
