@@ -349,8 +349,9 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	[S_FOLDER_LIST] = {"folder list", "SELECT id, account_id, path, created_at FROM folders"
 					  " WHERE account_id = $1 ORDER BY path LIMIT $2 OFFSET $3",
 			   "tii"},
+	/* The parameters of S_FOLDER_LIST, of which it needs the first. */
 	[S_FOLDER_COUNT] = {"folder count", "SELECT count(*) FROM folders WHERE account_id = $1",
-			    "t"},
+			    "tii"},
 	[S_INLINE_PUT] = {"inline put",
 			  "INSERT INTO inline_blobs (storage_key, bytes) VALUES ($1, $2)"
 			  " ON CONFLICT (storage_key) DO UPDATE SET bytes = inline_blobs.bytes",
