@@ -106,24 +106,25 @@ enum err_code meta_content_check(const struct meta_resource *cur, const struct m
 	return ERR_OK;
 }
 
-void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r)
+void meta_split(const char *joined, struct pool *pool, const char ***out, size_t *n)
 {
-	r->ntags = 0;
-	r->tags = NULL;
+	*n = 0;
+	*out = NULL;
 	if (joined == NULL || !*joined)
 		return;
-	size_t n = 1;
+	size_t count = 1;
 	for (const char *p = joined; *p; p++)
-		n += *p == META_TAG_SEP;
-	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
+		count += *p == META_TAG_SEP;
+	const char **items = pool_alloc(pool, count * sizeof(*items));
 	char *copy = pool_strdup(pool, joined), *p = copy;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < count; i++) {
 		char *sep = strchr(p, META_TAG_SEP);
 		if (sep)
 			*sep = '\0';
-		r->tags[r->ntags++] = p;
+		items[(*n)++] = p;
 		p = sep ? sep + 1 : p + strlen(p);
 	}
+	*out = items;
 }
 
 enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,

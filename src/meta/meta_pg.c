@@ -194,15 +194,6 @@ static const char *const migrations[] = {
 #define LIST_ANY(pfx, tags, cur, o)                                                            \
 	{"list", ARM(A_OWN, pfx, tags, cur) " UNION ALL " ARM(A_GLOBAL, pfx, tags, cur)        \
 	 " UNION ALL " ARM(A_SPECIFIC, pfx, tags, cur) OC_##o, LIST_TYPES}
-/* The 16 variants of one kind of list, in the order of the V_* bits. */
-#define LIST16(L)                                                                              \
-	L("", "", "", DESC), L(W_PREFIX, "", "", DESC), L("", W_TAGS, "", DESC),               \
-	L(W_PREFIX, W_TAGS, "", DESC), L("", "", W_AFTER_DESC, DESC),                          \
-	L(W_PREFIX, "", W_AFTER_DESC, DESC), L("", W_TAGS, W_AFTER_DESC, DESC),                \
-	L(W_PREFIX, W_TAGS, W_AFTER_DESC, DESC), L("", "", "", ASC), L(W_PREFIX, "", "", ASC), \
-	L("", W_TAGS, "", ASC), L(W_PREFIX, W_TAGS, "", ASC), L("", "", W_AFTER_ASC, ASC),     \
-	L(W_PREFIX, "", W_AFTER_ASC, ASC), L("", W_TAGS, W_AFTER_ASC, ASC),                    \
-	L(W_PREFIX, W_TAGS, W_AFTER_ASC, ASC)
 #define COUNT(where) {"count", "SELECT count(*)" A_OWN where, LIST_TYPES}
 #define COUNT_SHARED(where)                                                                    \
 	{"count", "SELECT (SELECT count(*)" A_GLOBAL where ") + (SELECT count(*)" A_SPECIFIC   \
@@ -370,7 +361,7 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	[S_LOCK_KEYS] = {"lock keys", "SELECT pg_advisory_lock(h) FROM " KEY_HASHES " ORDER BY h",
 			 "a"},
 	[S_UNLOCK_KEYS] = {"unlock keys", "SELECT pg_advisory_unlock(h) FROM " KEY_HASHES, "a"},
-	[S_LIST] = LIST16(LIST_ME), LIST16(LIST_SHARED), LIST16(LIST_ANY),
+	[S_LIST] = META_LIST16(LIST_ME), META_LIST16(LIST_SHARED), META_LIST16(LIST_ANY),
 	[S_COUNT] = COUNT(""),
 	COUNT(W_PREFIX),
 	COUNT(W_TAGS),
@@ -747,15 +738,6 @@ static int64_t col_int(const PGresult *res, int row, int col)
 	return strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-/* Splits a string_agg(..., chr(31)) into a pool array ("": none), as meta_tags_split. */
-static void split_joined(const char *joined, struct pool *pool, const char ***out, size_t *n)
-{
-	struct meta_resource tmp;
-	meta_tags_split(joined, pool, &tmp);
-	*out = tmp.tags;
-	*n = tmp.ntags;
-}
-
 static void read_row(const PGresult *res, int row, struct pool *pool, struct meta_resource *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -775,13 +757,13 @@ static void read_row(const PGresult *res, int row, struct pool *pool, struct met
 	r->created_by = col_text(res, row, 13, pool);
 	r->created_at_us = col_int(res, row, 14);
 	r->updated_at_us = col_int(res, row, 15);
-	meta_tags_split(PQgetvalue(res, row, 16), pool, r);
+	meta_split(PQgetvalue(res, row, 16), pool, &r->tags, &r->ntags);
 	r->status = col_text(res, row, 17, pool);
 	r->version = col_int(res, row, 18);
 	r->nid = col_int(res, row, 19);
 	r->description = col_text(res, row, 20, pool);
 	r->read_access = col_text(res, row, 21, pool);
-	split_joined(PQgetvalue(res, row, 22), pool, &r->shared_with, &r->nshared);
+	meta_split(PQgetvalue(res, row, 22), pool, &r->shared_with, &r->nshared);
 	r->file_name = col_text(res, row, 23, pool);
 	r->test_enabled = PQgetvalue(res, row, 24)[0] == 't';
 	snprintf(r->test.sha256, sizeof(r->test.sha256), "%s", PQgetvalue(res, row, 25));
@@ -936,24 +918,40 @@ static enum err_code pg_create_batch(struct meta *base, const struct meta_resour
 	return rc;
 }
 
+/* Runs s, which answers one row or none: the row in *res (the caller PQclears it), or
+ * ERR_NOT_FOUND "<thing> not found". */
+static enum err_code run_one(struct conn *c, enum stmt s, const struct params *p,
+			     const char *thing, PGresult **res, struct err *e)
+{
+	enum err_code rc = run(c, s, p, 0, res, e);
+	if (rc != ERR_OK || PQntuples(*res) == 1)
+		return rc;
+	PQclear(*res);
+	return err_set(e, ERR_NOT_FOUND, "%s not found", thing);
+}
+
+/* Runs s, which returns one resource row (none: ERR_NOT_FOUND), into out. */
+static enum err_code run_row(struct conn *c, enum stmt s, const struct params *p,
+			     struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	PGresult *res;
+	enum err_code rc = run_one(c, s, p, "resource", &res, e);
+	if (rc == ERR_OK) {
+		read_row(res, 0, pool, out);
+		PQclear(res);
+	}
+	return rc;
+}
+
 /* Reads one row (s: S_GET, S_GET_VISIBLE, S_GET_NID with id the nid in decimal, or
  * S_GET_LOCKED within a transaction). */
 static enum err_code get_on(struct conn *c, enum stmt s, const char *account, const char *id,
 			    struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	struct params p = {0};
-	PGresult *res;
 	p_text(&p, account);
 	p_text(&p, id);
-	enum err_code rc = run(c, s, &p, 0, &res, e);
-	if (rc != ERR_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		read_row(res, 0, pool, out);
-	else
-		rc = err_set(e, ERR_NOT_FOUND, "resource not found");
-	PQclear(res);
-	return rc;
+	return run_row(c, s, &p, pool, out, e);
 }
 
 static enum err_code pg_get(struct meta *base, const char *account, const char *id,
@@ -994,22 +992,6 @@ static enum err_code begin_checked(struct conn *c, const char *account, const ch
 	if ((rc = get_on(c, S_GET_LOCKED, account, id, pool, cur, e)) != ERR_OK ||
 	    (rc = meta_cond_check(cur, cond, e)) != ERR_OK)
 		rollback(c);
-	return rc;
-}
-
-/* Runs s, which returns the changed row, into out; ERR_NOT_FOUND when it changed none. */
-static enum err_code run_row(struct conn *c, enum stmt s, const struct params *p,
-			     struct pool *pool, struct meta_resource *out, struct err *e)
-{
-	PGresult *res;
-	enum err_code rc = run(c, s, p, 0, &res, e);
-	if (rc != ERR_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		read_row(res, 0, pool, out);
-	else
-		rc = err_set(e, ERR_NOT_FOUND, "resource not found");
-	PQclear(res);
 	return rc;
 }
 
@@ -1444,14 +1426,11 @@ static enum err_code folder_one(struct conn *c, enum stmt s, const struct params
 				struct pool *pool, struct meta_folder *out, struct err *e)
 {
 	PGresult *res;
-	enum err_code rc = run(c, s, p, 0, &res, e);
-	if (rc != ERR_OK)
-		return rc;
-	if (PQntuples(res) == 1)
+	enum err_code rc = run_one(c, s, p, "folder", &res, e);
+	if (rc == ERR_OK) {
 		read_folder(res, 0, pool, out);
-	else
-		rc = err_set(e, ERR_NOT_FOUND, "folder not found");
-	PQclear(res);
+		PQclear(res);
+	}
 	return rc;
 }
 
