@@ -80,13 +80,17 @@ void meta_conns_cleanup(struct meta_conns *cs)
 }
 
 enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
-				bool *noop, struct err *e)
+				bool *noop, const char **access, bool *rewrite_shares,
+				struct err *e)
 {
 	if (u->confirm_upload && !META_HAS_BYTES(cur))
 		return err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
 	if (u->set_test_enabled && u->test_enabled && !cur->test_enabled && !META_HAS_BYTES(cur))
 		return err_set(e, ERR_CONFLICT, "the resource has no content to start its test "
 						"value from yet");
+	enum err_code rc = meta_sharing_apply(cur->read_access, u, access, rewrite_shares, e);
+	if (rc != ERR_OK)
+		return rc;
 	*noop = !u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
 		!u->set_description && !u->set_read_access && !u->set_shared_with &&
 		!u->set_test_enabled &&

@@ -86,10 +86,11 @@ void meta_conns_cleanup(struct meta_conns *cs);
 
 /* A meta_update against the row as it is: ERR_CONFLICT when it confirms an upload that has no
  * bytes, or turns the test value on for a row without bytes; *noop when it changes nothing (an
- * empty update, or confirming what is confirmed), which then makes no new version. The sharing
- * rules are meta_sharing_apply's. */
+ * empty update, or confirming what is confirmed), which then makes no new version; then the
+ * sharing rules of meta_sharing_apply, whose *access and *rewrite_shares it passes on. */
 enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
-				bool *noop, struct err *e) __attribute__((warn_unused_result));
+				bool *noop, const char **access, bool *rewrite_shares,
+				struct err *e) __attribute__((warn_unused_result));
 
 /* New content against the row as it is: ERR_CONFLICT when it comes through the upload URL
  * (pending_upload_only) and the row is not pending or already has bytes, or when it is a test

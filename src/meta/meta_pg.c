@@ -1080,8 +1080,7 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if ((rc = meta_update_check(&cur, u, &noop, e)) != ERR_OK ||
-	    (rc = meta_sharing_apply(cur.read_access, u, &access, &rewrite_shares, e)) != ERR_OK)
+	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK)
 		goto fail;
 	if (noop) {
 		*out = cur;

@@ -851,8 +851,7 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if ((rc = meta_update_check(&cur, u, &noop, e)) != ERR_OK ||
-	    (rc = meta_sharing_apply(cur.read_access, u, &access, &rewrite_shares, e)) != ERR_OK)
+	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK)
 		goto fail;
 	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
 	if (noop) {
