@@ -60,8 +60,9 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUIL
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka \
 		$(UNIT_LDFLAGS)
 
-# The fault-injection test wraps the blob store's system calls.
-$(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat
+# The fault-injection test wraps the blob store's system calls and libpq's sends.
+$(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat \
+	-Wl,--wrap=PQsendQuery,--wrap=PQsendPrepare,--wrap=PQsendQueryPrepared,--wrap=PQsendQueryParams
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -77,14 +78,19 @@ test: deps
 	@scripts/test.sh
 
 # kill -9 at random instants under load, restart, verify every acknowledged write (RELIABILITY.md).
+# CRASH_STORES=postgres+s3 runs it against a throwaway PostgreSQL and s3rver.
 CRASH_CYCLES ?= 200
+CRASH_STORES ?= local
 test-crash: deps all
-	/usr/bin/python3 tests/crash/crashcheck.py --cycles $(CRASH_CYCLES)
+	scripts/with-stores.sh $(CRASH_STORES) \
+		/usr/bin/python3 tests/crash/crashcheck.py --cycles $(CRASH_CYCLES)
 
 # A mixed workload for SOAK_SECONDS, sampling RSS and descriptors (RELIABILITY.md).
 SOAK_SECONDS ?= 600
+SOAK_STORES ?= local
 soak: deps all
-	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
+	scripts/with-stores.sh $(SOAK_STORES) \
+		/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 # Benchmarks against nginx and the disk, in the same run (never part of make test).
 bench: all

@@ -94,6 +94,9 @@ run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
 if endpoint=$(scripts/s3.sh start "$log/s3"); then
 	if [ ${#pg_env[@]} -gt 0 ]; then
 		run_pytest postgres+s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}"
+		run_check "kill -9 checker, 10 cycles (release, postgres+s3)" \
+			env DEPOTD="$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}" \
+			timeout 300 "$PY" tests/crash/crashcheck.py --cycles 10
 	fi
 	scripts/s3.sh stop "$log/s3"
 else

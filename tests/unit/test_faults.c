@@ -1,8 +1,9 @@
 /* Fault injection: every store operation (create to a file, create inline, rename, content
  * replace, delete) is run once for every N with the Nth call of one kind failing — write,
  * fdatasync/fsync and rename of the blob store (ENOSPC and EIO, through the linker's --wrap),
- * and SQLite's own writes, syncs and locks (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, through a
- * VFS shim). Each run must answer the status the fault deserves or succeed, leave the rows
+ * SQLite's own writes, syncs and locks (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, through a
+ * VFS shim), and, when DEPOT_TEST_PG_ADMIN names a PostgreSQL server, the metadata store's
+ * connection dropped (its socket shut down) just before the Nth statement is sent. Each run must answer the status the fault deserves or succeed, leave the rows
  * exactly as before (failure) or as after (success), leave no staging file, keep the store
  * usable, and after a reopen (start-up cleanup) hold no row without its blob and no blob without
  * its row. LeakSanitizer checks that no failure path leaks. */
@@ -17,11 +18,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,11 +32,19 @@
 #include "core/pool.h"
 #include "store/store.h"
 
-#define ACCT "acct-faults"
+/* Each fixture has an account of its own, so that the PostgreSQL runs can share a database. */
+static char ACCT[48];
+static unsigned fixtures_made;
+
+/* The PostgreSQL database of this run ("" when the runs are on SQLite only). */
+static char pg_admin[512], pg_url[512], pg_db[40];
+static bool on_pg;
 
 /* ---- the fault switch ---- */
 
-enum fault_kind { F_NONE, F_WRITE, F_SYNC, F_RENAME, F_SQL_WRITE, F_SQL_SYNC, F_SQL_LOCK };
+enum fault_kind {
+	F_NONE, F_WRITE, F_SYNC, F_RENAME, F_SQL_WRITE, F_SQL_SYNC, F_SQL_LOCK, F_PG_DROP
+};
 
 static enum fault_kind armed;
 static long countdown;   /* the call that fails: 1 = the next one; 0 = none (counting) */
@@ -97,6 +108,54 @@ int __wrap_renameat(int ofd, const char *o, int nfd, const char *n)
 		return -1;
 	}
 	return __real_renameat(ofd, o, nfd, n);
+}
+
+/* ---- a PostgreSQL session lost just before a statement goes out ---- */
+
+/* The server sees the connection close (and rolls back what was open), libpq sees its sends
+ * fail: as when the network or the server goes away between two statements. */
+static void maybe_drop(PGconn *c)
+{
+	if (hit(F_PG_DROP))
+		shutdown(PQsocket(c), SHUT_RDWR);
+}
+
+int __real_PQsendQuery(PGconn *c, const char *q);
+int __wrap_PQsendQuery(PGconn *c, const char *q);
+int __wrap_PQsendQuery(PGconn *c, const char *q)
+{
+	maybe_drop(c);
+	return __real_PQsendQuery(c, q);
+}
+
+int __real_PQsendPrepare(PGconn *c, const char *name, const char *q, int n, const Oid *types);
+int __wrap_PQsendPrepare(PGconn *c, const char *name, const char *q, int n, const Oid *types);
+int __wrap_PQsendPrepare(PGconn *c, const char *name, const char *q, int n, const Oid *types)
+{
+	maybe_drop(c);
+	return __real_PQsendPrepare(c, name, q, n, types);
+}
+
+int __real_PQsendQueryPrepared(PGconn *c, const char *name, int n, const char *const *v,
+			       const int *len, const int *fmt, int rfmt);
+int __wrap_PQsendQueryPrepared(PGconn *c, const char *name, int n, const char *const *v,
+			       const int *len, const int *fmt, int rfmt);
+int __wrap_PQsendQueryPrepared(PGconn *c, const char *name, int n, const char *const *v,
+			       const int *len, const int *fmt, int rfmt)
+{
+	maybe_drop(c);
+	return __real_PQsendQueryPrepared(c, name, n, v, len, fmt, rfmt);
+}
+
+int __real_PQsendQueryParams(PGconn *c, const char *q, int n, const Oid *types,
+			     const char *const *v, const int *len, const int *fmt, int rfmt);
+int __wrap_PQsendQueryParams(PGconn *c, const char *q, int n, const Oid *types,
+			     const char *const *v, const int *len, const int *fmt, int rfmt);
+int __wrap_PQsendQueryParams(PGconn *c, const char *q, int n, const Oid *types,
+			     const char *const *v, const int *len, const int *fmt, int rfmt)
+{
+	maybe_drop(c);
+	return __real_PQsendQueryParams(c, q, n, types, v, len, fmt, rfmt);
 }
 
 /* ---- a SQLite VFS that delegates to the default one and fails where armed ---- */
@@ -225,8 +284,11 @@ struct fixture {
 
 static void open_store(struct fixture *f)
 {
-	char meta_url[128], blob_url[128];
-	snprintf(meta_url, sizeof(meta_url), "sqlite:%s/t.db", f->dir);
+	char meta_url[600], blob_url[128];
+	if (on_pg)
+		snprintf(meta_url, sizeof(meta_url), "%s", pg_url);
+	else
+		snprintf(meta_url, sizeof(meta_url), "sqlite:%s/t.db", f->dir);
 	snprintf(blob_url, sizeof(blob_url), "file:%s", f->dir);
 	struct err e = {0};
 	if (store_open(meta_url, blob_url, &f->s, &e) != ERR_OK)
@@ -272,6 +334,7 @@ static enum err_code create(struct fixture *f, const char *name, size_t n, unsig
 static struct fixture *fixture_new(void)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(ACCT, sizeof(ACCT), "acct-faults-%u", ++fixtures_made);
 	assert_true(tmpdir_make(f->dir, sizeof(f->dir), "faults"));
 	pool_init(&f->pool);
 	open_store(f);
@@ -305,8 +368,13 @@ static char *rows_of(struct fixture *f)
 		const char *who = strcmp(r->id, f->file_id) == 0     ? "F"
 				  : strcmp(r->id, f->inline_id) == 0 ? "S"
 								     : "new";
-		buf_printf(&b, "%s %s %s %lld %s\n", who, r->name, r->sha256,
-			   (long long)r->version, r->storage_key);
+		/* The key without its account part (kind/account/sha256): accounts differ. */
+		const char *slash = strchr(r->storage_key, '/');
+		const char *last = strrchr(r->storage_key, '/');
+		buf_printf(&b, "%s %s %s %lld %.*s%s\n", who, r->name, r->sha256,
+			   (long long)r->version,
+			   slash != NULL ? (int)(slash - r->storage_key) : 0, r->storage_key,
+			   last != NULL ? last : r->storage_key);
 	}
 	size_t len;
 	return buf_take(&b, &len);
@@ -431,6 +499,10 @@ static const struct fault faults[] = {
 	{"sqlite lock BUSY", F_SQL_LOCK, 0, 0, ERR_UNAVAILABLE},
 };
 
+static const struct fault pg_faults[] = {
+	{"postgres connection dropped", F_PG_DROP, 0, 0, ERR_UNAVAILABLE},
+};
+
 static void arm(const struct fault *ft, long at)
 {
 	armed = ft->kind;
@@ -455,7 +527,7 @@ static void every_n(const char *op_name, op_fn op, const struct fault *ft)
 	long calls = counted;
 	armed = F_NONE;
 	if (ft->kind >= F_SQL_WRITE && calls == 0)
-		fail_msg("%s made no SQLite call of the kind '%s': the shim is not in the path",
+		fail_msg("%s made no metadata call of the kind '%s': the shim is not in the path",
 			 op_name, ft->name);
 	char *after = rows_of(f);
 	fixture_free(f);
@@ -512,11 +584,62 @@ static void each_fault_at_every_call(void **state)
 	assert_true(failures_seen > 20);
 }
 
+/* Runs sql on the admin database; whether it worked. */
+static bool pg_admin_exec(const char *sql)
+{
+	PGconn *c = PQconnectdb(pg_admin);
+	bool ok = PQstatus(c) == CONNECTION_OK;
+	if (ok) {
+		PGresult *r = PQexec(c, sql);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "%s: %s", sql, PQresultErrorMessage(r));
+		PQclear(r);
+	} else {
+		fprintf(stderr, "connect: %s", PQerrorMessage(c));
+	}
+	PQfinish(c);
+	return ok;
+}
+
+/* The same operations on PostgreSQL metadata (blobs on local files), the connection dropped
+ * before each of their statements in turn. */
+static void postgres_connection_dropped_at_every_call(void **state)
+{
+	(void)state;
+	const char *admin = getenv("DEPOT_TEST_PG_ADMIN");
+	if (admin == NULL || !*admin) {
+		puts("DEPOT_TEST_PG_ADMIN is unset: the PostgreSQL runs are skipped");
+		skip();
+	}
+	snprintf(pg_admin, sizeof(pg_admin), "%s", admin);
+	snprintf(pg_db, sizeof(pg_db), "t_unit_faults_%d", (int)getpid());
+	const char *auth = strstr(admin, "://");
+	const char *slash = strchr(auth != NULL ? auth + 3 : admin, '/');
+	int base = slash != NULL ? (int)(slash - admin) : (int)strlen(admin);
+	snprintf(pg_url, sizeof(pg_url), "%.*s/%s", base, admin, pg_db);
+	char sql[96];
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", pg_db);
+	assert_true(pg_admin_exec(sql));
+	on_pg = true;
+	runs = failures_seen = 0;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		every_n(ops[i].name, ops[i].fn, &pg_faults[0]);
+	on_pg = false;
+	snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)", pg_db);
+	pg_admin_exec(sql);
+	printf("postgres runs: %ld, of which answered with an error: %ld\n", runs,
+	       failures_seen);
+	assert_true(runs > 20);
+	assert_true(failures_seen > 10);
+}
+
 int main(void)
 {
 	shim_install();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(each_fault_at_every_call),
+		cmocka_unit_test(postgres_connection_dropped_at_every_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
