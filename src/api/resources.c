@@ -175,11 +175,9 @@ void api_resource_get(struct api_ctx *c)
 	api_resource_respond(c, 200, &r, NULL);
 }
 
-static enum err_code read_update(struct api_ctx *c, json_t *body, struct meta_update *u,
-				 struct err *e)
+enum err_code api_update_parse(json_t *body, const struct limits *l, struct pool *pool,
+			       struct meta_update *u, struct err *e)
 {
-	const struct limits *l = &c->api->limits;
-	struct pool *pool = c->req->pool;
 	const char *s;
 	size_t len;
 	bool present;
@@ -214,7 +212,6 @@ static enum err_code read_update(struct api_ctx *c, json_t *body, struct meta_up
 			return err_set(e, ERR_INVALID, "status can only be set to \"uploaded\"");
 		u->confirm_upload = true;
 	}
-	u->updated_at_us = time_now_us();
 	return ERR_OK;
 }
 
@@ -227,9 +224,12 @@ void api_resource_update(struct api_ctx *c)
 	struct meta_resource r;
 	api_if_match(http_req_header(c->req, "If-Match"), c->req->pool, &cond);
 	enum err_code rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
-	if (rc == ERR_OK && (rc = read_update(c, body, &u, &e)) == ERR_OK)
+	if (rc == ERR_OK &&
+	    (rc = api_update_parse(body, &c->api->limits, c->req->pool, &u, &e)) == ERR_OK) {
+		u.updated_at_us = time_now_us();
 		rc = store_resource_update(c->api->store, c->who->account_id, c->req->params[0], &u,
 					   &cond, c->req->pool, &r, &e);
+	}
 	json_decref(body);
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
