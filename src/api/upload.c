@@ -127,7 +127,7 @@ enum err_code api_form_file_begin(struct form_parts *fp, const char *filename,
 enum err_code api_form_text_piece(struct form_parts *fp, const char *field, const char *data,
 				  uint64_t off, size_t len, size_t max_bytes, struct err *e)
 {
-	if (off == 0) {
+	if (off == 0 || fp->nparts == 0) {
 		if (fp->nparts == API_FORM_MAX_PARTS)
 			return err_set(e, ERR_INVALID, "more than %d form parts", API_FORM_MAX_PARTS);
 		fp->parts[fp->nparts++].field = xstrdup(field);
@@ -280,12 +280,22 @@ static void finish_json(struct api_ctx *c, struct upload *u)
 
 /* ---- the end of a multipart create ---- */
 
-static const char *part_text(const struct form_parts *fp, const char *field)
+/* The text of the first part named field, or NULL. A NUL in any part of that name would cut
+ * it short: refused. */
+static enum err_code part_text(const struct form_parts *fp, const char *field, const char **out,
+			       struct err *e)
 {
-	for (size_t i = 0; i < fp->nparts; i++)
-		if (strcmp(fp->parts[i].field, field) == 0)
-			return fp->parts[i].data ? fp->parts[i].data : "";
-	return NULL;
+	*out = NULL;
+	for (size_t i = 0; i < fp->nparts; i++) {
+		const struct form_part *p = &fp->parts[i];
+		if (strcmp(p->field, field) != 0)
+			continue;
+		if (*out == NULL)
+			*out = p->data ? p->data : "";
+		if (p->data != NULL && strlen(p->data) != p->len)
+			return err_set(e, ERR_INVALID, "%s must not contain NUL characters", field);
+	}
+	return ERR_OK;
 }
 
 enum err_code api_form_fields(const struct form_parts *fp, const struct limits *l,
@@ -295,7 +305,12 @@ enum err_code api_form_fields(const struct form_parts *fp, const struct limits *
 	memset(f, 0, sizeof(*f));
 	if (!fp->file_seen)
 		return err_set(e, ERR_INVALID, "multipart create needs a file part");
-	const char *name = part_text(fp, "name");
+	const char *name, *dir, *tags_text, *meta;
+	if ((rc = part_text(fp, "name", &name, e)) != ERR_OK ||
+	    (rc = part_text(fp, "directory_path", &dir, e)) != ERR_OK ||
+	    (rc = part_text(fp, "tags", &tags_text, e)) != ERR_OK ||
+	    (rc = part_text(fp, "metadata", &meta, e)) != ERR_OK)
+		return rc;
 	if (name == NULL || !*name)
 		name = fp->filename;
 	if (name == NULL)
@@ -303,7 +318,6 @@ enum err_code api_form_fields(const struct form_parts *fp, const struct limits *
 	if ((rc = validate_name(name, strlen(name), l, e)) != ERR_OK)
 		return rc;
 	f->name = name;
-	const char *dir = part_text(fp, "directory_path");
 	if (dir == NULL)
 		return err_set(e, ERR_INVALID, "directory_path is required");
 	if ((rc = validate_directory_path(dir, strlen(dir), l, pool, &f->directory_path, e)) !=
@@ -330,7 +344,6 @@ enum err_code api_form_fields(const struct form_parts *fp, const struct limits *
 	}
 	if ((rc = validate_tags(tags, ntags, l, "tags", pool, &f->tags, &f->ntags, e)) != ERR_OK)
 		return rc;
-	const char *meta = part_text(fp, "metadata");
 	if (meta != NULL && *meta) {
 		json_t *wrap = json_object();
 		json_error_t je;
