@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make test`: the C unit tests (built with ASan+UBSan), the black-box suite against the
-# release build, and the black-box suite again against the ASan+UBSan build. Ends with one line
-# "N passed, N failed" that CI reads.
+# `make test`: the C unit tests (built with ASan+UBSan), every fuzz corpus replayed through its
+# target (ASan+UBSan, one count per target), the black-box suite against the release build, and
+# the black-box suite again against the ASan+UBSan build. Ends with one line "N passed, N failed"
+# that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -29,6 +30,21 @@ for t in "$BUILD"/unit/test_*; do
 	failed=$((failed + f))
 	printf '%-40s %s passed, %s failed\n' "$(basename "$t")" "$p" "$f"
 	[ "$f" -ne 0 ] && cat "$out"
+done
+
+echo "== fuzz corpora replayed (ASan+UBSan)"
+for t in "$BUILD"/fuzz-replay/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=${t##*/fuzz_}
+	out="$log/fuzz-$name.out"
+	if timeout 60 "$t" "tests/fuzz/corpus/$name" >"$out" 2>&1; then
+		passed=$((passed + 1))
+		printf '%-40s %s\n' "fuzz_$name" "$(grep -o 'replayed [0-9]* inputs' "$out")"
+	else
+		failed=$((failed + 1))
+		printf '%-40s FAILED\n' "fuzz_$name"
+		tail -30 "$out"
+	fi
 done
 
 run_pytest() { # label, binary
