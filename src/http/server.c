@@ -246,15 +246,20 @@ static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const ch
 	return MHD_YES;
 }
 
-/* True when the last coding of a Transfer-Encoding list is chunked. */
-static bool chunked_last(const char *te)
+/* True when a Transfer-Encoding list names chunked once, last (RFC 9112 6.1). */
+static bool chunked_once_last(const char *te)
 {
-	const char *last = strrchr(te, ',');
-	last = last ? last + 1 : te;
-	last += strspn(last, " \t");
-	size_t n = strcspn(last, " \t");
-	const char *end = last + n + strspn(last + n, " \t");
-	return n == 7 && strncasecmp(last, "chunked", 7) == 0 && *end == '\0';
+	bool last = false;
+	int chunked = 0;
+	for (const char *p = te + strspn(te, " \t,"); *p; p += strspn(p, " \t,")) {
+		size_t n = strcspn(p, ","), m = n;
+		while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+			m--;
+		last = m == 7 && strncasecmp(p, "chunked", 7) == 0;
+		chunked += last;
+		p += n;
+	}
+	return last && chunked == 1;
 }
 
 /* The JSON answer to a request framed ambiguously, or NULL. */
@@ -278,7 +283,7 @@ static const char *framing_error(struct MHD_Connection *conn, const char *versio
 		       "Transfer-Encoding\"}";
 	if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
 		return "{\"error\": \"Transfer-Encoding needs HTTP/1.1\"}";
-	if (f.transfer_encodings > 1 || !chunked_last(te))
+	if (f.transfer_encodings > 1 || !chunked_once_last(te))
 		return "{\"error\": \"Transfer-Encoding must end with chunked, given once\"}";
 	if (strcasecmp(te, "chunked") != 0) {
 		*status = 501;
