@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../unit/limits.h"
 #include "api/validate.h"
 #include "core/pool.h"
 
@@ -27,16 +28,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 		}                                                                           \
 	} while (0)
 
-/* depotd's defaults (README, Configuration), smaller where only the boundary matters. */
-static const struct limits fz_limits = {
-	.max_name_bytes = 255,
-	.max_path_bytes = 1024,
-	.max_tag_bytes = 64,
-	.max_tags = 50,
-	.max_metadata_bytes = 65536,
-	.max_page_size = 100,
-	.max_upload_bytes = 1024 * 1024,
-};
 
 /* A cursor over the input. */
 struct fz {

@@ -64,7 +64,7 @@ static void run(const uint8_t *data, size_t size, uint64_t seed, struct run *r)
 	if (rc == ERR_OK)
 		rc = jsonget_object(s.rest, s.rest_len, &r->body, &e);
 	if (rc == ERR_OK)
-		rc = api_create_json_fields(r->body, s.captured, &fz_limits, &r->pool, &r->f,
+		rc = api_create_json_fields(r->body, s.captured, &test_limits, &r->pool, &r->f,
 					    &r->src, &e);
 	if (rc == ERR_OK && r->src.has_content) {
 		if (r->src.content != NULL)

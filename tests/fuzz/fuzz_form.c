@@ -67,7 +67,7 @@ static void check_accepted(const struct form_parts *fp, const struct create_fiel
 		FZ_CHECK(is_item(fp, f->tags[i]), "tag %s is not in a tags part", f->tags[i]);
 	}
 	if (f->metadata_json != NULL) {
-		FZ_CHECK(strlen(f->metadata_json) <= fz_limits.max_metadata_bytes, "metadata size");
+		FZ_CHECK(strlen(f->metadata_json) <= test_limits.max_metadata_bytes, "metadata size");
 		json_t *m = json_loads(f->metadata_json, 0, NULL);
 		FZ_CHECK(json_is_object(m), "metadata %s", f->metadata_json);
 		json_decref(m);
@@ -116,7 +116,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FZ_CHECK(fp.text_bytes <= MAX_TEXT || rc == ERR_TOO_LARGE, "text over the limit");
 	struct create_fields cf;
 	if (rc == ERR_OK)
-		rc = api_form_fields(&fp, &fz_limits, &pool, &cf, &e);
+		rc = api_form_fields(&fp, &test_limits, &pool, &cf, &e);
 	FZ_CHECK(rc == ERR_OK || ((rc == ERR_INVALID || rc == ERR_TOO_LARGE) && e.msg[0]),
 		 "code %d", (int)rc);
 	if (rc == ERR_OK)

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			struct err e = {0};
 			pool_init(&pool);
 			enum err_code rc =
-				api_import_line_parse(p, len, &fz_limits, &pool, &row, &e);
+				api_import_line_parse(p, len, &test_limits, &pool, &row, &e);
 			bool refused = (rc == ERR_INVALID || rc == ERR_TOO_LARGE) && e.msg[0];
 			FZ_CHECK(rc == ERR_OK || refused, "code %d", (int)rc);
 			if (rc == ERR_OK)

@@ -67,10 +67,10 @@ static void check_accepted(const struct meta_query *q, int64_t page, int64_t pag
 			   struct args *a)
 {
 	FZ_CHECK(page >= 1 && page <= LISTQUERY_MAX_PAGE, "page %lld", (long long)page);
-	FZ_CHECK(page_size >= 1 && page_size <= fz_limits.max_page_size, "page_size %lld",
+	FZ_CHECK(page_size >= 1 && page_size <= test_limits.max_page_size, "page_size %lld",
 		 (long long)page_size);
 	FZ_CHECK(q->limit == page_size && q->offset == (page - 1) * page_size, "limit/offset");
-	FZ_CHECK(q->ntags <= fz_limits.max_tags, "%zu tags", q->ntags);
+	FZ_CHECK(q->ntags <= test_limits.max_tags, "%zu tags", q->ntags);
 	for (size_t i = 1; i < q->ntags; i++)
 		FZ_CHECK(strcmp(q->tags[i - 1], q->tags[i]) < 0, "tags not sorted and distinct");
 	FZ_CHECK(strcmp(q->status, "uploaded") == 0 || strcmp(q->status, "pending") == 0,
@@ -124,7 +124,7 @@ static void check_written_cursor(const uint8_t *data, size_t size, struct pool *
 	struct meta_query q;
 	int64_t page, page_size;
 	struct err e = {0};
-	FZ_CHECK(listquery_parse(get, &a, &fz_limits, pool, &q, &page, &page_size, &e) == ERR_OK,
+	FZ_CHECK(listquery_parse(get, &a, &test_limits, pool, &q, &page, &page_size, &e) == ERR_OK,
 		 "written cursor %s (%lld, %s) refused: %s", cursor, (long long)t, id, e.msg);
 	FZ_CHECK(q.has_cursor && q.cursor_created_us == t && strcmp(q.cursor_id, id) == 0,
 		 "cursor %s read as (%lld, %s)", cursor, (long long)q.cursor_created_us,
@@ -140,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct err e = {0};
 	pool_init(&pool);
 	split((const char *)data, size, &pool, &a);
-	enum err_code rc = listquery_parse(get, &a, &fz_limits, &pool, &q, &page, &page_size, &e);
+	enum err_code rc = listquery_parse(get, &a, &test_limits, &pool, &q, &page, &page_size, &e);
 	FZ_CHECK(rc == ERR_OK || (rc == ERR_INVALID && e.msg[0] != '\0'), "code %d", (int)rc);
 	if (rc == ERR_OK)
 		check_accepted(&q, page, page_size, &a);

@@ -9,11 +9,11 @@
 static void check_name(const char *s, size_t len)
 {
 	struct err e = {0};
-	if (validate_name(s, len, &fz_limits, &e) != ERR_OK) {
+	if (validate_name(s, len, &test_limits, &e) != ERR_OK) {
 		FZ_CHECK(e.msg[0] != '\0', "no message");
 		return;
 	}
-	FZ_CHECK(len >= 1 && len <= fz_limits.max_name_bytes, "length %zu", len);
+	FZ_CHECK(len >= 1 && len <= test_limits.max_name_bytes, "length %zu", len);
 	FZ_CHECK(text_utf8_valid(s, len) && !text_has_control(s, len), "bad bytes accepted");
 	FZ_CHECK(memchr(s, '/', len) == NULL, "'/' accepted");
 	FZ_CHECK(!(len == 1 && s[0] == '.') && !(len == 2 && s[0] == '.' && s[1] == '.'),
@@ -24,7 +24,7 @@ static void check_path(const char *s, size_t len, struct pool *pool)
 {
 	struct err e = {0};
 	const char *norm = NULL, *again = NULL;
-	if (validate_directory_path(s, len, &fz_limits, pool, &norm, &e) != ERR_OK) {
+	if (validate_directory_path(s, len, &test_limits, pool, &norm, &e) != ERR_OK) {
 		FZ_CHECK(e.msg[0] != '\0', "no message");
 		return;
 	}
@@ -47,7 +47,7 @@ static void check_path(const char *s, size_t len, struct pool *pool)
 	if (m > 0 && p[m - 1] == '/')
 		m--;
 	FZ_CHECK(m == n - 1 && memcmp(p, norm + 1, m) == 0, "input and %s differ", norm);
-	FZ_CHECK(validate_directory_path(norm, n, &fz_limits, pool, &again, &e) == ERR_OK &&
+	FZ_CHECK(validate_directory_path(norm, n, &test_limits, pool, &again, &e) == ERR_OK &&
 			 strcmp(again, norm) == 0,
 		 "%s does not normalise to itself", norm);
 }
@@ -62,11 +62,11 @@ static void check_tags(const char *s, size_t len, struct pool *pool)
 	const char **out;
 	size_t nout;
 	struct err e = {0};
-	if (validate_tags(in, n, &fz_limits, "tags", pool, &out, &nout, &e) != ERR_OK) {
+	if (validate_tags(in, n, &test_limits, "tags", pool, &out, &nout, &e) != ERR_OK) {
 		FZ_CHECK(e.msg[0] != '\0', "no message");
 		return;
 	}
-	FZ_CHECK(nout <= n && nout <= fz_limits.max_tags, "%zu tags out of %zu", nout, n);
+	FZ_CHECK(nout <= n && nout <= test_limits.max_tags, "%zu tags out of %zu", nout, n);
 	for (size_t i = 0; i < nout; i++) {
 		FZ_CHECK(i == 0 || strcmp(out[i - 1], out[i]) < 0, "not sorted and distinct");
 		bool found = false;

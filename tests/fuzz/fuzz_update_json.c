@@ -13,7 +13,7 @@ static void check_path(const char *path)
 	struct err e = {0};
 	const char *again = NULL;
 	FZ_CHECK(path[0] == '/', "path %s", path);
-	FZ_CHECK(validate_directory_path(path, strlen(path), &fz_limits, &pool, &again, &e) ==
+	FZ_CHECK(validate_directory_path(path, strlen(path), &test_limits, &pool, &again, &e) ==
 			 ERR_OK,
 		 "normalised path %s refused: %s", path, e.msg);
 	FZ_CHECK(strcmp(again, path) == 0, "normalising %s gives %s", path, again);
@@ -22,7 +22,7 @@ static void check_path(const char *path)
 
 static void check_tags(const char **tags, size_t n)
 {
-	FZ_CHECK(n <= fz_limits.max_tags, "%zu tags", n);
+	FZ_CHECK(n <= test_limits.max_tags, "%zu tags", n);
 	for (size_t i = 1; i < n; i++)
 		FZ_CHECK(strcmp(tags[i - 1], tags[i]) < 0, "tags not sorted and distinct");
 }
@@ -31,7 +31,7 @@ static void check_metadata(const char *text)
 {
 	if (text == NULL)
 		return;
-	FZ_CHECK(strlen(text) <= fz_limits.max_metadata_bytes, "metadata too large");
+	FZ_CHECK(strlen(text) <= test_limits.max_metadata_bytes, "metadata too large");
 	json_t *m = json_loads(text, JSON_REJECT_DUPLICATES, NULL);
 	FZ_CHECK(json_is_object(m), "metadata is not an object: %s", text);
 	char *again = json_dumps(m, JSON_COMPACT);
@@ -49,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pool_init(&pool);
 	enum err_code rc = jsonget_object((const char *)data, size, &body, &e);
 	if (rc == ERR_OK)
-		rc = api_update_parse(body, &fz_limits, &pool, &u, &e);
+		rc = api_update_parse(body, &test_limits, &pool, &u, &e);
 	FZ_CHECK(rc == ERR_OK || rc == ERR_INVALID, "code %d", (int)rc);
 	FZ_CHECK(rc == ERR_OK || e.msg[0] != '\0', "error without a message");
 	if (rc == ERR_OK) {

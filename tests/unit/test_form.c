@@ -9,16 +9,8 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "limits.h"
 
-static const struct limits defaults = {
-	.max_name_bytes = 255,
-	.max_path_bytes = 1024,
-	.max_tag_bytes = 64,
-	.max_tags = 50,
-	.max_metadata_bytes = 65536,
-	.max_page_size = 100,
-	.max_upload_bytes = 100 * 1024 * 1024,
-};
 
 struct form {
 	struct form_parts fp;
@@ -49,7 +41,7 @@ static void text(struct form *t, const char *field, const char *data, size_t len
 
 static enum err_code fields(struct form *t)
 {
-	enum err_code rc = api_form_fields(&t->fp, &defaults, &t->pool, &t->f, &t->e);
+	enum err_code rc = api_form_fields(&t->fp, &test_limits, &t->pool, &t->f, &t->e);
 	if (rc != ERR_OK)
 		assert_true(t->e.msg[0] != '\0');
 	return rc;

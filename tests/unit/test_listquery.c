@@ -11,16 +11,8 @@
 #include <openssl/evp.h>
 
 #include "api/listquery.h"
+#include "limits.h"
 
-static const struct limits defaults = {
-	.max_name_bytes = 255,
-	.max_path_bytes = 1024,
-	.max_tag_bytes = 64,
-	.max_tags = 50,
-	.max_metadata_bytes = 65536,
-	.max_page_size = 100,
-	.max_upload_bytes = 100 * 1024 * 1024,
-};
 
 struct arg {
 	const char *name, *value;
@@ -63,7 +55,7 @@ static struct result run(const struct arg *args)
 	struct result r;
 	memset(&r, 0, sizeof(r));
 	r.q.account_id = "acct";
-	r.rc = listquery_parse(table_get, (void *)args, &defaults, &pool, &r.q, &r.page,
+	r.rc = listquery_parse(table_get, (void *)args, &test_limits, &pool, &r.q, &r.page,
 			       &r.page_size, &r.e);
 	return r;
 }

@@ -9,21 +9,13 @@
 #include <string.h>
 
 #include "api/validate.h"
+#include "limits.h"
 
-static const struct limits defaults = {
-	.max_name_bytes = 255,
-	.max_path_bytes = 1024,
-	.max_tag_bytes = 64,
-	.max_tags = 50,
-	.max_metadata_bytes = 65536,
-	.max_page_size = 100,
-	.max_upload_bytes = 100 * 1024 * 1024,
-};
 
 static enum err_code name_rc(const char *s, size_t len)
 {
 	struct err e = {0};
-	enum err_code rc = validate_name(s, len, &defaults, &e);
+	enum err_code rc = validate_name(s, len, &test_limits, &e);
 	if (rc != ERR_OK)
 		assert_true(e.msg[0] != '\0');
 	return rc;
@@ -97,7 +89,7 @@ static void name_rejects_invalid_utf8(void **state)
 static void name_respects_a_configured_limit(void **state)
 {
 	(void)state;
-	struct limits l = defaults;
+	struct limits l = test_limits;
 	l.max_name_bytes = 4;
 	struct err e;
 	assert_int_equal(validate_name("abcd", 4, &l, &e), ERR_OK);
@@ -112,7 +104,7 @@ static enum err_code path_norm(const char *in, size_t len, const char **out)
 	pool_init(&p);
 	struct err e = {0};
 	const char *res = NULL;
-	enum err_code rc = validate_directory_path(in, len, &defaults, &p, &res, &e);
+	enum err_code rc = validate_directory_path(in, len, &test_limits, &p, &res, &e);
 	static char keep[2048];
 	keep[0] = '\0';
 	if (rc == ERR_OK) {
@@ -234,7 +226,7 @@ static void tags_are_sorted_and_folded(void **state)
 	const char *in[] = {"zeta", "alpha", "Beta", "alpha", "zeta", "\xc3\xa9t\xc3\xa9", "b"};
 	const char **out = NULL;
 	size_t n = 99;
-	assert_int_equal(tags_run(in, 7, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(in, 7, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 5);
 	assert_string_equal(out[0], "Beta");
 	assert_string_equal(out[1], "alpha");
@@ -254,7 +246,7 @@ static void tags_empty_list_is_ok(void **state)
 	pool_init(&p);
 	const char **out = NULL;
 	size_t n = 99;
-	assert_int_equal(tags_run(NULL, 0, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(NULL, 0, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 0);
 	pool_cleanup(&p);
 }
@@ -267,15 +259,15 @@ static void tags_reject_empty_comma_control_and_bad_utf8(void **state)
 	const char **out;
 	size_t n;
 	const char *empty[] = {"ok", ""};
-	assert_int_equal(tags_run(empty, 2, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(empty, 2, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *comma[] = {"a,b"};
-	assert_int_equal(tags_run(comma, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(comma, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *ctrl[] = {"a\tb"};
-	assert_int_equal(tags_run(ctrl, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(ctrl, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *c1[] = {"a\xc2\x9f"};
-	assert_int_equal(tags_run(c1, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(c1, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *bad[] = {"\xc3"};
-	assert_int_equal(tags_run(bad, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(bad, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	pool_cleanup(&p);
 }
 
@@ -292,10 +284,10 @@ static void tags_length_is_1_to_64_bytes(void **state)
 	const char **out;
 	size_t n;
 	const char *ok[] = {t64};
-	assert_int_equal(tags_run(ok, 1, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(ok, 1, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 1);
 	const char *long1[] = {"fine", t65};
-	assert_int_equal(tags_run(long1, 2, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(long1, 2, &test_limits, &p, &out, &n), ERR_INVALID);
 	pool_cleanup(&p);
 }
 
@@ -313,15 +305,15 @@ static void tags_at_most_max_distinct_after_folding(void **state)
 	/* 50 distinct, each given twice: 100 inputs fold to 50. */
 	for (int i = 0; i < 100; i++)
 		in[i] = names[i % 50];
-	assert_int_equal(tags_run(in, 100, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(in, 100, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 50);
 	assert_string_equal(out[0], "t00");
 	assert_string_equal(out[49], "t49");
 	/* 51 distinct. */
 	for (int i = 0; i < 51; i++)
 		in[i] = names[i];
-	assert_int_equal(tags_run(in, 51, &defaults, &p, &out, &n), ERR_INVALID);
-	struct limits l = defaults;
+	assert_int_equal(tags_run(in, 51, &test_limits, &p, &out, &n), ERR_INVALID);
+	struct limits l = test_limits;
 	l.max_tags = 2;
 	const char *three[] = {"a", "b", "c"};
 	assert_int_equal(tags_run(three, 3, &l, &p, &out, &n), ERR_INVALID);
