@@ -69,7 +69,7 @@ struct request {
 enum watch_phase {
 	WATCH_HEADERS,  /* waiting for a request's line and headers */
 	WATCH_BODY,     /* headers in, the body arriving */
-	WATCH_ANSWER,   /* a response is queued: no deadline of ours */
+	WATCH_ANSWER,   /* the request is in (handled, answered): no deadline of ours */
 	WATCH_DRAIN,    /* answered mid-body (answer_now): the rest is read and dropped */
 	WATCH_EXPIRED,  /* the watchdog cut it off */
 };
@@ -569,6 +569,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (r->answered_raw)
 		return MHD_NO; /* the answer is out; closing ends the connection */
+	/* The whole request is in: the time the handler takes is depot's, not the client's. */
+	if (!watch_move(r, WATCH_BODY, WATCH_ANSWER))
+		return MHD_NO;
 	if (r->held)
 		return queue(r, conn, &r->answer);
 	if (r->req.on_end != NULL)

@@ -382,6 +382,20 @@ def test_body_at_the_minimum_rate_is_not_cut_off(server_factory):
     assert [r[0] for r in responses] == [200], out[:300]
 
 
+def test_a_slow_handler_is_not_cut_off(server_factory, origin):
+    """The deadlines are the client's: once the request is in, a create whose uri fetch takes
+    3 s is answered 200 though DEPOT_REQUEST_TIMEOUT is 1 s."""
+    origin.routes["/slow"] = ("slow", 6, 0.5)
+    srv = server_factory(env={"DEPOT_REQUEST_TIMEOUT": "1", "DEPOT_FETCH_ALLOW_PRIVATE": "1"})
+    tok = token("acct-" + uniq())
+    t0 = time.time()
+    r = requests.post(srv.url("/v1/resources"), headers={"Authorization": f"Bearer {tok}"},
+                      timeout=TIMEOUT, json={"name": "slow.txt", "directory_path": "/",
+                                             "uri": origin.url("/slow")})
+    assert r.status_code == 200, r.text
+    assert r.json()["size_bytes"] == 6 and time.time() - t0 > 2.5
+
+
 def test_idle_keep_alive_connection_is_closed_quietly(server_factory):
     """After an answer, a connection that sends nothing more is closed at the deadline without
     a 408 (no request had begun)."""
