@@ -29,8 +29,8 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 REPLAY_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
 
-.PHONY: all deps run test test-unit test-http test-asan clean style check-config bench bench-quick \
-	fuzz fuzz-build
+.PHONY: all deps run test test-unit test-http test-asan test-crash soak clean style check-config \
+	bench bench-quick fuzz fuzz-build
 all: $(BUILD)/depotd $(BUILD)/depot
 
 V ?= 0
@@ -64,7 +64,10 @@ $(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
 $(BUILD)/unit/%: tests/unit/%.c $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD unit $@")
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka $(UNIT_LDFLAGS)
+
+# The fault-injection test wraps the blob store's system calls.
+$(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -106,6 +109,16 @@ fuzz-build:
 
 fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+# kill -9 at random instants under load, restart, verify every acknowledged write (RELIABILITY.md).
+CRASH_CYCLES ?= 200
+test-crash: deps all
+	/usr/bin/python3 tests/crash/crashcheck.py --cycles $(CRASH_CYCLES)
+
+# A mixed workload for SOAK_SECONDS, sampling RSS and descriptors (RELIABILITY.md).
+SOAK_SECONDS ?= 600
+soak: deps all
+	/usr/bin/python3 tests/soak/soak.py --seconds $(SOAK_SECONDS)
 
 # Benchmarks against nginx and the disk, in the same run (never part of make test).
 bench: all

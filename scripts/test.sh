@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: the C unit tests (built with ASan+UBSan), every fuzz corpus replayed through its
-# target (ASan+UBSan, one count per target), the black-box suite against the release build, and
-# the black-box suite again against the ASan+UBSan build. Ends with one line "N passed, N failed"
-# that CI reads.
+# target (ASan+UBSan, one count per target), the black-box suite against the release build and
+# again against the ASan+UBSan build, then the kill -9 checker and a short soak. Ends with one
+# line "N passed, N failed" that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -32,19 +32,24 @@ for t in "$BUILD"/unit/test_*; do
 	[ "$f" -ne 0 ] && cat "$out"
 done
 
-echo "== fuzz corpora replayed (ASan+UBSan)"
-for t in "$BUILD"/fuzz-replay/fuzz_*; do
-	[ -x "$t" ] || continue
-	name=${t##*/fuzz_}
-	out="$log/fuzz-$name.out"
-	if timeout 60 "$t" "tests/fuzz/corpus/$name" >"$out" 2>&1; then
+run_check() { # label, command...: one more test, passed when the command exits 0
+	local label=$1
+	shift
+	echo "== $label"
+	local out="$log/check-$(echo "$label" | tr -c 'a-z0-9' '_').out"
+	if "$@" >"$out" 2>&1; then
 		passed=$((passed + 1))
-		printf '%-40s %s\n' "fuzz_$name" "$(grep -o 'replayed [0-9]* inputs' "$out")"
+		tail -3 "$out"
 	else
 		failed=$((failed + 1))
-		printf '%-40s FAILED\n' "fuzz_$name"
-		tail -30 "$out"
+		tail -40 "$out"
 	fi
+}
+
+for t in "$BUILD"/fuzz-replay/fuzz_*; do
+	[ -x "$t" ] || continue
+	run_check "fuzz corpus ${t##*/fuzz_} replayed (ASan+UBSan)" \
+		timeout 60 "$t" "tests/fuzz/corpus/${t##*/fuzz_}"
 done
 
 run_pytest() { # label, binary
@@ -66,6 +71,10 @@ run_pytest() { # label, binary
 
 run_pytest release "$BUILD/depotd"
 run_pytest asan "$BUILD/asan/depotd"
+run_check "kill -9 checker, 20 cycles (release)" env DEPOTD="$BUILD/depotd" \
+	timeout 300 "$PY" tests/crash/crashcheck.py --cycles 20
+run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
+	timeout 300 "$PY" tests/soak/soak.py --seconds 20 --warmup 8 --max-growth-mb 64
 
 echo
 echo "$passed passed, $failed failed"

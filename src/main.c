@@ -68,6 +68,7 @@ static int run(const struct config *cfg)
 		goto out;
 	}
 	store_set_inline_max(store, (size_t)cfg->inline_max_bytes);
+	store_set_min_free(store, (uint64_t)cfg->min_free_bytes);
 	/* The key of signed URLs: configured, else derived from the JWT secret, else random. */
 	unsigned char url_key[32];
 	size_t url_key_len = sizeof(url_key);

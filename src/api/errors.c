@@ -71,7 +71,7 @@ void api_error(struct api_ctx *c, enum err_code code, const char *msg)
 		if (code == ERR_UNAVAILABLE)
 			shown = "service temporarily unavailable, try again";
 		else if (code == ERR_NO_SPACE)
-			shown = "insufficient storage";
+			shown = msg; /* says what is full, nothing secret */
 	}
 	api_json(c, status, json_pack("{s:s}", "error", shown));
 }

@@ -39,6 +39,8 @@ static enum err_code flush_pending(struct blob_writer *w, struct err *e)
 	if (w->pend_len == 0)
 		return ERR_OK;
 	enum err_code rc = ensure_stage(w, e);
+	if (rc == ERR_OK)
+		rc = blob_check_space(w->store, w->pend_len, e);
 	if (rc != ERR_OK)
 		return rc;
 	rc = w->store->ops->stage_write(w->stage, w->pend, w->pend_len, e);
@@ -65,6 +67,26 @@ void blob_close(struct blob_store *s)
 const char *blob_bucket(const struct blob_store *s)
 {
 	return s->bucket;
+}
+
+void blob_set_min_free(struct blob_store *s, uint64_t min_free)
+{
+	s->min_free = min_free;
+}
+
+enum err_code blob_check_space(struct blob_store *s, uint64_t incoming, struct err *e)
+{
+	uint64_t left;
+	if (s->ops->space_left == NULL)
+		return ERR_OK;
+	enum err_code rc = s->ops->space_left(s, &left, e);
+	if (rc != ERR_OK)
+		return rc;
+	if (left < incoming || left - incoming < s->min_free)
+		return err_set(e, ERR_NO_SPACE,
+			       "the disk is full: writing would leave less than %llu bytes free",
+			       (unsigned long long)s->min_free);
+	return ERR_OK;
 }
 
 bool blob_place_repeatable(const struct blob_store *s)
@@ -232,10 +254,10 @@ enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 	return s->ops->remove(s, key, e);
 }
 
-enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+enum err_code blob_sweep(struct blob_store *s, bool (*drop)(void *ctx, const char *key),
 			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			 struct err *e)
 {
 	*staged_removed = *blobs_removed = 0;
-	return s->ops->sweep(s, keep, ctx, staged_removed, blobs_removed, e);
+	return s->ops->sweep(s, drop, ctx, staged_removed, blobs_removed, e);
 }

@@ -81,6 +81,15 @@ bool blob_place_repeatable(const struct blob_store *s);
 /* Frees w; staged bytes that were not committed are discarded. */
 void blob_writer_free(struct blob_writer *w);
 
+/* Writes stop while less than min_free bytes would remain free on the store's disk (so the
+ * metadata store keeps room for the deletes that free space). 0: until the disk is full. */
+void blob_set_min_free(struct blob_store *s, uint64_t min_free);
+
+/* ERR_NO_SPACE, with a message for the client, when writing incoming more bytes would leave
+ * less than the watermark free; ERR_OK otherwise (and always for stores without a disk). */
+enum err_code blob_check_space(struct blob_store *s, uint64_t incoming, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* Opens the blob at key for reading. ERR_NOT_FOUND when it is missing. */
 enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
 			     struct err *e) __attribute__((warn_unused_result));
@@ -93,9 +102,10 @@ enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, s
 enum err_code blob_delete(struct blob_store *s, const char *key, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Start-up cleanup: removes every staging leftover, and every blob for which keep(ctx, key)
- * answers false. Reports the counts removed. */
-enum err_code blob_sweep(struct blob_store *s, bool (*keep)(void *ctx, const char *key),
+/* Start-up cleanup: removes every staging leftover, and offers every stored blob to
+ * drop(ctx, key), which removes it (with blob_delete, under whatever locks it needs) when
+ * nothing refers to it and answers whether it did. Reports the counts removed. */
+enum err_code blob_sweep(struct blob_store *s, bool (*drop)(void *ctx, const char *key),
 			 void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			 struct err *e) __attribute__((warn_unused_result));
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
@@ -30,7 +31,7 @@ struct blob_stage {
 static enum err_code io_err(int errnum, const char *what, struct err *e)
 {
 	if (errnum == ENOSPC || errnum == EDQUOT)
-		return err_set(e, ERR_NO_SPACE, "blob store: no space left on device");
+		return err_set(e, ERR_NO_SPACE, "blob store: the disk is full (no space left on device)");
 	return err_set(e, ERR_INTERNAL, "blob store %s: %s", what, strerror(errnum));
 }
 
@@ -249,7 +250,7 @@ static enum err_code each_entry(int dirfd, const char *path,
 
 struct sweep {
 	struct fs_store *s;
-	bool (*keep)(void *, const char *);
+	bool (*drop)(void *, const char *);
 	void *ctx;
 	uint64_t staged, blobs;
 	char prefix[48]; /* "blobs" or "blobs/A" */
@@ -272,7 +273,7 @@ static enum err_code sweep_level(void *arg, const char *name)
 	char path[300];
 	snprintf(path, sizeof(path), "%s/%s", sw->prefix, name);
 	if (blob_key_valid(path)) {
-		if (!sw->keep(sw->ctx, path) && unlinkat(sw->s->root_fd, path, 0) == 0)
+		if (sw->drop(sw->ctx, path))
 			sw->blobs++;
 		return ERR_OK;
 	}
@@ -286,11 +287,20 @@ static enum err_code sweep_level(void *arg, const char *name)
 	return rc;
 }
 
-static enum err_code fs_sweep(struct blob_store *base, bool (*keep)(void *, const char *),
+static enum err_code fs_space_left(struct blob_store *base, uint64_t *bytes, struct err *e)
+{
+	struct statvfs sv;
+	if (fstatvfs(((struct fs_store *)base)->root_fd, &sv) != 0)
+		return io_err(errno, "statvfs", e);
+	*bytes = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return ERR_OK;
+}
+
+static enum err_code fs_sweep(struct blob_store *base, bool (*drop)(void *, const char *),
 			      void *ctx, uint64_t *staged_removed, uint64_t *blobs_removed,
 			      struct err *e)
 {
-	struct sweep sw = {.s = (struct fs_store *)base, .keep = keep, .ctx = ctx, .e = e};
+	struct sweep sw = {.s = (struct fs_store *)base, .drop = drop, .ctx = ctx, .e = e};
 	snprintf(sw.prefix, sizeof(sw.prefix), "blobs");
 	enum err_code rc = each_entry(sw.s->root_fd, "staging", sweep_staged, &sw, e);
 	if (rc == ERR_OK)
@@ -313,5 +323,6 @@ const struct blob_ops blob_fs_ops = {
 	.read_open = fs_read_open,
 	.remove = fs_remove,
 	.exists = fs_exists,
+	.space_left = fs_space_left,
 	.sweep = fs_sweep,
 };

@@ -28,7 +28,9 @@ struct blob_ops {
 	enum err_code (*remove)(struct blob_store *s, const char *key, struct err *e);
 	enum err_code (*exists)(struct blob_store *s, const char *key, bool *exists,
 				struct err *e);
-	enum err_code (*sweep)(struct blob_store *s, bool (*keep)(void *, const char *), void *ctx,
+	/* Bytes free where the store writes, or NULL when the backend has no such bound. */
+	enum err_code (*space_left)(struct blob_store *s, uint64_t *bytes, struct err *e);
+	enum err_code (*sweep)(struct blob_store *s, bool (*drop)(void *, const char *), void *ctx,
 			       uint64_t *staged_removed, uint64_t *blobs_removed, struct err *e);
 };
 
@@ -36,6 +38,7 @@ struct blob_ops {
 struct blob_store {
 	const struct blob_ops *ops;
 	const char *bucket;
+	uint64_t min_free; /* blob_check_space's watermark */
 };
 
 /* True when key has the shape blob_key makes: "blobs/<32 hex>/<2 hex>/<64 hex>". Backends

@@ -65,6 +65,8 @@ static const struct setting settings[] = {
 	 64 * MiB, "largest JSON body, not counting the streamed content"},
 	{"inline-max-bytes", "DEPOT_INLINE_MAX_BYTES", K_INT, OFF(inline_max_bytes), "16384", 0,
 	 262144, "content up to this size is stored inline with its row (0: always a file)"},
+	{"min-free-bytes", "DEPOT_MIN_FREE_BYTES", K_INT, OFF(min_free_bytes), "33554432", 0,
+	 INT64_MAX, "writes answer 507 while less than this would remain free on the data disk"},
 	{"import-batch", "DEPOT_IMPORT_BATCH", K_INT, OFF(import_batch), "1000", 1, 100000,
 	 "rows committed per transaction by POST /v1/resources/import"},
 	{"upload-url-ttl", "DEPOT_UPLOAD_URL_TTL", K_INT, OFF(upload_url_ttl_s), "900", 1,

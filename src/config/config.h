@@ -29,6 +29,7 @@ struct config {
 	int64_t max_uri_bytes;
 	int64_t max_json_bytes;     /* a JSON body besides its streamed content */
 	int64_t import_batch;       /* rows per import transaction */
+	int64_t min_free_bytes;     /* the data disk's free-space watermark for writes */
 	int64_t inline_max_bytes;   /* content up to this size lives inline in the metadata store */
 	int64_t upload_url_ttl_s;   /* lifetime of a pending resource's upload URL */
 	int64_t max_url_ttl_s;      /* longest expires_in of a signed download URL */

@@ -60,6 +60,14 @@ static bool v6_forbidden(const unsigned char *b)
 		return v4_forbidden(v4_at(b + 12)); /* ::ffff:a.b.c.d mapped */
 	if (memcmp(b, zero, 12) == 0)
 		return true; /* ::a.b.c.d compatible (deprecated; never needed) */
+	if (memcmp(b, zero, 8) == 0 && b[8] == 0xff && b[9] == 0xff && b[10] == 0 && b[11] == 0)
+		return v4_forbidden(v4_at(b + 12)); /* ::ffff:0:a.b.c.d translated (SIIT) */
+	static const unsigned char nat64_local[6] = {0, 0x64, 0xff, 0x9b, 0, 1};
+	if (memcmp(b, nat64_local, 6) == 0)
+		return true; /* 64:ff9b:1::/48 local-use translation: a private network */
+	static const unsigned char discard[8] = {0x01, 0x00};
+	if (memcmp(b, discard, 8) == 0)
+		return true; /* 100::/64 discard-only */
 	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b};
 	if (memcmp(b, nat64, 12) == 0)
 		return v4_forbidden(v4_at(b + 12)); /* 64:ff9b::/96 */

@@ -250,7 +250,7 @@ static enum err_code db_err(sqlite3 *db, int rc, const char *what, struct err *e
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return err_set(e, ERR_UNAVAILABLE, "metadata store is busy (%s)", what);
 	if (primary == SQLITE_FULL)
-		return err_set(e, ERR_NO_SPACE, "metadata store: disk full (%s)", what);
+		return err_set(e, ERR_NO_SPACE, "metadata store: the disk is full (%s)", what);
 	return err_set(e, ERR_INTERNAL, "sqlite %s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 

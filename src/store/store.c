@@ -1,7 +1,13 @@
 /* Create: stage and fsync the bytes, then under the key's stripe lock rename them into place and
  * commit the row. Delete: commit the row's removal, then under the same lock remove the blob if
  * no row refers to it any more. The stripe lock makes "rename + insert" and "check + unlink" of
- * one key exclusive, so a concurrent create of identical bytes never loses its blob. */
+ * one key exclusive, so a concurrent create of identical bytes never loses its blob.
+ *
+ * Several depotd may share one metadata store and one object store (PostgreSQL + S3): then the
+ * stripe lock is backed by meta_lock_keys, a lock every process sees. An object store's place
+ * is an upload, slow and repeatable: it runs before the locks, and under them the store only
+ * checks the object is still there (a racing delete may have removed it) and uploads again if
+ * not. */
 #include "store/store.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -28,7 +34,8 @@ struct group_item {
 	size_t len;
 	enum err_code result;         /* ERR_OK, ERR_CONFLICT, or the group's error */
 	struct err err;
-	bool placed;                  /* this group put the blob in place */
+	bool placed;                  /* this create put the blob in place */
+	bool preplaced;               /* uploaded before the locks (repeatable place) */
 	bool done;
 	struct group_item *next;      /* in the group-commit queue */
 };
@@ -55,15 +62,8 @@ static pthread_mutex_t *stripe_of(struct store *s, const char *key)
 	return &s->stripes[h % STRIPES];
 }
 
-static bool key_in_use(void *ctx, const char *key)
-{
-	struct store *s = ctx;
-	bool used = true; /* on a read error, keep the blob */
-	struct err e;
-	if (meta_storage_key_used(s->meta, key, &used, &e) != ERR_OK)
-		log_error("store: sweep check failed: %s", e.msg);
-	return used;
-}
+
+static bool sweep_drop(void *ctx, const char *key);
 
 enum err_code store_open(const char *meta_url, const char *blob_url, struct store **out,
 			 struct err *e)
@@ -84,7 +84,7 @@ enum err_code store_open(const char *meta_url, const char *blob_url, struct stor
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	uint64_t staged, orphans;
-	if ((rc = blob_sweep(s->blobs, key_in_use, s, &staged, &orphans, e)) != ERR_OK) {
+	if ((rc = blob_sweep(s->blobs, sweep_drop, s, &staged, &orphans, e)) != ERR_OK) {
 		store_close(s);
 		return rc;
 	}
@@ -111,6 +111,11 @@ void store_close(struct store *s)
 void store_set_inline_max(struct store *s, size_t max_bytes)
 {
 	s->inline_max = max_bytes;
+}
+
+void store_set_min_free(struct store *s, uint64_t bytes)
+{
+	blob_set_min_free(s->blobs, bytes);
 }
 
 struct meta *store_meta(struct store *s)
@@ -198,6 +203,9 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
 	size_t mlen;
 	const unsigned char *mem = blob_writer_memory(w, &mlen);
 	if (mem != NULL) {
+		/* Inline bytes go to the metadata store, on the same disk by default. */
+		if ((rc = blob_check_space(s->blobs, mlen, e)) != ERR_OK)
+			return rc;
 		out->inline_bytes = mem;
 		out->inline_len = mlen;
 		out->storage_bucket = META_INLINE_BUCKET;
@@ -213,7 +221,7 @@ static enum err_code finish_bytes(struct store *s, const char *account, struct b
 
 /* Removes the blob at key unless a row refers to it; the caller holds the key's stripe lock
  * (or every stripe). A failed check keeps the blob: start-up cleanup removes what is left. */
-static void drop_if_unused(struct store *s, const char *key)
+static bool drop_if_unused(struct store *s, const char *key)
 {
 	bool used = true;
 	struct err e;
@@ -221,17 +229,62 @@ static void drop_if_unused(struct store *s, const char *key)
 		log_warn("store: blob use check failed, blob kept: %s", e.msg);
 	else if (!used && blob_delete(s->blobs, key, &e) != ERR_OK)
 		log_warn("store: could not remove blob (start-up cleanup will): %s", e.msg);
+	else
+		return !used;
+	return false;
 }
 
-/* drop_if_unused under the key's stripe lock, which the caller must not hold. */
-static void release_key(struct store *s, const char *key)
+/* drop_if_unused under the key's locks, which the caller must not hold; whether it removed. */
+static bool release_key(struct store *s, const char *key)
 {
 	if (key == NULL || strncmp(key, "blobs/", 6) != 0)
-		return; /* none, or inline content: the metadata store removes it with its row */
+		return false; /* none, or inline content: the metadata store removes it with its row */
 	pthread_mutex_t *lock = stripe_of(s, key);
+	struct err e;
+	bool dropped = false;
 	pthread_mutex_lock(lock);
-	drop_if_unused(s, key);
+	if (meta_lock_keys(s->meta, &key, 1, &e) != ERR_OK) {
+		log_warn("store: blob kept, its lock failed (start-up cleanup will remove it): %s",
+			 e.msg);
+	} else {
+		dropped = drop_if_unused(s, key);
+		meta_unlock_keys(s->meta, &key, 1);
+	}
 	pthread_mutex_unlock(lock);
+	return dropped;
+}
+
+/* The start-up sweep's question for each stored blob, asked under the key's locks: another
+ * depotd sharing the stores may be committing a row for it at this moment. */
+static bool sweep_drop(void *ctx, const char *key)
+{
+	return release_key(ctx, key);
+}
+
+/* Makes sure the blob of w is at key, under the key's locks: a place done before them may have
+ * been undone by a racing delete since, so its object is checked and uploaded again if gone. */
+static enum err_code ensure_placed(struct store *s, struct blob_writer *w, const char *key,
+				   bool preplaced, bool *placed, struct err *e)
+{
+	bool exists = false;
+	enum err_code rc = blob_exists(s->blobs, key, &exists, e);
+	if (rc != ERR_OK || exists)
+		return rc;
+	if ((rc = blob_writer_place(w, key, e)) == ERR_OK)
+		*placed = true;
+	else if (preplaced)
+		*placed = true; /* our earlier upload may be there in part: drop it if unused */
+	return rc;
+}
+
+/* For an object store, uploads the blob of w to key before any lock is taken (unless it is
+ * already there): the upload is the slow part of a create, and runs in parallel this way. */
+static enum err_code preplace(struct store *s, struct blob_writer *w, const char *key,
+			      bool *placed, struct err *e)
+{
+	if (!blob_place_repeatable(s->blobs))
+		return ERR_OK;
+	return ensure_placed(s, w, key, false, placed, e);
 }
 
 
@@ -244,21 +297,26 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 {
 	struct err e = {0};
 	const char **placed = xcalloc(n ? n : 1, sizeof(*placed));
+	const char **keys = xcalloc(n ? n : 1, sizeof(*keys));
 	struct meta_resource *metas = xcalloc(n ? n : 1, sizeof(*metas));
 	enum err_code *results = xcalloc(n ? n : 1, sizeof(*results));
-	size_t nplaced = 0;
+	size_t nplaced = 0, nkeys = 0;
+	for (size_t i = 0; i < n; i++)
+		if (items[i]->r->inline_bytes == NULL)
+			keys[nkeys++] = items[i]->r->storage_key;
 	for (int i = 0; i < STRIPES; i++)
 		pthread_mutex_lock(&s->stripes[i]);
-	enum err_code rc = ERR_OK;
+	enum err_code rc = meta_lock_keys(s->meta, keys, nkeys, &e);
+	bool locked = rc == ERR_OK;
 	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
 		struct group_item *it = items[i];
 		const char *key = it->r->storage_key;
-		bool seen = false, exists = false;
+		bool seen = false;
 		if (it->r->inline_bytes != NULL)
 			continue; /* goes into the metadata store with its row */
 		for (size_t j = 0; j < i && !seen; j++)
 			seen = strcmp(items[j]->r->storage_key, key) == 0;
-		if (seen || (rc = blob_exists(s->blobs, key, &exists, &e)) != ERR_OK || exists)
+		if (seen)
 			continue;
 		struct blob_writer *w = it->w;
 		char sha[65];
@@ -266,10 +324,11 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		if (w == NULL && (rc = blob_writer_new(s->blobs, &w, &e)) == ERR_OK &&
 		    (rc = blob_writer_write(w, it->bytes, it->len, &e)) == ERR_OK)
 			rc = blob_writer_finish(w, sha, &size, 0, &e);
-		if (rc == ERR_OK && (rc = blob_writer_place(w, key, &e)) == ERR_OK) {
-			it->placed = true;
+		bool was_placed = it->placed;
+		if (rc == ERR_OK)
+			rc = ensure_placed(s, w, key, it->preplaced, &it->placed, &e);
+		if (it->placed && !was_placed)
 			placed[nplaced++] = key;
-		}
 		if (w != it->w)
 			blob_writer_free(w);
 	}
@@ -284,12 +343,15 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		it->result = rc == ERR_OK ? results[i] : rc;
 		if (rc != ERR_OK)
 			it->err = e;
-		if (it->placed && it->result != ERR_OK)
+		if (it->placed && it->result != ERR_OK && locked)
 			drop_if_unused(s, it->r->storage_key);
 	}
+	if (locked)
+		meta_unlock_keys(s->meta, keys, nkeys);
 	for (int i = STRIPES - 1; i >= 0; i--)
 		pthread_mutex_unlock(&s->stripes[i]);
 	free(placed);
+	free(keys);
 	free(metas);
 	free(results);
 }
@@ -360,6 +422,14 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 		r->inline_bytes = c.inline_bytes;
 		r->inline_len = c.inline_len;
 		struct group_item it = {.r = r, .w = w};
+		if (r->inline_bytes == NULL) {
+			if ((rc = preplace(s, w, r->storage_key, &it.placed, e)) != ERR_OK) {
+				if (it.placed)
+					release_key(s, r->storage_key);
+				return rc;
+			}
+			it.preplaced = blob_place_repeatable(s->blobs);
+		}
 		group_commit(s, &it);
 		rc = it.result;
 		if (rc != ERR_OK && rc != ERR_CONFLICT)
@@ -371,19 +441,33 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 	return rc;
 }
 
-/* Renames the staged bytes to c->storage_key and runs write() while holding the key's stripe
- * lock; when write() fails the blob goes again unless another row holds it. */
+/* Puts the staged bytes at c->storage_key and runs write() while holding the key's locks; when
+ * write() fails the blob goes again unless another row holds it. */
 static enum err_code commit_with(struct store *s, struct blob_writer *w,
 				 const struct meta_content *c,
 				 enum err_code (*write)(void *ctx, struct err *e), void *ctx,
 				 struct err *e)
 {
-	pthread_mutex_t *lock = stripe_of(s, c->storage_key);
+	const char *key = c->storage_key;
+	bool placed = false;
+	enum err_code rc = preplace(s, w, key, &placed, e);
+	bool pre = blob_place_repeatable(s->blobs);
+	pthread_mutex_t *lock = stripe_of(s, key);
 	pthread_mutex_lock(lock);
-	enum err_code rc = blob_writer_commit(w, c->storage_key, e);
-	if (rc == ERR_OK && (rc = write(ctx, e)) != ERR_OK)
-		drop_if_unused(s, c->storage_key);
+	bool locked = rc == ERR_OK && (rc = meta_lock_keys(s->meta, &key, 1, e)) == ERR_OK;
+	if (locked && pre)
+		rc = ensure_placed(s, w, key, true, &placed, e);
+	else if (locked && (rc = blob_writer_commit(w, key, e)) == ERR_OK)
+		placed = true;
+	if (rc == ERR_OK)
+		rc = write(ctx, e);
+	if (rc != ERR_OK && placed && locked)
+		drop_if_unused(s, key);
+	if (locked)
+		meta_unlock_keys(s->meta, &key, 1);
 	pthread_mutex_unlock(lock);
+	if (rc != ERR_OK && placed && !locked)
+		release_key(s, key); /* uploaded, then the lock failed: drop it if unused */
 	return rc;
 }
 
@@ -463,8 +547,13 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 		items[i] = (struct group_item){.r = r, .bytes = rows[i].bytes, .len = rows[i].len};
 		group[i] = &items[i];
 	}
+	uint64_t total = 0;
+	for (size_t i = 0; i < n; i++)
+		total += rows[i].len;
+	enum err_code rc = blob_check_space(s->blobs, total, e);
+	if (rc != ERR_OK)
+		return rc;
 	commit_group(s, group, n);
-	enum err_code rc = ERR_OK;
 	for (size_t i = 0; i < n; i++) {
 		rows[i].result = items[i].result;
 		if (items[i].result != ERR_OK && items[i].result != ERR_CONFLICT && rc == ERR_OK) {

@@ -23,6 +23,10 @@ void store_close(struct store *s);
  * three. 0 (the default) turns it off. Call before serving. */
 void store_set_inline_max(struct store *s, size_t max_bytes);
 
+/* Creates and content writes answer ERR_NO_SPACE while less than bytes would remain free on
+ * the data disk, so deletes (which free space) still find room. Call before serving. */
+void store_set_min_free(struct store *s, uint64_t bytes);
+
 /* A new staging writer for the bytes of a resource about to be created. */
 enum err_code store_writer_new(struct store *s, struct blob_writer **out, struct err *e)
 	__attribute__((warn_unused_result));

@@ -61,11 +61,12 @@ static const char *const v6_forbidden[] = {
 	"fc00::1",       "fd12::1",            "ff02::1",           "ff05::1:3",
 	"::ffff:127.0.0.1", "::ffff:10.0.0.1", "::ffff:169.254.169.254", "::ffff:0.0.0.0",
 	"::127.0.0.1",   "64:ff9b::7f00:1",    "64:ff9b::a00:1",    "2002:7f00:1::",
-	"2002:a9fe:a9fe::1",
+	"2002:a9fe:a9fe::1", "::ffff:0:7f00:1", "::ffff:0:a00:1", "64:ff9b:1::808:808",
+	"100::1",
 };
 static const char *const v6_public[] = {
 	"2001:4860::8888", "::ffff:8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808",
-	"2002:808:808::1",
+	"2002:808:808::1", "::ffff:0:808:808", "100:0:0:1::1",
 };
 
 static void ipv4_private_loopback_and_special_are_refused(void **state)
