@@ -5,8 +5,12 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -Wvla -fno-common
-INC     := -Isrc
-LIBS    := -lmicrohttpd -ljansson -ljwt -lcrypto -lmagic -luuid -lcurl -lsqlite3 -lpthread
+# libpq's header lives in its own folder; ask pkg-config, with Debian's paths as a fallback.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+INC     := -Isrc $(PQ_CFLAGS)
+LIBS    := -lmicrohttpd -ljansson -ljwt -lcrypto -lmagic -luuid -lcurl -lsqlite3 $(PQ_LIBS) \
+           -lpthread
 
 BUILD   ?= build
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -61,10 +65,11 @@ $(BUILD)/asan/depotd: $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(DEPOTD_SRC))
 	@$(if $(Q),echo "  LD asan $@")
 	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
+$(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD unit $@")
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $^ $(LIBS) -lcmocka $(UNIT_LDFLAGS)
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka \
+		$(UNIT_LDFLAGS)
 
 # The fault-injection test wraps the blob store's system calls.
 $(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat

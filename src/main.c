@@ -3,6 +3,8 @@
 #include "api/api.h"
 #include "config/config.h"
 #include "core/log.h"
+#include "core/text.h"
+#include "core/xalloc.h"
 
 #include <curl/curl.h>
 #include <openssl/hmac.h>
@@ -40,6 +42,28 @@ static unsigned fit_connections(int64_t want)
 	return fit;
 }
 
+/* The blob store's URL: files under the data folder, or the configured S3 bucket with the S3
+ * settings and a spool folder in the data folder added. False when it does not fit. */
+static bool blob_url_of(const struct config *cfg, char *out, size_t cap)
+{
+	if (!*cfg->blobs)
+		return (size_t)snprintf(out, cap, "file:%s", cfg->data_dir) < cap;
+	size_t dlen = strlen(cfg->data_dir) + 6;
+	char *dir = xmalloc(dlen + 1), *spool = xmalloc(3 * dlen + 1);
+	snprintf(dir, dlen + 1, "%s/spool", cfg->data_dir);
+	text_pct_encode(dir, strlen(dir), spool);
+	int n = snprintf(out, cap,
+			 "%s%sconnect_timeout=%lld&stall_timeout=%lld&multipart_threshold=%lld"
+			 "&part_size=%lld&sweep_grace=%lld&spool=%s",
+			 cfg->blobs, strchr(cfg->blobs, '?') ? "&" : "?",
+			 (long long)cfg->s3_connect_timeout_s, (long long)cfg->s3_stall_timeout_s,
+			 (long long)cfg->s3_multipart_threshold, (long long)cfg->s3_part_size,
+			 (long long)cfg->s3_sweep_grace_s, spool);
+	free(dir);
+	free(spool);
+	return n > 0 && (size_t)n < cap;
+}
+
 static int run(const struct config *cfg)
 {
 	struct err e = {0};
@@ -54,7 +78,10 @@ static int run(const struct config *cfg)
 	}
 	char meta_url[4200], blob_url[4200];
 	snprintf(meta_url, sizeof(meta_url), "sqlite:%s/depot.db", cfg->data_dir);
-	snprintf(blob_url, sizeof(blob_url), "file:%s", cfg->data_dir);
+	if (!blob_url_of(cfg, blob_url, sizeof(blob_url))) {
+		log_error("DEPOT_BLOBS with the data folder is too long");
+		return 1;
+	}
 	struct auth_opts ao = {
 		.hs256_secret = cfg->jwt_secret,
 		.public_key_path = cfg->jwt_public_key,
@@ -63,7 +90,9 @@ static int run(const struct config *cfg)
 		.audience = cfg->jwt_audience,
 		.leeway_s = cfg->jwt_leeway_s,
 	};
-	if (auth_new(&ao, &auth, &e) != ERR_OK || store_open(meta_url, blob_url, &store, &e) != ERR_OK) {
+	/* DEPOT_DB (a PostgreSQL URL, checked by config.c) or SQLite in the data folder. */
+	const char *meta = *cfg->db ? cfg->db : meta_url;
+	if (auth_new(&ao, &auth, &e) != ERR_OK || store_open(meta, blob_url, &store, &e) != ERR_OK) {
 		log_error("%s", e.msg);
 		goto out;
 	}
@@ -99,6 +128,7 @@ static int run(const struct config *cfg)
 			.max_tag_bytes = (size_t)cfg->max_tag_bytes,
 			.max_tags = (size_t)cfg->max_tags,
 			.max_metadata_bytes = (size_t)cfg->max_metadata_bytes,
+			.max_description_bytes = (size_t)cfg->max_description_bytes,
 			.max_page_size = cfg->max_page_size,
 			.max_upload_bytes = (uint64_t)cfg->max_upload_bytes,
 		},

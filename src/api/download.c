@@ -22,19 +22,37 @@ static const char *content_disposition(const char *name, struct pool *pool)
 	return pool_printf(pool, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii, pct);
 }
 
+/* A blob store's stream as the HTTP layer reads it. */
+static ssize_t stream_read(void *ctx, char *buf, size_t cap)
+{
+	struct blob_stream *st = ctx;
+	return st->read(st, buf, cap);
+}
+
+static void stream_close(void *ctx)
+{
+	struct blob_stream *st = ctx;
+	st->close(st);
+}
+
 void api_resource_content(struct api_ctx *c)
 {
 	struct err e = {0};
 	struct meta_resource r;
 	struct pool *pool = c->req->pool;
-	enum err_code rc = meta_resource_get(store_meta(c->api->store), c->who->account_id,
-					     c->req->params[0], pool, &r, &e);
+	bool test;
+	enum err_code rc = api_query_bool(c, "is_test", false, &test, &e);
+	if (rc == ERR_OK)
+		rc = meta_resource_get_visible(store_meta(c->api->store), c->who->account_id,
+					       c->req->params[0], pool, &r, &e);
 	if (rc == ERR_OK && strcmp(r.status, META_STATUS_PENDING) == 0)
 		rc = err_set(&e, ERR_CONFLICT, "resource is pending: its upload is not confirmed");
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;
 	}
+	if (test) /* the test value when there is one, else the live content */
+		r = store_test_view(&r);
 	const char *etag = pool_printf(pool, "\"%s\"", r.sha256);
 	char modified[TIMEFMT_HTTP_LEN];
 	time_format_http(r.updated_at_us, modified);
@@ -48,39 +66,50 @@ void api_resource_content(struct api_ctx *c)
 		c->resp->body_len = 0;
 		return;
 	}
-	struct blob_read b;
-	if ((rc = store_content_open(c->api->store, &r, pool, &b, &e)) != ERR_OK) {
-		api_error(c, rc, e.msg);
-		return;
-	}
-	uint64_t start = 0, len = b.size;
+	/* The range is decided on the row's size, before the blob is opened: an object store is
+	 * then asked for just those bytes. */
+	uint64_t size = (uint64_t)r.size_bytes, start = 0, len = size;
 	const char *range = http_req_header(c->req, "Range");
 	const char *if_range = http_req_header(c->req, "If-Range");
 	if (if_range != NULL && !http_etag_list_match(if_range, etag))
 		range = NULL; /* the client's copy is stale: send it all */
-	switch (http_range_parse(range, b.size, &start, &len)) {
-	case HTTP_RANGE_NONE:
-		start = 0;
-		len = b.size;
-		c->resp->status = 200;
-		break;
-	case HTTP_RANGE_OK:
-		c->resp->status = 206;
+	enum http_range kind = http_range_parse(range, size, &start, &len);
+	if (kind == HTTP_RANGE_UNSATISFIABLE) {
 		http_resp_header(c->resp, "Content-Range",
-				 pool_printf(pool, "bytes %llu-%llu/%llu", (unsigned long long)start,
-					     (unsigned long long)(start + len - 1),
-					     (unsigned long long)b.size));
-		break;
-	case HTTP_RANGE_UNSATISFIABLE:
-		if (b.fd >= 0)
-			close(b.fd);
-		http_resp_header(c->resp, "Content-Range",
-				 pool_printf(pool, "bytes */%llu", (unsigned long long)b.size));
+				 pool_printf(pool, "bytes */%llu", (unsigned long long)size));
 		api_json(c, 416, json_pack("{s:s}", "error", "range not satisfiable"));
 		return;
 	}
+	if (kind == HTTP_RANGE_NONE) {
+		start = 0;
+		len = size;
+	}
+	struct blob_read b;
+	if ((rc = store_content_open(c->api->store, &r, kind == HTTP_RANGE_OK ? start : 0,
+				     kind == HTTP_RANGE_OK ? len : 0, pool, &b, &e)) == ERR_OK &&
+	    b.size != size) {
+		blob_read_close(&b);
+		rc = err_set(&e, ERR_INTERNAL, "blob of resource %s has %llu bytes, its row %llu",
+			     r.id, (unsigned long long)b.size, (unsigned long long)size);
+	}
+	if (rc != ERR_OK) {
+		api_error(c, rc, e.msg);
+		return;
+	}
+	c->resp->status = kind == HTTP_RANGE_OK ? 206 : 200;
+	if (kind == HTTP_RANGE_OK)
+		http_resp_header(c->resp, "Content-Range",
+				 pool_printf(pool, "bytes %llu-%llu/%llu", (unsigned long long)start,
+					     (unsigned long long)(start + len - 1),
+					     (unsigned long long)size));
 	c->resp->content_type = r.mime_type;
-	if (b.fd >= 0) {
+	if (b.stream != NULL) {
+		c->resp->kind = HTTP_BODY_STREAM;
+		c->resp->stream = (struct http_body_stream){.read = stream_read,
+							    .close = stream_close,
+							    .ctx = b.stream,
+							    .len = len};
+	} else if (b.fd >= 0) {
 		c->resp->kind = HTTP_BODY_FD;
 		c->resp->fd = b.fd;
 		c->resp->fd_offset = start;
@@ -112,8 +141,8 @@ void api_resource_url(struct api_ctx *c)
 		}
 		ttl = n;
 	}
-	enum err_code rc = meta_resource_get(store_meta(c->api->store), c->who->account_id,
-					     c->req->params[0], c->req->pool, &r, &e);
+	enum err_code rc = meta_resource_get_visible(store_meta(c->api->store), c->who->account_id,
+						     c->req->params[0], c->req->pool, &r, &e);
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;

@@ -2,6 +2,7 @@
  * it is inside a string, and at depth 1 whether the next string is a key. Everything it does not
  * stream is copied verbatim, so jansson still validates the whole document. */
 #include "api/jsonscan.h"
+#include "core/text.h"
 #include "core/xalloc.h"
 
 #include <stdlib.h>
@@ -64,17 +65,6 @@ static enum err_code emit(struct jsonscan *s, const char *p, size_t n, struct er
 	return ERR_OK;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Consumes bytes of the streamed string; returns how many. */
 static size_t capture(struct jsonscan *s, const char *p, size_t n, enum err_code *rc,
 		      struct err *e)
@@ -82,7 +72,7 @@ static size_t capture(struct jsonscan *s, const char *p, size_t n, enum err_code
 	size_t i = 0;
 	while (i < n && *rc == ERR_OK) {
 		if (s->uhex > 0) {
-			int v = hexval(p[i++]);
+			int v = text_hex_digit(p[i++]);
 			if (v < 0) {
 				*rc = err_set(e, ERR_INVALID, "malformed \\u escape in content");
 				break;

@@ -1,12 +1,66 @@
 /* The Resource as JSON, written straight into the response buffer: every property of the seed
- * schema, nullable ones as null. metadata is stored as compact JSON and copied as it is. */
+ * schema, nullable ones as null, and depot's own (numeric id, sharing, folder, test value).
+ * metadata is stored as compact JSON and copied as it is. */
 #include "api/api.h"
+#include "core/text.h"
 #include "core/timefmt.h"
 #include "json/jsonw.h"
 
 #include <stdlib.h>
+#include <string.h>
 
-void api_resource_write(struct buf *b, const struct meta_resource *r, const char *extra)
+static void write_strings(struct buf *b, const char **v, size_t n)
+{
+	buf_add(b, "[", 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			buf_add(b, ",", 1);
+		jsonw_str(b, v[i]);
+	}
+	buf_add(b, "]", 1);
+}
+
+/* numeric_id, description, sharing, folder, slug and test value. */
+static void write_capabilities(struct buf *b, const struct meta_resource *r, const char *reader)
+{
+	char *slug = malloc(strlen(r->name) + 1);
+	if (slug == NULL)
+		abort();
+	text_slug(r->name, slug);
+	buf_printf(b, ",\"numeric_id\":%lld,\"slug\":", (long long)r->nid);
+	jsonw_str(b, slug);
+	free(slug);
+	buf_adds(b, ",\"description\":");
+	jsonw_str(b, r->description);
+	buf_adds(b, ",\"read_access\":");
+	jsonw_str(b, r->read_access ? r->read_access : META_ACCESS_TEAM);
+	buf_adds(b, ",\"shared_team_slugs\":");
+	write_strings(b, r->shared_with, r->nshared);
+	buf_printf(b, ",\"shared\":%s,\"folder_id\":",
+		   reader != NULL && strcmp(reader, r->account_id) != 0 ? "true" : "false");
+	if (r->folder_id > 0)
+		buf_printf(b, "%lld", (long long)r->folder_id);
+	else
+		buf_adds(b, "null");
+	buf_printf(b, ",\"test_resource_enabled\":%s,\"test_resource\":",
+		   r->test_enabled ? "true" : "false");
+	if (!r->test_enabled) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_adds(b, "{\"sha256\":");
+	jsonw_str(b, r->test.sha256[0] ? r->test.sha256 : NULL);
+	buf_printf(b, ",\"size_bytes\":%lld,\"mime_type\":", (long long)r->test.size_bytes);
+	jsonw_str(b, r->test.mime_type);
+	buf_adds(b, ",\"storage_bucket\":");
+	jsonw_str(b, r->test.storage_bucket);
+	buf_adds(b, ",\"storage_key\":");
+	jsonw_str(b, r->test.storage_key);
+	buf_adds(b, "}");
+}
+
+void api_resource_write(struct buf *b, const struct meta_resource *r, const char *reader,
+			const char *extra)
 {
 	char created[TIMEFMT_LEN], updated[TIMEFMT_LEN];
 	time_format_us(r->created_at_us, created);
@@ -33,13 +87,9 @@ void api_resource_write(struct buf *b, const struct meta_resource *r, const char
 	jsonw_str(b, r->storage_bucket);
 	buf_adds(b, ",\"storage_key\":");
 	jsonw_str(b, r->storage_key && *r->storage_key ? r->storage_key : NULL);
-	buf_printf(b, ",\"size_bytes\":%lld,\"tags\":[", (long long)r->size_bytes);
-	for (size_t i = 0; i < r->ntags; i++) {
-		if (i > 0)
-			buf_add(b, ",", 1);
-		jsonw_str(b, r->tags[i]);
-	}
-	buf_adds(b, "],\"metadata\":");
+	buf_printf(b, ",\"size_bytes\":%lld,\"tags\":", (long long)r->size_bytes);
+	write_strings(b, r->tags, r->ntags);
+	buf_adds(b, ",\"metadata\":");
 	buf_adds(b, r->metadata_json ? r->metadata_json : "null");
 	buf_adds(b, ",\"created_by\":");
 	jsonw_str(b, r->created_by);
@@ -47,6 +97,7 @@ void api_resource_write(struct buf *b, const struct meta_resource *r, const char
 		   updated);
 	jsonw_str(b, r->status ? r->status : "uploaded");
 	buf_printf(b, ",\"version\":%lld", (long long)r->version);
+	write_capabilities(b, r, reader);
 	if (extra != NULL)
 		buf_adds(b, extra);
 	buf_add(b, "}", 1);
@@ -57,6 +108,6 @@ void api_resource_respond(struct api_ctx *c, int status, const struct meta_resou
 {
 	struct buf b;
 	buf_init(&b, 1024);
-	api_resource_write(&b, r, extra);
+	api_resource_write(&b, r, c->who ? c->who->account_id : NULL, extra);
 	api_buf_respond(c, status, &b);
 }

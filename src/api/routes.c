@@ -18,12 +18,22 @@ enum route_auth {
 	SIGNED_PUT,  /* a signed URL for PUT */
 };
 
+/* Route flags. Path {id}s are UUIDs (the /v1 ids) unless a flag says they are numeric. */
+enum route_flag {
+	NUMERIC_ID = 1,  /* a resource's numeric id (the dialects) */
+	FOLDER_ID = 2,   /* a folder's numeric id */
+	/* Tines' other credential header, X-User-Token: accepted when Authorization is absent,
+	 * and verified as the same depot JWT (never anything weaker). */
+	USER_TOKEN = 4,
+};
+
 struct route {
 	unsigned methods; /* enum http_method bits */
 	const char *pattern;
 	void (*handler)(struct api_ctx *c); /* with the body buffered, if any */
 	void (*begin)(struct api_ctx *c);   /* or: streams the body itself */
 	enum route_auth auth;
+	unsigned flags;  /* enum route_flag bits */
 };
 
 /* Kept in the request's pool from HTTP_PHASE_HEADERS to the end. */
@@ -51,24 +61,42 @@ static void openapi(struct api_ctx *c)
 #define EDITS (HTTP_PUT | HTTP_PATCH)
 
 static const struct route routes[] = {
-	{GETS, "/healthz", health, NULL, NO_AUTH},
-	{GETS, "/openapi.json", openapi, NULL, NO_AUTH},
-	{HTTP_POST, "/v1/resources", NULL, api_resource_create_begin, NEED_WRITE},
-	{HTTP_POST, "/v1/resources/import", NULL, api_resource_import_begin, NEED_WRITE},
-	{GETS, "/v1/resources", api_resource_list, NULL, NEED_READ},
-	{GETS, "/v1/resources/{id}", api_resource_get, NULL, NEED_READ},
-	{EDITS, "/v1/resources/{id}", api_resource_update, NULL, NEED_WRITE},
-	{HTTP_DELETE, "/v1/resources/{id}", api_resource_delete, NULL, NEED_WRITE},
-	{GETS, "/v1/resources/{id}/content", api_resource_content, NULL, NEED_READ},
-	{HTTP_PUT, "/v1/resources/{id}/content", NULL, api_resource_put_content_begin, NEED_WRITE},
-	{GETS, "/v1/resources/{id}/url", api_resource_url, NULL, NEED_READ},
+	{GETS, "/healthz", health, NULL, NO_AUTH, 0},
+	{GETS, "/openapi.json", openapi, NULL, NO_AUTH, 0},
+	{HTTP_POST, "/v1/resources", NULL, api_resource_create_begin, NEED_WRITE, 0},
+	{HTTP_POST, "/v1/resources/import", NULL, api_resource_import_begin, NEED_WRITE, 0},
+	{GETS, "/v1/resources", api_resource_list, NULL, NEED_READ, 0},
+	{GETS, "/v1/resources/{id}", api_resource_get, NULL, NEED_READ, 0},
+	{EDITS, "/v1/resources/{id}", api_resource_update, NULL, NEED_WRITE, 0},
+	{HTTP_DELETE, "/v1/resources/{id}", api_resource_delete, NULL, NEED_WRITE, 0},
+	{GETS, "/v1/resources/{id}/content", api_resource_content, NULL, NEED_READ, 0},
+	{HTTP_PUT, "/v1/resources/{id}/content", NULL, api_resource_put_content_begin, NEED_WRITE,
+	 0},
+	{GETS, "/v1/resources/{id}/url", api_resource_url, NULL, NEED_READ, 0},
 	/* The seed's singular path, kept as an alias. */
-	{GETS, "/v1/resource/{id}", api_resource_get, NULL, NEED_READ},
-	{EDITS, "/v1/resource/{id}", api_resource_update, NULL, NEED_WRITE},
-	{HTTP_DELETE, "/v1/resource/{id}", api_resource_delete, NULL, NEED_WRITE},
+	{GETS, "/v1/resource/{id}", api_resource_get, NULL, NEED_READ, 0},
+	{EDITS, "/v1/resource/{id}", api_resource_update, NULL, NEED_WRITE, 0},
+	{HTTP_DELETE, "/v1/resource/{id}", api_resource_delete, NULL, NEED_WRITE, 0},
+	{GETS, "/v1/resources/{id}/value", api_resource_value, NULL, NEED_READ, 0},
+	{HTTP_POST, "/v1/folders", api_folder_create, NULL, NEED_WRITE, 0},
+	{GETS, "/v1/folders", api_folder_list, NULL, NEED_READ, 0},
+	{GETS, "/v1/folders/{id}", api_folder_get, NULL, NEED_READ, FOLDER_ID},
 	/* Signed URLs: no JWT, the signature grants this one access. */
-	{HTTP_PUT, "/v1/uploads/{id}", NULL, api_upload_put_begin, SIGNED_PUT},
-	{GETS, "/v1/signed/{id}/content", api_resource_content, NULL, SIGNED_GET},
+	{HTTP_PUT, "/v1/uploads/{id}", NULL, api_upload_put_begin, SIGNED_PUT, 0},
+	{GETS, "/v1/signed/{id}/content", api_resource_content, NULL, SIGNED_GET, 0},
+	/* The empirical.run dialect (seed 003): numeric ids, {"data": {"resource": ...}}. */
+	{HTTP_POST, "/api/resources", api_empirical_create, NULL, NEED_WRITE, 0},
+	{GETS, "/api/resources/{id}", api_empirical_get, NULL, NEED_READ, NUMERIC_ID},
+	{HTTP_PATCH, "/api/resources/{id}", api_empirical_update, NULL, NEED_WRITE, NUMERIC_ID},
+	{HTTP_PUT, "/api/resources/{id}/upload", NULL, api_empirical_upload_begin, SIGNED_PUT,
+	 NUMERIC_ID},
+	/* The Tines dialect (seed 004). */
+	{GETS, "/api/v1/global_resources", api_tines_list, NULL, NEED_READ, USER_TOKEN},
+	{HTTP_POST, "/api/v1/global_resources", api_tines_create, NULL, NEED_WRITE, USER_TOKEN},
+	{GETS, "/api/v1/global_resources/{id}", api_tines_get, NULL, NEED_READ,
+	 NUMERIC_ID | USER_TOKEN},
+	{HTTP_PUT, "/api/v1/global_resources/{id}", api_tines_update, NULL, NEED_WRITE,
+	 NUMERIC_ID | USER_TOKEN},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -90,10 +118,28 @@ static const char *allow_header(unsigned methods, struct pool *pool)
 	return pool_strdup(pool, buf);
 }
 
-/* Path {id}s are UUIDs; anything else names no resource. Stored lowercase. */
-static bool normalise_id(struct http_req *req)
+/* A numeric id: 1 to 18 digits, no leading zero (so it fits an int64 and has one spelling). */
+static bool is_numeric_id(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 18 || s[0] == '0')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return true;
+}
+
+/* Path {id}s are UUIDs (stored lowercase) or numeric ids, as the route says; anything else
+ * names nothing. */
+static bool normalise_id(struct http_req *req, unsigned flags)
 {
 	for (int i = 0; i < HTTP_MAX_PARAMS && req->params[i]; i++) {
+		if (flags & (NUMERIC_ID | FOLDER_ID)) {
+			if (!is_numeric_id(req->params[i]))
+				return false;
+			continue;
+		}
 		if (!text_is_uuid(req->params[i]))
 			return false;
 		char *p = (char *)req->params[i];
@@ -133,9 +179,15 @@ static enum err_code authenticate(struct api_ctx *c, struct api_state *st, struc
 		memcpy(st->who.account_id, acct, strlen(acct));
 		st->who.scopes = r->auth == SIGNED_GET ? AUTH_SCOPE_READ : AUTH_SCOPE_WRITE;
 	} else {
-		enum err_code rc = auth_verify_bearer(c->api->auth,
-						      http_req_header(req, "Authorization"),
-						      (int64_t)time(NULL), &st->who, e);
+		const char *authz = http_req_header(req, "Authorization");
+		const char *alt = r->flags & USER_TOKEN ? http_req_header(req, "X-User-Token")
+							: NULL;
+		int64_t now = (int64_t)time(NULL);
+		enum err_code rc;
+		if (authz == NULL && alt != NULL)
+			rc = auth_verify_token(c->api->auth, alt, now, &st->who, e);
+		else
+			rc = auth_verify_bearer(c->api->auth, authz, now, &st->who, e);
 		if (rc != ERR_OK) {
 			http_resp_header(c->resp, "WWW-Authenticate",
 					 "Bearer realm=\"depot\", error=\"invalid_token\"");
@@ -203,8 +255,9 @@ static void route_headers(struct api *api, struct http_req *req, struct http_res
 		api_error(&c, rc, e.msg);
 		return;
 	}
-	if (!normalise_id(req)) {
-		api_error(&c, ERR_NOT_FOUND, "resource not found");
+	if (!normalise_id(req, hit->flags)) {
+		api_error(&c, ERR_NOT_FOUND,
+			  hit->flags & FOLDER_ID ? "folder not found" : "resource not found");
 		return;
 	}
 	if (hit->begin != NULL) {

@@ -31,8 +31,9 @@ struct upload {
 	/* raw */
 	const char *id;
 	struct meta_cond cond;
-	bool pending_only;
+	enum store_put_mode mode;
 	const char *mime;
+	void (*respond)(struct api_ctx *c, const struct meta_resource *r); /* NULL: /v1 */
 };
 
 static void upload_free(struct upload *u)
@@ -202,12 +203,15 @@ enum err_code api_create_json_fields(json_t *body, bool content_streamed,
 	    (rc = validate_tags(raw, nraw, l, "tags", pool, &f->tags, &f->ntags, e)) != ERR_OK)
 		return rc;
 	if ((rc = jsonget_object_text(body, "metadata", l->max_metadata_bytes, pool,
-				      &f->metadata_json, &present, e)) != ERR_OK)
+				      &f->metadata_json, &present, e)) != ERR_OK ||
+	    (rc = api_create_common(body, l, pool, f, e)) != ERR_OK)
 		return rc;
 	if ((rc = jsonget_string(body, "content", false, true, &src->content, &src->content_len,
 				 &src->has_content, e)) != ERR_OK ||
 	    (rc = jsonget_string(body, "uri", false, true, &src->uri, &ulen, &src->has_uri, e)) !=
 		    ERR_OK ||
+	    (rc = jsonget_string(body, "value", false, true, &src->value, &src->value_len,
+				 &src->has_value, e)) != ERR_OK ||
 	    (rc = jsonget_string(body, "upload", false, true, &upload, &len, &has_upload, e)) !=
 		    ERR_OK)
 		return rc;
@@ -220,9 +224,9 @@ enum err_code api_create_json_fields(json_t *body, bool content_streamed,
 	if (has_upload) {
 		if (strcmp(upload, "pending") != 0)
 			return err_set(e, ERR_INVALID, "upload must be \"pending\"");
-		if (src->has_content || src->has_uri)
+		if (src->has_content || src->has_uri || src->has_value)
 			return err_set(e, ERR_INVALID,
-				       "upload: \"pending\" takes neither content nor uri");
+				       "upload: \"pending\" takes neither content, uri nor value");
 		/* Only a pending create declares its type; the others take it from the bytes. */
 		if ((rc = jsonget_string(body, "mime_type", false, true, &s, &len, &present, e)) !=
 		    ERR_OK)
@@ -236,9 +240,9 @@ enum err_code api_create_json_fields(json_t *body, bool content_streamed,
 		f->pending = true;
 		return ERR_OK;
 	}
-	if (src->has_content == src->has_uri)
-		return err_set(e, ERR_INVALID,
-			       "give exactly one of content and uri (or \"upload\": \"pending\")");
+	if (src->has_content + src->has_uri + src->has_value != 1)
+		return err_set(e, ERR_INVALID, "give exactly one of content, uri and value (or "
+					       "\"upload\": \"pending\")");
 	return ERR_OK;
 }
 
@@ -268,8 +272,15 @@ static void finish_json(struct api_ctx *c, struct upload *u)
 	} else if (rc == ERR_OK && src.has_uri) {
 		if ((rc = fetch_uri_check(src.uri, c->api->fetch.max_uri_bytes, e)) == ERR_OK &&
 		    (rc = store_writer_new(c->api->store, &u->w, e)) == ERR_OK)
-			rc = fetch_uri(&c->api->fetch, src.uri, u->w, c->req->pool, &f.mime_type, e);
+			rc = fetch_uri(&c->api->fetch, src.uri, u->w, c->req->pool, &f.mime_type,
+				       e);
 		f.original_uri = pool_strdup(c->req->pool, src.uri);
+	} else if (rc == ERR_OK && src.has_value) {
+		/* A text value: its bytes as given, typed by whether they parse as JSON. */
+		f.mime_type = api_value_mime(src.value, src.value_len);
+		rc = write_bytes(u, src.value, src.value_len, e);
+		if (rc == ERR_OK && u->w == NULL)
+			rc = store_writer_new(c->api->store, &u->w, e);
 	}
 	if (rc == ERR_OK)
 		api_create_finish(c, &f, u->w);
@@ -296,6 +307,47 @@ static enum err_code part_text(const struct form_parts *fp, const char *field, c
 			return err_set(e, ERR_INVALID, "%s must not contain NUL characters", field);
 	}
 	return ERR_OK;
+}
+
+/* description, read_access and shared_team_slugs (comma-separated) as text parts, read by the
+ * JSON create's rules. */
+static enum err_code form_capabilities(const struct form_parts *fp, const struct limits *l,
+				       struct pool *pool, struct create_fields *f, struct err *e)
+{
+	static const char *const names[] = {"description", "read_access", "shared_team_slugs"};
+	json_t *body = json_object();
+	enum err_code rc = ERR_OK;
+	for (size_t i = 0; rc == ERR_OK && i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v;
+		if ((rc = part_text(fp, names[i], &v, e)) != ERR_OK || v == NULL)
+			continue;
+		if (!text_utf8_valid(v, strlen(v))) {
+			rc = err_set(e, ERR_INVALID, "%s must be valid UTF-8", names[i]);
+			continue;
+		}
+		if (i < 2) {
+			json_object_set_new(body, names[i], json_string(v));
+			continue;
+		}
+		json_t *arr = json_array();
+		while (*v) {
+			size_t n = strcspn(v, ",");
+			json_array_append_new(arr, json_stringn(v, n));
+			v += n + (v[n] == ',');
+		}
+		json_object_set_new(body, names[i], arr);
+	}
+	if (rc == ERR_OK)
+		rc = api_create_common(body, l, pool, f, e);
+	/* The fields point into body: keep copies in the pool. */
+	if (rc == ERR_OK && f->description != NULL)
+		f->description = pool_strdup(pool, f->description);
+	if (rc == ERR_OK && f->read_access != NULL)
+		f->read_access = pool_strdup(pool, f->read_access);
+	for (size_t i = 0; rc == ERR_OK && i < f->nshared; i++)
+		f->shared_with[i] = pool_strdup(pool, f->shared_with[i]);
+	json_decref(body);
+	return rc;
 }
 
 enum err_code api_form_fields(const struct form_parts *fp, const struct limits *l,
@@ -361,7 +413,7 @@ enum err_code api_form_fields(const struct form_parts *fp, const struct limits *
 			return rc;
 	}
 	f->mime_type = fp->file_type;
-	return ERR_OK;
+	return form_capabilities(fp, l, pool, f, e);
 }
 
 static void finish_form(struct api_ctx *c, struct upload *u)
@@ -386,17 +438,20 @@ static void finish_raw(struct api_ctx *c, struct upload *u)
 {
 	struct meta_resource r;
 	enum err_code rc = ERR_OK;
+	struct store_put put = {.mode = u->mode, .mime_type = u->mime, .cond = &u->cond};
 	if (u->w == NULL)
 		rc = store_writer_new(c->api->store, &u->w, &u->e);
 	if (rc == ERR_OK)
 		rc = store_resource_put_content(c->api->store, c->who->account_id, u->id, u->w,
-						u->mime, &u->cond, u->pending_only, c->req->pool,
-						&r, &u->e);
+						&put, c->req->pool, &r, &u->e);
 	if (rc != ERR_OK) {
 		api_error(c, rc, u->e.msg);
 		return;
 	}
-	api_resource_respond(c, 200, &r, NULL);
+	if (u->respond != NULL)
+		u->respond(c, &r);
+	else
+		api_resource_respond(c, 200, &r, NULL);
 }
 
 static void on_end(struct http_req *req, struct http_resp *resp)
@@ -466,25 +521,31 @@ void api_resource_create_begin(struct api_ctx *c)
 	dataurl_stream_init(&u->du, upload, du_sink, u);
 }
 
-static void raw_begin(struct api_ctx *c, bool pending_only)
+void api_raw_put_begin(struct api_ctx *c, enum store_put_mode mode,
+		       void (*respond)(struct api_ctx *c, const struct meta_resource *r))
 {
 	struct err e = {0};
 	struct meta_resource r;
+	bool pending_only = mode == STORE_PUT_PENDING_UPLOAD;
 	if (too_long(c, c->api->limits.max_upload_bytes))
 		return;
 	/* Refuse before the body is read (and before a 100 Continue): unknown id, wrong state. */
-	enum err_code rc = meta_resource_get(store_meta(c->api->store), c->who->account_id,
-					     c->req->params[0], c->req->pool, &r, &e);
+	enum err_code rc = store_resource_get_own(c->api->store, c->who->account_id,
+						  c->req->params[0], c->req->pool, &r, &e);
 	if (rc == ERR_OK && pending_only &&
 	    (strcmp(r.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&r)))
 		rc = err_set(&e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	if (rc == ERR_OK && mode == STORE_PUT_TEST && !r.test_enabled)
+		rc = err_set(&e, ERR_CONFLICT, "test_resource_enabled is false: enable the test "
+					       "value before writing it");
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;
 	}
 	struct upload *u = upload_new(c, UP_RAW);
 	u->id = c->req->params[0];
-	u->pending_only = pending_only;
+	u->mode = mode;
+	u->respond = respond;
 	if (!pending_only)
 		api_if_match(http_req_header(c->req, "If-Match"), c->req->pool, &u->cond);
 	/* A raw body's Content-Type is its MIME type; none, or the form type that `curl
@@ -495,12 +556,19 @@ static void raw_begin(struct api_ctx *c, bool pending_only)
 	u->mime = usable ? pool_strdup(c->req->pool, ct) : (pending_only ? r.mime_type : NULL);
 }
 
+/* PUT /v1/resources/{id}/content[?is_test=true] */
 void api_resource_put_content_begin(struct api_ctx *c)
 {
-	raw_begin(c, false);
+	struct err e = {0};
+	bool test;
+	if (api_query_bool(c, "is_test", false, &test, &e) != ERR_OK) {
+		api_error(c, ERR_INVALID, e.msg);
+		return;
+	}
+	api_raw_put_begin(c, test ? STORE_PUT_TEST : STORE_PUT_LIVE, NULL);
 }
 
 void api_upload_put_begin(struct api_ctx *c)
 {
-	raw_begin(c, true);
+	api_raw_put_begin(c, STORE_PUT_PENDING_UPLOAD, NULL);
 }

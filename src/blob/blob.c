@@ -4,12 +4,14 @@
 #include "core/text.h"
 #include "core/xalloc.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static const struct blob_ops *const backends[] = {&blob_fs_ops};
+static const struct blob_ops *const backends[] = {&blob_fs_ops, &blob_s3_ops};
 
 struct blob_writer {
 	struct blob_store *store;
@@ -87,6 +89,21 @@ enum err_code blob_check_space(struct blob_store *s, uint64_t incoming, struct e
 			       "the disk is full: writing would leave less than %llu bytes free",
 			       (unsigned long long)s->min_free);
 	return ERR_OK;
+}
+
+int blob_fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 bool blob_place_repeatable(const struct blob_store *s)
@@ -232,12 +249,23 @@ void blob_writer_free(struct blob_writer *w)
 	free(w);
 }
 
-enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
-			     struct err *e)
+enum err_code blob_read_open(struct blob_store *s, const char *key, uint64_t offset, uint64_t len,
+			     struct blob_read *out, struct err *e)
 {
 	if (!blob_key_valid(key))
 		return err_set(e, ERR_INTERNAL, "refusing malformed blob key");
-	return s->ops->read_open(s, key, out, e);
+	*out = (struct blob_read){.fd = -1};
+	return s->ops->read_open(s, key, offset, len, out, e);
+}
+
+void blob_read_close(struct blob_read *b)
+{
+	if (b->fd >= 0)
+		close(b->fd);
+	if (b->stream != NULL)
+		b->stream->close(b->stream);
+	b->fd = -1;
+	b->stream = NULL;
 }
 
 enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, struct err *e)

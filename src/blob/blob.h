@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 
@@ -15,14 +16,25 @@
 struct blob_store;
 struct blob_writer;
 
-/* An open blob for reading: a file (fd, for sendfile) or bytes held in memory (fd < 0). */
-struct blob_read {
-	int fd;                      /* owned by the caller once returned, or -1 */
-	const unsigned char *bytes;  /* with fd < 0: the content (caller's pool) */
-	uint64_t size;
+/* Bytes that arrive on demand (an object store's download), in bounded memory. */
+struct blob_stream {
+	/* Copies the next at most cap bytes into buf and returns how many: 0 only at the end, -1
+	 * when the transfer failed (the backend logs why). May block until bytes arrive, never
+	 * longer than the backend's stall timeout. */
+	ssize_t (*read)(struct blob_stream *st, char *buf, size_t cap);
+	void (*close)(struct blob_stream *st); /* ends the transfer and frees st */
 };
 
-/* Opens the store described by url ("file:DIR"). */
+/* An open blob for reading, one of: a file (fd, for sendfile), bytes held in memory (fd < 0,
+ * stream NULL), or a stream of just the bytes asked for. */
+struct blob_read {
+	int fd;                      /* owned by the caller once returned, or -1 */
+	const unsigned char *bytes;  /* with fd < 0 and no stream: the content (caller's pool) */
+	struct blob_stream *stream;  /* or NULL; owned by the caller once returned */
+	uint64_t size;               /* the whole blob's size */
+};
+
+/* Opens the store described by url ("file:DIR", "s3://BUCKET?endpoint=...", see blob_s3.c). */
 enum err_code blob_open(const char *url, struct blob_store **out, struct err *e)
 	__attribute__((warn_unused_result));
 
@@ -90,9 +102,14 @@ void blob_set_min_free(struct blob_store *s, uint64_t min_free);
 enum err_code blob_check_space(struct blob_store *s, uint64_t incoming, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Opens the blob at key for reading. ERR_NOT_FOUND when it is missing. */
-enum err_code blob_read_open(struct blob_store *s, const char *key, struct blob_read *out,
-			     struct err *e) __attribute__((warn_unused_result));
+/* Opens the blob at key for reading the bytes [offset, offset + len). A stream delivers just
+ * those (offset 0 and len 0: the whole blob); a file or memory holds the whole blob and the
+ * caller seeks. ERR_NOT_FOUND when it is missing. */
+enum err_code blob_read_open(struct blob_store *s, const char *key, uint64_t offset, uint64_t len,
+			     struct blob_read *out, struct err *e) __attribute__((warn_unused_result));
+
+/* Releases what blob_read_open opened (a file or a stream); memory stays with its pool. */
+void blob_read_close(struct blob_read *b);
 
 /* Whether a blob is stored at key. */
 enum err_code blob_exists(struct blob_store *s, const char *key, bool *exists, struct err *e)

@@ -109,18 +109,8 @@ static enum err_code fs_stage_new(struct blob_store *base, struct blob_stage **o
 static enum err_code fs_stage_write(struct blob_stage *st, const void *buf, size_t len,
 				    struct err *e)
 {
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(st->fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return io_err(errno, "write", e);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return ERR_OK;
+	int errnum = blob_fd_write_all(st->fd, buf, len);
+	return errnum == 0 ? ERR_OK : io_err(errnum, "write", e);
 }
 
 
@@ -178,9 +168,12 @@ static void fs_stage_free(struct blob_stage *st)
 	free(st);
 }
 
-static enum err_code fs_read_open(struct blob_store *base, const char *key,
-				  struct blob_read *out, struct err *e)
+/* The whole file, whatever the range: the caller seeks (sendfile takes an offset). */
+static enum err_code fs_read_open(struct blob_store *base, const char *key, uint64_t offset,
+				  uint64_t len, struct blob_read *out, struct err *e)
 {
+	(void)offset;
+	(void)len;
 	struct fs_store *s = (struct fs_store *)base;
 	int fd = openat(s->root_fd, key, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -195,7 +188,6 @@ static enum err_code fs_read_open(struct blob_store *base, const char *key,
 		return io_err(saved, "stat", e);
 	}
 	out->fd = fd;
-	out->bytes = NULL;
 	out->size = (uint64_t)sb.st_size;
 	return ERR_OK;
 }

@@ -7,7 +7,7 @@
 struct blob_stage; /* a backend's staged upload */
 
 struct blob_ops {
-	const char *scheme; /* "file" */
+	const char *scheme; /* "file", "s3" */
 	/* stage_place copies the staged bytes to key and keeps them staged, so it may run again
 	 * (object stores: the upload). The store then places before taking its locks, and under
 	 * them only checks the object is still there. false: place moves the bytes (files). */
@@ -23,8 +23,8 @@ struct blob_ops {
 	enum err_code (*sync_placed)(struct blob_store *s, const char *const *keys, size_t n,
 				     struct err *e);
 	void (*stage_free)(struct blob_stage *st); /* discards when not committed */
-	enum err_code (*read_open)(struct blob_store *s, const char *key, struct blob_read *out,
-				   struct err *e);
+	enum err_code (*read_open)(struct blob_store *s, const char *key, uint64_t offset,
+				   uint64_t len, struct blob_read *out, struct err *e);
 	enum err_code (*remove)(struct blob_store *s, const char *key, struct err *e);
 	enum err_code (*exists)(struct blob_store *s, const char *key, bool *exists,
 				struct err *e);
@@ -45,6 +45,10 @@ struct blob_store {
  * check every key before it reaches a path or a request. */
 bool blob_key_valid(const char *key);
 
+/* Writes all of buf to fd (retrying short writes and EINTR); 0, or the errno that stopped it. */
+int blob_fd_write_all(int fd, const void *buf, size_t len);
+
 extern const struct blob_ops blob_fs_ops;
+extern const struct blob_ops blob_s3_ops;
 
 #endif

@@ -28,6 +28,23 @@ static const struct setting settings[] = {
 	 "address and port to listen on (IPv4 or [IPv6])"},
 	{"data", "DEPOT_DATA", K_STR, OFF(data_dir), "./var", 0, 0,
 	 "folder for the SQLite database and the blobs"},
+	{"db", "DEPOT_DB", K_STR, OFF(db), "", 0, 0,
+	 "metadata in PostgreSQL: a postgres:// or postgresql:// URL (libpq); empty: SQLite in the "
+	 "data folder"},
+	{"blobs", "DEPOT_BLOBS", K_STR, OFF(blobs), "", 0, 0,
+	 "blob store: unset = files under --data; s3://BUCKET?endpoint=URL&region=R (keys from "
+	 "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"},
+	{"s3-connect-timeout", "DEPOT_S3_CONNECT_TIMEOUT", K_INT, OFF(s3_connect_timeout_s), "10",
+	 1, 300, "seconds to connect to S3"},
+	{"s3-stall-timeout", "DEPOT_S3_STALL_TIMEOUT", K_INT, OFF(s3_stall_timeout_s), "30", 1,
+	 3600, "seconds an S3 transfer may go without a byte before it fails"},
+	{"s3-multipart-threshold", "DEPOT_S3_MULTIPART_THRESHOLD", K_INT,
+	 OFF(s3_multipart_threshold), "67108864", 5 * MiB, 5 * 1024 * MiB,
+	 "content larger than this goes to S3 as a multipart upload"},
+	{"s3-part-size", "DEPOT_S3_PART_SIZE", K_INT, OFF(s3_part_size), "16777216", 5 * MiB,
+	 5 * 1024 * MiB, "bytes per part of a multipart upload"},
+	{"s3-sweep-grace", "DEPOT_S3_SWEEP_GRACE", K_INT, OFF(s3_sweep_grace_s), "3600", 0,
+	 30 * 86400, "seconds: start-up cleanup keeps unreferenced S3 objects younger than this"},
 	{"threads", "DEPOT_THREADS", K_INT, OFF(threads), "8", 1, 1024,
 	 "HTTP worker threads (each may block on a fetch or the disk)"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
@@ -57,6 +74,8 @@ static const struct setting settings[] = {
 	 "most tags on one resource or in one list filter"},
 	{"max-metadata-bytes", "DEPOT_MAX_METADATA_BYTES", K_INT, OFF(max_metadata_bytes), "65536",
 	 2, 64 * MiB, "largest metadata object, as compact JSON"},
+	{"max-description-bytes", "DEPOT_MAX_DESCRIPTION_BYTES", K_INT, OFF(max_description_bytes),
+	 "4096", 0, 64 * MiB, "longest resource description, in bytes"},
 	{"max-page-size", "DEPOT_MAX_PAGE_SIZE", K_INT, OFF(max_page_size), "100", 1, 10000,
 	 "largest page_size of a list"},
 	{"max-uri-bytes", "DEPOT_MAX_URI_BYTES", K_INT, OFF(max_uri_bytes), "2048", 16, 65536,
@@ -143,6 +162,11 @@ static enum err_code validate(struct config *c, struct err *e)
 		return err_set(e, ERR_INVALID, "DEPOT_LISTEN must be HOST:PORT");
 	if (!*c->data_dir)
 		return err_set(e, ERR_INVALID, "DEPOT_DATA must not be empty");
+	if (*c->db && strncmp(c->db, "postgres://", 11) != 0 &&
+	    strncmp(c->db, "postgresql://", 13) != 0)
+		return err_set(e, ERR_INVALID, "DEPOT_DB must be a postgres:// or postgresql:// URL");
+	if (*c->blobs && strncmp(c->blobs, "s3://", 5) != 0)
+		return err_set(e, ERR_INVALID, "DEPOT_BLOBS must be unset or s3://BUCKET?endpoint=...");
 	if (!*c->jwt_secret && !*c->jwt_public_key)
 		return err_set(e, ERR_INVALID,
 			       "no JWT key: set DEPOT_JWT_SECRET (HS256) or DEPOT_JWT_PUBLIC_KEY");

@@ -11,6 +11,14 @@
 struct config {
 	char *listen;               /* "HOST:PORT", owned */
 	char *data_dir;             /* owned */
+	char *db;                   /* metadata store URL (postgres://...), or "" for SQLite in
+				     * data_dir; owned; may hold a password: never logged */
+	char *blobs;                /* blob store URL, owned; "" = files under data_dir */
+	int64_t s3_connect_timeout_s;
+	int64_t s3_stall_timeout_s;     /* an S3 transfer with no byte this long fails */
+	int64_t s3_multipart_threshold; /* bytes; larger content is uploaded in parts */
+	int64_t s3_part_size;           /* bytes of each part */
+	int64_t s3_sweep_grace_s;       /* start-up cleanup spares younger objects */
 	int64_t threads;            /* HTTP worker threads */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
 	int64_t request_timeout_s;  /* a request's headers must arrive within this; 0 = no deadline */
@@ -25,6 +33,7 @@ struct config {
 	int64_t max_tag_bytes;
 	int64_t max_tags;
 	int64_t max_metadata_bytes;
+	int64_t max_description_bytes;
 	int64_t max_page_size;
 	int64_t max_uri_bytes;
 	int64_t max_json_bytes;     /* a JSON body besides its streamed content */

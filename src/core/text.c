@@ -55,6 +55,17 @@ bool text_has_control(const char *str, size_t len)
 	return false;
 }
 
+int text_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void text_hex(const unsigned char *bytes, size_t len, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -111,4 +122,20 @@ bool text_is_uuid(const char *s)
 		}
 	}
 	return s[36] == '\0';
+}
+
+void text_slug(const char *name, char *out)
+{
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue; /* a continuation byte: its character has its '_' already */
+		if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+			out[o++] = (char)*p;
+		else if (*p >= 'A' && *p <= 'Z')
+			out[o++] = (char)(*p - 'A' + 'a');
+		else
+			out[o++] = '_';
+	}
+	out[o] = '\0';
 }

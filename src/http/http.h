@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/err.h"
 #include "core/pool.h"
@@ -53,7 +54,18 @@ struct http_req {
 };
 
 /* Where a response's body comes from. */
-enum http_body_kind { HTTP_BODY_MEM, HTTP_BODY_FD };
+enum http_body_kind { HTTP_BODY_MEM, HTTP_BODY_FD, HTTP_BODY_STREAM };
+
+/* A body produced on demand (HTTP_BODY_STREAM), read on the connection's worker thread as the
+ * client takes it. */
+struct http_body_stream {
+	/* Copies the next at most cap bytes into buf: how many, 0 at the end, -1 on a failure
+	 * (the connection is then closed: the status line is already out). May block. */
+	ssize_t (*read)(void *ctx, char *buf, size_t cap);
+	void (*close)(void *ctx); /* called exactly once, whether the body was sent or not */
+	void *ctx;
+	uint64_t len;             /* bytes the body has (Content-Length) */
+};
 
 struct http_resp {
 	int status;
@@ -64,6 +76,7 @@ struct http_resp {
 	bool body_owned;                 /* body is malloc'd and http frees it */
 	int fd;                          /* HTTP_BODY_FD: owned by the response, closed by http */
 	uint64_t fd_offset, fd_len;
+	struct http_body_stream stream;  /* HTTP_BODY_STREAM: owned by the response, closed by http */
 	struct {
 		const char *name, *value;    /* valid until the request ends */
 	} headers[HTTP_MAX_HEADERS];

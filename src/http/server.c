@@ -326,18 +326,71 @@ static enum http_method method_of(const char *m)
 	return HTTP_OTHER;
 }
 
+/* An answer that will not be sent: what it owns goes. */
+static void resp_discard(const struct http_resp *resp)
+{
+	if (resp->kind == HTTP_BODY_FD)
+		close(resp->fd);
+	else if (resp->kind == HTTP_BODY_STREAM)
+		resp->stream.close(resp->stream.ctx);
+	else if (resp->body_owned)
+		free((void *)resp->body);
+}
+
+/* A stream body as libmicrohttpd pulls it: on the connection's worker thread, as the socket
+ * takes bytes. */
+struct stream_body {
+	struct http_body_stream s;
+	uint64_t left;
+};
+
+static ssize_t on_stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream_body *sb = cls;
+	(void)pos;
+	if (sb->left == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max > sb->left)
+		max = (size_t)sb->left;
+	ssize_t n = sb->s.read(sb->s.ctx, buf, max);
+	if (n <= 0) /* failed, or ended short of its length: closing tells the client */
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	sb->left -= (uint64_t)n;
+	return n;
+}
+
+static void on_stream_free(void *cls)
+{
+	struct stream_body *sb = cls;
+	sb->s.close(sb->s.ctx);
+	free(sb);
+}
+
+static struct MHD_Response *stream_response(const struct http_body_stream *stream)
+{
+	struct stream_body *sb = xcalloc(1, sizeof(*sb));
+	sb->s = *stream;
+	sb->left = stream->len;
+	struct MHD_Response *mr = MHD_create_response_from_callback(stream->len, 64 * 1024,
+								    on_stream_read, sb,
+								    on_stream_free);
+	if (mr == NULL)
+		on_stream_free(sb);
+	return mr;
+}
+
 static enum MHD_Result queue(struct request *r, struct MHD_Connection *conn,
 			     struct http_resp *resp)
 {
 	struct MHD_Response *mr;
 	if (!watch_move(r, WATCH_BODY, WATCH_ANSWER)) { /* the watchdog answered 408 */
-		if (resp->kind == HTTP_BODY_FD)
-			close(resp->fd);
-		else if (resp->body_owned)
-			free((void *)resp->body);
+		resp_discard(resp);
 		return MHD_NO;
 	}
-	if (resp->kind == HTTP_BODY_FD) {
+	if (resp->kind == HTTP_BODY_STREAM) {
+		mr = stream_response(&resp->stream);
+		r->bytes_out = resp->stream.len;
+	} else if (resp->kind == HTTP_BODY_FD) {
 		mr = MHD_create_response_from_fd_at_offset64(resp->fd_len, resp->fd,
 							     resp->fd_offset);
 		if (mr == NULL)
@@ -439,8 +492,8 @@ static enum MHD_Result answer_now(struct request *r, struct MHD_Connection *conn
 			 "Connection: close\r\n\r\n",
 			 resp->status, reason_of(resp->status),
 			 resp->content_type ? resp->content_type : "application/json", len);
-	if (resp->kind == HTTP_BODY_FD)
-		close(resp->fd);
+	if (resp->kind != HTTP_BODY_MEM)
+		resp_discard(resp);
 	free(r->body);
 	r->body = NULL;
 	r->answered_raw = true;
@@ -600,12 +653,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	if (r == NULL)
 		return;
 	end_stream(r, NULL);
-	if (r->held && !r->responded) { /* the client went away before the answer was queued */
-		if (r->answer.kind == HTTP_BODY_FD)
-			close(r->answer.fd);
-		else if (r->answer.body_owned)
-			free((void *)r->answer.body);
-	}
+	if (r->held && !r->responded) /* the client went away before the answer was queued */
+		resp_discard(&r->answer);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +

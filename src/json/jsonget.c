@@ -93,3 +93,30 @@ enum err_code jsonget_object_text(json_t *obj, const char *key, size_t max_bytes
 	free(text);
 	return ERR_OK;
 }
+
+enum err_code jsonget_bool(json_t *obj, const char *key, bool *out, bool *present, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	*present = v != NULL;
+	if (v == NULL)
+		return ERR_OK;
+	if (!json_is_boolean(v))
+		return err_set(e, ERR_INVALID, "%s must be true or false", key);
+	*out = json_is_true(v);
+	return ERR_OK;
+}
+
+enum err_code jsonget_int(json_t *obj, const char *key, int64_t min, int64_t max, bool null_ok,
+			  int64_t *out, bool *is_null, bool *present, struct err *e)
+{
+	json_t *v = json_object_get(obj, key);
+	*present = v != NULL;
+	*is_null = v != NULL && json_is_null(v);
+	if (v == NULL || (null_ok && *is_null))
+		return ERR_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return err_set(e, ERR_INVALID, "%s must be an integer from %lld to %lld%s", key,
+			       (long long)min, (long long)max, null_ok ? ", or null" : "");
+	*out = (int64_t)json_integer_value(v);
+	return ERR_OK;
+}

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/err.h"
 #include "core/pool.h"
@@ -30,5 +31,15 @@ enum err_code jsonget_string_array(json_t *obj, const char *key, struct pool *po
 enum err_code jsonget_object_text(json_t *obj, const char *key, size_t max_bytes,
 				  struct pool *pool, const char **out, bool *present,
 				  struct err *e) __attribute__((warn_unused_result));
+
+/* Field `key` as a boolean. Absent: *present = false. null or another type is ERR_INVALID. */
+enum err_code jsonget_bool(json_t *obj, const char *key, bool *out, bool *present, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Field `key` as an integer from min to max. Absent: *present = false; with null_ok, null is
+ * present with *is_null set; anything else is ERR_INVALID. */
+enum err_code jsonget_int(json_t *obj, const char *key, int64_t min, int64_t max, bool null_ok,
+			  int64_t *out, bool *is_null, bool *present, struct err *e)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -3,16 +3,128 @@
 
 #include <string.h>
 
-static const struct meta_ops *const backends[] = {&meta_sqlite_ops};
+static const struct meta_ops *const backends[] = {&meta_sqlite_ops, &meta_pg_ops};
+
+static bool is_scheme(const char *url, size_t n, const char *scheme)
+{
+	return scheme != NULL && n == strlen(scheme) && strncmp(url, scheme, n) == 0;
+}
 
 enum err_code meta_open(const char *url, struct meta **out, struct err *e)
 {
 	const char *colon = strchr(url, ':');
 	size_t n = colon ? (size_t)(colon - url) : 0;
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (n == strlen(backends[i]->scheme) && strncmp(url, backends[i]->scheme, n) == 0)
+		if (is_scheme(url, n, backends[i]->scheme) || is_scheme(url, n, backends[i]->alias))
 			return backends[i]->open(colon + 1, out, e);
-	return err_set(e, ERR_INVALID, "unknown metadata store '%s'", url);
+	/* Only the scheme: the rest of a URL may hold a password. */
+	return err_set(e, ERR_INVALID, "unknown metadata store scheme '%.*s'", n ? (int)n : 16,
+		       url);
+}
+
+static void conn_unlink(struct meta_conns *cs, struct meta_conn *c)
+{
+	pthread_mutex_lock(&cs->lock);
+	for (struct meta_conn **p = &cs->head; *p; p = &(*p)->next) {
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&cs->lock);
+}
+
+/* Runs when a thread that has a connection exits. */
+static void conn_thread_exit(void *arg)
+{
+	struct meta_conn *c = arg;
+	struct meta_conns *cs = c->owner;
+	conn_unlink(cs, c);
+	cs->close(c);
+}
+
+bool meta_conns_init(struct meta_conns *cs, void (*close)(struct meta_conn *c))
+{
+	cs->head = NULL;
+	cs->close = close;
+	if (pthread_key_create(&cs->key, conn_thread_exit) != 0)
+		return false;
+	pthread_mutex_init(&cs->lock, NULL);
+	return true;
+}
+
+struct meta_conn *meta_conns_mine(struct meta_conns *cs)
+{
+	return pthread_getspecific(cs->key);
+}
+
+void meta_conns_adopt(struct meta_conns *cs, struct meta_conn *c)
+{
+	c->owner = cs;
+	pthread_mutex_lock(&cs->lock);
+	c->next = cs->head;
+	cs->head = c;
+	pthread_mutex_unlock(&cs->lock);
+	pthread_setspecific(cs->key, c);
+}
+
+void meta_conns_cleanup(struct meta_conns *cs)
+{
+	pthread_key_delete(cs->key);
+	while (cs->head) {
+		struct meta_conn *c = cs->head;
+		cs->head = c->next;
+		cs->close(c);
+	}
+	pthread_mutex_destroy(&cs->lock);
+}
+
+enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
+				bool *noop, struct err *e)
+{
+	if (u->confirm_upload && !META_HAS_BYTES(cur))
+		return err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+	*noop = !u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
+		(!u->confirm_upload || strcmp(cur->status, META_STATUS_UPLOADED) == 0);
+	return ERR_OK;
+}
+
+enum err_code meta_content_check(const struct meta_resource *cur, const struct meta_content *c,
+				 struct err *e)
+{
+	if (c->pending_upload_only &&
+	    (strcmp(cur->status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(cur)))
+		return err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	return ERR_OK;
+}
+
+void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r)
+{
+	r->ntags = 0;
+	r->tags = NULL;
+	if (joined == NULL || !*joined)
+		return;
+	size_t n = 1;
+	for (const char *p = joined; *p; p++)
+		n += *p == META_TAG_SEP;
+	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
+	char *copy = pool_strdup(pool, joined), *p = copy;
+	for (size_t i = 0; i < n; i++) {
+		char *sep = strchr(p, META_TAG_SEP);
+		if (sep)
+			*sep = '\0';
+		r->tags[r->ntags++] = p;
+		p = sep ? sep + 1 : p + strlen(p);
+	}
+}
+
+enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,
+			      struct err *e)
+{
+	if (cond != NULL && ((cond->version != 0 && cond->version != cur->version) ||
+			     (cond->sha256 != NULL && strcmp(cond->sha256, cur->sha256) != 0)))
+		return err_set(e, ERR_PRECONDITION, "resource has changed (If-Match)");
+	return ERR_OK;
 }
 
 void meta_close(struct meta *m)
@@ -36,6 +148,36 @@ enum err_code meta_resource_get(struct meta *m, const char *account, const char 
 				struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	return m->ops->get(m, account, id, pool, out, e);
+}
+
+enum err_code meta_resource_get_visible(struct meta *m, const char *reader, const char *id,
+					struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	return m->ops->get_visible(m, reader, id, pool, out, e);
+}
+
+enum err_code meta_resource_get_by_nid(struct meta *m, const char *reader, int64_t nid,
+				       struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	return m->ops->get_by_nid(m, reader, nid, pool, out, e);
+}
+
+enum err_code meta_sharing_apply(const char *cur_access, const struct meta_update *u,
+				 const char **access, bool *rewrite, struct err *e)
+{
+	if (cur_access == NULL)
+		cur_access = META_ACCESS_TEAM;
+	*access = u->set_read_access ? u->read_access : cur_access;
+	bool specific = strcmp(*access, META_ACCESS_SPECIFIC) == 0;
+	if (!specific && u->set_shared_with && u->nshared > 0)
+		return err_set(e, ERR_INVALID,
+			       "shared_team_slugs apply only with read_access SPECIFIC_TEAMS");
+	if (specific && (u->set_shared_with ? u->nshared == 0
+					    : strcmp(cur_access, META_ACCESS_SPECIFIC) != 0))
+		return err_set(e, ERR_INVALID, "read_access SPECIFIC_TEAMS needs at least one "
+					       "account in shared_team_slugs");
+	*rewrite = u->set_shared_with || strcmp(*access, cur_access) != 0;
+	return ERR_OK;
 }
 
 enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
@@ -76,6 +218,31 @@ enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, boo
 				    struct err *e)
 {
 	return m->ops->key_used(m, storage_key, used, e);
+}
+
+enum err_code meta_account_nid(struct meta *m, const char *account, int64_t *nid, struct err *e)
+{
+	return m->ops->account_nid(m, account, nid, e);
+}
+
+enum err_code meta_folder_create(struct meta *m, const char *account, const char *path,
+				 int64_t created_at_us, struct pool *pool, struct meta_folder *out,
+				 struct err *e)
+{
+	return m->ops->folder_create(m, account, path, created_at_us, pool, out, e);
+}
+
+enum err_code meta_folder_get(struct meta *m, const char *account, int64_t id,
+			      struct pool *pool, struct meta_folder *out, struct err *e)
+{
+	return m->ops->folder_get(m, account, id, pool, out, e);
+}
+
+enum err_code meta_folder_list(struct meta *m, const char *account, int64_t offset,
+			       int64_t limit, struct pool *pool, struct meta_folder_page *out,
+			       struct err *e)
+{
+	return m->ops->folder_list(m, account, offset, limit, pool, out, e);
 }
 
 enum err_code meta_lock_keys(struct meta *m, const char *const *keys, size_t n, struct err *e)

@@ -1,5 +1,6 @@
-/* The metadata store as handlers and the store layer see it: resources and their tags, scoped
- * to an account on every call. Backends (SQLite, later PostgreSQL) sit behind meta_int.h. */
+/* The metadata store as handlers and the store layer see it: resources, their tags, shares and
+ * folders, scoped to an account on every call (a reader sees another account's resource only
+ * when its read_access allows). Backends (SQLite, later PostgreSQL) sit behind meta_int.h. */
 #ifndef DEPOT_META_H
 #define DEPOT_META_H
 
@@ -9,6 +10,16 @@
 
 #include "core/err.h"
 #include "core/pool.h"
+
+/* The test value of a resource: a second content, beside the live one. */
+struct meta_test {
+	char sha256[65];              /* lowercase hex; "" when there is none */
+	int64_t size_bytes;
+	const char *mime_type;
+	const char *storage_bucket;
+	const char *storage_key;      /* NULL when there is none */
+	const char *file_name;        /* nullable: the name a file value was given */
+};
 
 /* One resource row with its tags. Strings are NUL-terminated; in results they live in the
  * caller's pool. Nullable fields are NULL when unset. */
@@ -37,7 +48,25 @@ struct meta_resource {
 	 * same transaction as the row (storage_bucket META_INLINE_BUCKET); NULL otherwise. */
 	const unsigned char *inline_bytes;
 	size_t inline_len;
+	/* Numeric id: server-wide, ascending, never reused; assigned by create (0 on insert). */
+	int64_t nid;
+	const char *description;      /* nullable */
+	const char *read_access;      /* META_ACCESS_*; NULL on insert means TEAM */
+	const char **shared_with;     /* SPECIFIC_TEAMS: the accounts that may read; sorted */
+	size_t nshared;
+	const char *file_name;        /* nullable: the name a file value was given */
+	bool test_enabled;            /* test_resource_enabled */
+	struct meta_test test;        /* the test value (test_enabled only) */
+	/* Read only, filled by reads: */
+	int64_t folder_id;            /* the owner's folder whose path is directory_path; 0: none */
+	int64_t account_nid;          /* numeric id of account_id */
+	int64_t user_nid;             /* numeric id of created_by; 0 when created_by is NULL */
 };
+
+/* Who may read a resource besides its owner account. */
+#define META_ACCESS_TEAM "TEAM"                   /* nobody */
+#define META_ACCESS_GLOBAL "GLOBAL"               /* every account of this server */
+#define META_ACCESS_SPECIFIC "SPECIFIC_TEAMS"     /* the accounts in shared_with */
 
 /* The bucket of content held inline in the metadata store. Its keys start with "inline/". */
 #define META_INLINE_BUCKET "inline"
@@ -65,6 +94,8 @@ struct meta_content {
 	bool pending_upload_only;     /* the signed upload URL: only a pending row without bytes */
 	const unsigned char *inline_bytes; /* small content held inline, or NULL */
 	size_t inline_len;
+	bool test_value;              /* replaces the test value (ERR_CONFLICT without one) */
+	const char *file_name;        /* nullable: the name of a file value */
 };
 
 /* A partial update: only fields with their set_ flag change. */
@@ -77,13 +108,41 @@ struct meta_update {
 	size_t ntags;
 	bool confirm_upload;          /* pending → uploaded; ERR_CONFLICT without bytes */
 	int64_t updated_at_us;
+	bool set_description;
+	const char *description;      /* NULL clears */
+	bool set_read_access;
+	const char *read_access;      /* META_ACCESS_* */
+	bool set_shared_with;
+	const char **shared_with;     /* sorted, distinct */
+	size_t nshared;
+	/* false → true: the test value starts as a copy of the live content (ERR_CONFLICT when
+	 * there is none); true → false: the test value is dropped. */
+	bool set_test_enabled, test_enabled;
+	/* Optional out: the storage key of a test value this update dropped (pool), else NULL.
+	 * The caller releases its blob when nothing else refers to it. */
+	const char **dropped_key;
 };
 
+/* The sharing rules of an update, given the row's current read_access and share count:
+ * SPECIFIC_TEAMS needs at least one account, the other modes none; a change of read_access
+ * away from SPECIFIC_TEAMS clears the shares. *rewrite tells whether the share rows change and
+ * *access what read_access becomes. ERR_INVALID naming the rule broken. Backend-neutral. */
+enum err_code meta_sharing_apply(const char *cur_access, const struct meta_update *u,
+				 const char **access, bool *rewrite, struct err *e)
+	__attribute__((warn_unused_result));
+
 enum meta_sort { META_SORT_DESC = 0, META_SORT_ASC = 1 };
+
+/* Whose resources a list shows: the reader's own (the indexed path), those other accounts
+ * share with the reader (GLOBAL, or SPECIFIC_TEAMS naming it), or both. */
+enum meta_owner { META_OWNER_ME = 0, META_OWNER_SHARED = 1, META_OWNER_ANY = 2 };
 
 struct meta_query {
 	const char *account_id;
 	const char *directory_prefix; /* NULL for none; a plain byte prefix */
+	bool directory_exact;         /* directory_prefix must equal the whole directory_path */
+	enum meta_owner owner;
+	int64_t owner_nid;            /* 0, or: shared rows only of the account with this nid */
 	const char **tags;            /* every one must be present; distinct */
 	size_t ntags;
 	int64_t created_after_us;     /* exclusive; INT64_MIN for none */
@@ -104,6 +163,20 @@ struct meta_page {
 	bool has_more;                /* rows follow this page */
 };
 
+/* A folder: a directory_path of an account with a numeric id. */
+struct meta_folder {
+	int64_t id;                   /* server-wide, ascending, never reused */
+	const char *account_id;
+	const char *path;             /* normalised directory_path, never "/" */
+	int64_t created_at_us;
+};
+
+struct meta_folder_page {
+	struct meta_folder *items;    /* in the pool, ordered by path */
+	size_t nitems;
+	int64_t total;
+};
+
 struct meta;
 
 /* Opens the store described by url ("sqlite:PATH") and applies its migrations. */
@@ -112,7 +185,9 @@ enum err_code meta_open(const char *url, struct meta **out, struct err *e)
 
 void meta_close(struct meta *m);
 
-/* Inserts r. ERR_CONFLICT when (account_id, directory_path, name) is taken. */
+/* Inserts r (with its shares and, when test_enabled, its test value), assigning its nid, and
+ * records numeric ids for its account and created_by. ERR_CONFLICT when (account_id,
+ * directory_path, name) is taken. */
 enum err_code meta_resource_create(struct meta *m, const struct meta_resource *r, struct err *e)
 	__attribute__((warn_unused_result));
 
@@ -128,6 +203,17 @@ enum err_code meta_resource_get(struct meta *m, const char *account, const char 
 				struct pool *pool, struct meta_resource *out, struct err *e)
 	__attribute__((warn_unused_result));
 
+/* Reads one resource that reader may read: its own, or another account's whose read_access is
+ * GLOBAL or SPECIFIC_TEAMS naming reader. ERR_NOT_FOUND otherwise. */
+enum err_code meta_resource_get_visible(struct meta *m, const char *reader, const char *id,
+					struct pool *pool, struct meta_resource *out,
+					struct err *e) __attribute__((warn_unused_result));
+
+/* As meta_resource_get_visible, by numeric id. */
+enum err_code meta_resource_get_by_nid(struct meta *m, const char *reader, int64_t nid,
+				       struct pool *pool, struct meta_resource *out,
+				       struct err *e) __attribute__((warn_unused_result));
+
 /* Applies u when cond holds (ERR_PRECONDITION otherwise), bumps the version, and reads the
  * result back into out. ERR_NOT_FOUND, ERR_CONFLICT. */
 enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
@@ -135,10 +221,11 @@ enum err_code meta_resource_update(struct meta *m, const char *account, const ch
 				   struct pool *pool, struct meta_resource *out, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Points the resource at new content when cond holds, bumps the version, and returns the row
- * after (out) and the storage key it had before (*old_key, pool copy, "" when none).
- * ERR_NOT_FOUND, ERR_PRECONDITION, ERR_CONFLICT (pending_upload_only and not pending without
- * bytes). */
+/* Points the resource (or, with c->test_value, its test value) at new content when cond holds,
+ * bumps the version, and returns the row after (out) and the storage key that content had
+ * before (*old_key, pool copy, "" or NULL when none). ERR_NOT_FOUND, ERR_PRECONDITION,
+ * ERR_CONFLICT (pending_upload_only and not pending without bytes; test_value and not
+ * test_enabled). */
 enum err_code meta_resource_set_content(struct meta *m, const char *account, const char *id,
 					const struct meta_content *c, const struct meta_cond *cond,
 					struct pool *pool, struct meta_resource *out,
@@ -163,9 +250,30 @@ enum err_code meta_inline_get(struct meta *m, const char *storage_key, struct po
 			      const unsigned char **bytes, size_t *len, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Whether any resource (of any account) refers to the blob at storage_key. */
+/* Whether any resource (of any account) refers to the blob at storage_key, as its content or
+ * as its test value. */
 enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, bool *used,
 				    struct err *e) __attribute__((warn_unused_result));
+
+/* The numeric id of account, made on first use. */
+enum err_code meta_account_nid(struct meta *m, const char *account, int64_t *nid, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Makes a folder of account at path (normalised, not "/"); out gets it (pool). ERR_CONFLICT
+ * when the account has a folder at path. */
+enum err_code meta_folder_create(struct meta *m, const char *account, const char *path,
+				 int64_t created_at_us, struct pool *pool, struct meta_folder *out,
+				 struct err *e) __attribute__((warn_unused_result));
+
+/* One folder of account. ERR_NOT_FOUND when account has no folder with this id. */
+enum err_code meta_folder_get(struct meta *m, const char *account, int64_t id,
+			      struct pool *pool, struct meta_folder *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* The folders of account ordered by path: limit from offset, and the total. */
+enum err_code meta_folder_list(struct meta *m, const char *account, int64_t offset,
+			       int64_t limit, struct pool *pool, struct meta_folder_page *out,
+			       struct err *e) __attribute__((warn_unused_result));
 
 /* Takes, for the calling thread, an exclusive lock on each of keys[0..n) shared by every
  * process using this metadata store, so "place blob + insert row" and "check unused + remove

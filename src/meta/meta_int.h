@@ -4,8 +4,11 @@
 
 #include "meta/meta.h"
 
+#include <pthread.h>
+
 struct meta_ops {
 	const char *scheme; /* "sqlite" */
+	const char *alias;  /* another scheme meaning the same, or NULL ("postgres") */
 	enum err_code (*open)(const char *rest, struct meta **out, struct err *e);
 	void (*close)(struct meta *m);
 	enum err_code (*create)(struct meta *m, const struct meta_resource *r, struct err *e);
@@ -13,6 +16,10 @@ struct meta_ops {
 				      enum err_code *results, struct err *e);
 	enum err_code (*get)(struct meta *m, const char *account, const char *id, struct pool *pool,
 			     struct meta_resource *out, struct err *e);
+	enum err_code (*get_visible)(struct meta *m, const char *reader, const char *id,
+				     struct pool *pool, struct meta_resource *out, struct err *e);
+	enum err_code (*get_by_nid)(struct meta *m, const char *reader, int64_t nid,
+				    struct pool *pool, struct meta_resource *out, struct err *e);
 	enum err_code (*update)(struct meta *m, const char *account, const char *id,
 				const struct meta_update *u, const struct meta_cond *cond,
 				struct pool *pool, struct meta_resource *out, struct err *e);
@@ -29,6 +36,16 @@ struct meta_ops {
 				    const unsigned char **bytes, size_t *len, struct err *e);
 	enum err_code (*key_used)(struct meta *m, const char *storage_key, bool *used,
 				  struct err *e);
+	enum err_code (*account_nid)(struct meta *m, const char *account, int64_t *nid,
+				     struct err *e);
+	enum err_code (*folder_create)(struct meta *m, const char *account, const char *path,
+				       int64_t created_at_us, struct pool *pool,
+				       struct meta_folder *out, struct err *e);
+	enum err_code (*folder_get)(struct meta *m, const char *account, int64_t id,
+				    struct pool *pool, struct meta_folder *out, struct err *e);
+	enum err_code (*folder_list)(struct meta *m, const char *account, int64_t offset,
+				     int64_t limit, struct pool *pool, struct meta_folder_page *out,
+				     struct err *e);
 	/* Cross-process exclusion of blob keys (see meta_lock_keys). NULL when one process owns
 	 * the store (SQLite: one depotd per database file), where the store's own locks do. */
 	enum err_code (*lock_keys)(struct meta *m, const char *const *keys, size_t n,
@@ -41,6 +58,55 @@ struct meta {
 	const struct meta_ops *ops;
 };
 
+/* Connections a backend keeps one per thread: made on a thread's first call, closed when the
+ * thread exits or the store closes. A backend's connection struct starts with a meta_conn. */
+struct meta_conn {
+	struct meta_conn *next;     /* in meta_conns.head */
+	struct meta_conns *owner;
+};
+
+struct meta_conns {
+	pthread_key_t key;          /* this thread's connection */
+	pthread_mutex_t lock;       /* guards head */
+	struct meta_conn *head;
+	void (*close)(struct meta_conn *c); /* closes and frees one connection */
+};
+
+/* Prepares cs; false when no thread key is left. */
+bool meta_conns_init(struct meta_conns *cs, void (*close)(struct meta_conn *c));
+
+/* This thread's connection, or NULL before its first. */
+struct meta_conn *meta_conns_mine(struct meta_conns *cs);
+
+/* Makes c this thread's connection. */
+void meta_conns_adopt(struct meta_conns *cs, struct meta_conn *c);
+
+/* Closes every connection left; no thread may use cs any more. */
+void meta_conns_cleanup(struct meta_conns *cs);
+
+/* A meta_update against the row as it is: ERR_CONFLICT when it confirms an upload that has no
+ * bytes; *noop when it changes nothing (an empty update, or confirming what is confirmed), which
+ * then makes no new version. */
+enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
+				bool *noop, struct err *e) __attribute__((warn_unused_result));
+
+/* New content against the row as it is: ERR_CONFLICT when it comes through the upload URL
+ * (pending_upload_only) and the row is not pending or already has bytes. */
+enum err_code meta_content_check(const struct meta_resource *cur, const struct meta_content *c,
+				 struct err *e) __attribute__((warn_unused_result));
+
+/* The tags of a row as one string, joined by this byte (no tag holds a control character). */
+#define META_TAG_SEP '\x1f'
+
+/* Sets r->tags and r->ntags from joined (NULL or "": none); the strings are copies in pool. */
+void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r);
+
+/* ERR_PRECONDITION ("resource has changed (If-Match)") when cond, which may be NULL, does not
+ * hold for the row cur. */
+enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,
+			      struct err *e) __attribute__((warn_unused_result));
+
 extern const struct meta_ops meta_sqlite_ops;
+extern const struct meta_ops meta_pg_ops;
 
 #endif

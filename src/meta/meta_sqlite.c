@@ -55,6 +55,42 @@ static const char *const migrations[] = {
 	 * itself, fetching only the rows that match */
 	"CREATE INDEX resources_list ON resources(account_id, status, created_at, id, directory_path);"
 	"DROP INDEX resources_created;",
+	/* 5: numeric ids (rid, from a counter so a deleted row's id never comes back), numeric ids
+	 * of accounts and users, descriptions, sharing, test values, folders */
+	"CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);"
+	"INSERT INTO counters VALUES ('resource_nid',"
+	"  (SELECT coalesce(max(rid), 0) FROM resources));"
+	"ALTER TABLE resources ADD COLUMN description TEXT;"
+	"ALTER TABLE resources ADD COLUMN read_access TEXT NOT NULL DEFAULT 'TEAM';"
+	"ALTER TABLE resources ADD COLUMN file_name TEXT;"
+	"ALTER TABLE resources ADD COLUMN test_enabled INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE resources ADD COLUMN test_sha256 TEXT;"
+	"ALTER TABLE resources ADD COLUMN test_size_bytes INTEGER;"
+	"ALTER TABLE resources ADD COLUMN test_mime_type TEXT;"
+	"ALTER TABLE resources ADD COLUMN test_storage_bucket TEXT;"
+	"ALTER TABLE resources ADD COLUMN test_storage_key TEXT;"
+	"ALTER TABLE resources ADD COLUMN test_file_name TEXT;"
+	"CREATE INDEX resources_test_storage_key ON resources(test_storage_key);"
+	"CREATE INDEX resources_global ON resources(read_access, status, created_at, id)"
+	"  WHERE read_access = 'GLOBAL';"
+	"CREATE TABLE resource_shares ("
+	"  account_id TEXT NOT NULL,"
+	"  rid INTEGER NOT NULL REFERENCES resources(rid) ON DELETE CASCADE,"
+	"  PRIMARY KEY (account_id, rid)) WITHOUT ROWID;"
+	"CREATE INDEX resource_shares_rid ON resource_shares(rid);"
+	"CREATE TABLE folders ("
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	"  account_id TEXT NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX folders_path ON folders(account_id, path);"
+	"CREATE TABLE accounts ("
+	"  nid INTEGER PRIMARY KEY AUTOINCREMENT, account_id TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE users (nid INTEGER PRIMARY KEY AUTOINCREMENT, sub TEXT NOT NULL UNIQUE);"
+	"INSERT INTO accounts (account_id)"
+	"  SELECT account_id FROM resources GROUP BY account_id ORDER BY min(rid);"
+	"INSERT INTO users (sub) SELECT created_by FROM resources WHERE created_by IS NOT NULL"
+	"  GROUP BY created_by ORDER BY min(rid);",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -65,13 +101,38 @@ static const char *const migrations[] = {
 	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at,"                \
 	" (SELECT group_concat(tag, char(31)) FROM"                                            \
 	"   (SELECT tag FROM resource_tags t WHERE t.rid = r.rid ORDER BY tag)),"                \
-	" r.status, r.version "
+	" r.status, r.version, r.rid, r.description, r.read_access,"                           \
+	" (SELECT group_concat(account_id, char(31)) FROM"                                     \
+	"   (SELECT account_id FROM resource_shares s WHERE s.rid = r.rid ORDER BY account_id)),"  \
+	" r.file_name, r.test_enabled, r.test_sha256, r.test_size_bytes, r.test_mime_type,"    \
+	" r.test_storage_bucket, r.test_storage_key, r.test_file_name,"                        \
+	" (SELECT f.id FROM folders f WHERE f.account_id = r.account_id"                       \
+	"   AND f.path = r.directory_path),"                                                    \
+	" (SELECT a.nid FROM accounts a WHERE a.account_id = r.account_id),"                    \
+	" (SELECT u.nid FROM users u WHERE u.sub = r.created_by) "
+
+/* What another account may read: GLOBAL, or SPECIFIC_TEAMS naming it (?1). */
+#define SHARED_WITH_1                                                                          \
+	"(r.read_access = 'GLOBAL' OR (r.read_access = 'SPECIFIC_TEAMS' AND EXISTS"             \
+	" (SELECT 1 FROM resource_shares s WHERE s.account_id = ?1 AND s.rid = r.rid)))"
 
 /* List filters: ?1 account, ?2 after, ?3 before, ?4/?5 prefix range, ?6 tags JSON, ?7 their
- * count, ?8 limit, ?9 offset, ?10 status, ?11/?12 the cursor's (created_at, id). */
-#define W_BASE                                                                                 \
+ * count, ?8 limit, ?9 offset, ?10 status, ?11/?12 the cursor's (created_at, id), ?13 the
+ * owner's nid of shared rows (0: any). Each arm of a list is one kind of row the reader may
+ * see: its own (the indexed path), GLOBAL ones of other accounts, SPECIFIC_TEAMS ones naming
+ * it. */
+#define A_OWN                                                                                  \
 	" FROM resources r WHERE r.account_id = ?1 AND r.created_at > ?2 AND r.created_at < ?3" \
 	" AND r.status = ?10"
+#define W_OWNER                                                                                \
+	" AND (?13 = 0 OR r.account_id = (SELECT a.account_id FROM accounts a WHERE a.nid = ?13))"
+#define A_GLOBAL                                                                               \
+	" FROM resources r WHERE r.read_access = 'GLOBAL' AND r.status = ?10"                   \
+	" AND r.created_at > ?2 AND r.created_at < ?3 AND r.account_id <> ?1" W_OWNER
+#define A_SPECIFIC                                                                             \
+	" FROM resources r WHERE r.rid IN (SELECT s.rid FROM resource_shares s"                 \
+	" WHERE s.account_id = ?1) AND r.read_access = 'SPECIFIC_TEAMS' AND r.status = ?10"     \
+	" AND r.created_at > ?2 AND r.created_at < ?3 AND r.account_id <> ?1" W_OWNER
 #define W_PREFIX " AND r.directory_path >= ?4 AND r.directory_path < ?5"
 #define W_TAGS                                                                                 \
 	" AND (SELECT count(*) FROM resource_tags t WHERE t.rid = r.rid"                        \
@@ -80,10 +141,39 @@ static const char *const migrations[] = {
 #define W_AFTER_ASC " AND (r.created_at, r.id) > (?11, ?12)"
 #define O_DESC " ORDER BY r.created_at DESC, r.id DESC LIMIT ?8 OFFSET ?9"
 #define O_ASC " ORDER BY r.created_at ASC, r.id ASC LIMIT ?8 OFFSET ?9"
-#define LIST(pfx, tags, cur, order) "SELECT " COLS W_BASE pfx tags cur order
+/* A compound list orders by result columns: 15 is created_at, 1 is id. */
+#define OC_DESC " ORDER BY 15 DESC, 1 DESC LIMIT ?8 OFFSET ?9"
+#define OC_ASC " ORDER BY 15 ASC, 1 ASC LIMIT ?8 OFFSET ?9"
+#define ARM(a, pfx, tags, cur) "SELECT " COLS a pfx tags cur
+#define LIST_ME(pfx, tags, cur, o) ARM(A_OWN, pfx, tags, cur) O_##o
+#define LIST_SHARED(pfx, tags, cur, o)                                                         \
+	ARM(A_GLOBAL, pfx, tags, cur) " UNION ALL " ARM(A_SPECIFIC, pfx, tags, cur) OC_##o
+#define LIST_ANY(pfx, tags, cur, o)                                                            \
+	ARM(A_OWN, pfx, tags, cur) " UNION ALL " ARM(A_GLOBAL, pfx, tags, cur)                 \
+	" UNION ALL " ARM(A_SPECIFIC, pfx, tags, cur) OC_##o
+/* The 16 variants of one kind of list, in the order of the V_* bits. */
+#define LIST16(L)                                                                              \
+	L("", "", "", DESC), L(W_PREFIX, "", "", DESC), L("", W_TAGS, "", DESC),               \
+	L(W_PREFIX, W_TAGS, "", DESC), L("", "", W_AFTER_DESC, DESC),                          \
+	L(W_PREFIX, "", W_AFTER_DESC, DESC), L("", W_TAGS, W_AFTER_DESC, DESC),                \
+	L(W_PREFIX, W_TAGS, W_AFTER_DESC, DESC), L("", "", "", ASC), L(W_PREFIX, "", "", ASC), \
+	L("", W_TAGS, "", ASC), L(W_PREFIX, W_TAGS, "", ASC), L("", "", W_AFTER_ASC, ASC),     \
+	L(W_PREFIX, "", W_AFTER_ASC, ASC), L("", W_TAGS, W_AFTER_ASC, ASC),                    \
+	L(W_PREFIX, W_TAGS, W_AFTER_ASC, ASC)
+#define COUNT_SHARED(pfx, tags)                                                                \
+	"SELECT (SELECT count(*)" A_GLOBAL pfx tags ") + (SELECT count(*)" A_SPECIFIC pfx tags ")"
 
-/* Variant bits of the list statements. */
-enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8 };
+/* Variant bits of the list statements; the owner mode (enum meta_owner) picks a block of 16. */
+enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8, V_MODE = 16 };
+
+#define INSERT_COLS                                                                            \
+	"INSERT INTO resources (id, account_id, name, directory_path, mime_type, sha256,"      \
+	" size_bytes, original_uri, external_id, external_storage_type, storage_bucket,"       \
+	" storage_key, metadata, created_by, created_at, updated_at, status, version, rid,"    \
+	" description, read_access, file_name, test_enabled, test_sha256, test_size_bytes,"    \
+	" test_mime_type, test_storage_bucket, test_storage_key, test_file_name)"              \
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1," \
+	" ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
 
 enum stmt {
 	S_BEGIN,
@@ -94,18 +184,33 @@ enum stmt {
 	S_INSERT_NEW,
 	S_INSERT_TAG,
 	S_DELETE_TAGS,
+	S_INSERT_SHARE,
+	S_DELETE_SHARES,
+	S_NID_NEXT,
+	S_ENSURE_ACCOUNT,
+	S_ENSURE_USER,
+	S_ACCOUNT_NID,
 	S_GET,
-	S_RID,
+	S_GET_VISIBLE,
+	S_GET_NID,
 	S_UPDATE,
+	S_TEST_ENABLE,
+	S_TEST_DISABLE,
 	S_SET_CONTENT,
+	S_SET_TEST_CONTENT,
 	S_DELETE,
 	S_KEY_USED,
 	S_INLINE_PUT,
 	S_INLINE_GET,
 	S_INLINE_DROP_UNUSED,
-	S_LIST,              /* + V_* bits */
-	S_COUNT = S_LIST + 16, /* + V_PREFIX | V_TAGS */
-	S_NSTMTS = S_COUNT + 4,
+	S_FOLDER_INSERT,
+	S_FOLDER_GET,
+	S_FOLDER_LIST,
+	S_FOLDER_COUNT,
+	S_LIST,                        /* + mode * V_MODE + V_* bits */
+	S_COUNT = S_LIST + 3 * V_MODE, /* + V_PREFIX | V_TAGS: own rows */
+	S_COUNT_SHARED = S_COUNT + 4,  /* + V_PREFIX | V_TAGS: rows shared with the reader */
+	S_NSTMTS = S_COUNT_SHARED + 4,
 };
 
 static const char *const sql[S_NSTMTS] = {
@@ -113,58 +218,74 @@ static const char *const sql[S_NSTMTS] = {
 	[S_BEGIN_READ] = "BEGIN", /* a snapshot, taking no write lock */
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
-	[S_INSERT] = "INSERT INTO resources (id, account_id, name, directory_path, mime_type,"
-		     " sha256, size_bytes, original_uri, external_id, external_storage_type,"
-		     " storage_bucket, storage_key, metadata, created_by, created_at, updated_at,"
-		     " status, version)"
-		     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,"
-		     " ?17, 1)",
-	[S_INSERT_NEW] = "INSERT INTO resources (id, account_id, name, directory_path, mime_type,"
-			 " sha256, size_bytes, original_uri, external_id, external_storage_type,"
-			 " storage_bucket, storage_key, metadata, created_by, created_at, updated_at,"
-			 " status, version)"
-			 " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-			 " ?16, ?17, 1) ON CONFLICT (account_id, directory_path, name) DO NOTHING",
+	[S_INSERT] = INSERT_COLS,
+	[S_INSERT_NEW] = INSERT_COLS " ON CONFLICT (account_id, directory_path, name) DO NOTHING",
 	[S_INSERT_TAG] = "INSERT OR IGNORE INTO resource_tags (rid, tag) VALUES (?1, ?2)",
 	[S_DELETE_TAGS] = "DELETE FROM resource_tags WHERE rid = ?1",
+	[S_INSERT_SHARE] = "INSERT OR IGNORE INTO resource_shares (rid, account_id)"
+			   " VALUES (?1, ?2)",
+	[S_DELETE_SHARES] = "DELETE FROM resource_shares WHERE rid = ?1",
+	/* ?1 ids at once; answers the last of them */
+	[S_NID_NEXT] = "UPDATE counters SET value = value + ?1 WHERE name = 'resource_nid'"
+		       " RETURNING value",
+	[S_ENSURE_ACCOUNT] = "INSERT INTO accounts (account_id) VALUES (?1)"
+			     " ON CONFLICT (account_id) DO NOTHING",
+	[S_ENSURE_USER] = "INSERT INTO users (sub) VALUES (?1) ON CONFLICT (sub) DO NOTHING",
+	[S_ACCOUNT_NID] = "SELECT nid FROM accounts WHERE account_id = ?1",
 	[S_GET] = "SELECT " COLS " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
-	[S_RID] = "SELECT rid FROM resources WHERE account_id = ?1 AND id = ?2",
+	[S_GET_VISIBLE] = "SELECT " COLS " FROM resources r WHERE r.id = ?2"
+			  " AND (r.account_id = ?1 OR " SHARED_WITH_1 ")",
+	[S_GET_NID] = "SELECT " COLS " FROM resources r WHERE r.rid = ?2"
+		      " AND (r.account_id = ?1 OR " SHARED_WITH_1 ")",
 	[S_UPDATE] = "UPDATE resources SET"
 		     " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
 		     " directory_path = CASE WHEN ?3 THEN ?4 ELSE directory_path END,"
 		     " metadata = CASE WHEN ?5 THEN ?6 ELSE metadata END,"
 		     " status = CASE WHEN ?10 THEN 'uploaded' ELSE status END,"
+		     " description = CASE WHEN ?11 THEN ?12 ELSE description END,"
+		     " read_access = ?13,"
 		     " updated_at = ?7, version = version + 1"
 		     " WHERE account_id = ?8 AND id = ?9",
+	/* The test value starts as the live content (sharing its blob), and goes with the flag. */
+	[S_TEST_ENABLE] = "UPDATE resources SET test_enabled = 1, test_sha256 = sha256,"
+			  " test_size_bytes = size_bytes, test_mime_type = mime_type,"
+			  " test_storage_bucket = storage_bucket, test_storage_key = storage_key,"
+			  " test_file_name = file_name WHERE rid = ?1",
+	[S_TEST_DISABLE] = "UPDATE resources SET test_enabled = 0, test_sha256 = NULL,"
+			   " test_size_bytes = NULL, test_mime_type = NULL,"
+			   " test_storage_bucket = NULL, test_storage_key = NULL,"
+			   " test_file_name = NULL WHERE rid = ?1",
 	[S_SET_CONTENT] = "UPDATE resources SET sha256 = ?1, size_bytes = ?2, mime_type = ?3,"
-			  " storage_bucket = ?4, storage_key = ?5, updated_at = ?6,"
+			  " storage_bucket = ?4, storage_key = ?5, file_name = ?9, updated_at = ?6,"
 			  " version = version + 1 WHERE account_id = ?7 AND id = ?8",
+	[S_SET_TEST_CONTENT] = "UPDATE resources SET test_sha256 = ?1, test_size_bytes = ?2,"
+			       " test_mime_type = ?3, test_storage_bucket = ?4,"
+			       " test_storage_key = ?5, test_file_name = ?9, updated_at = ?6,"
+			       " version = version + 1 WHERE account_id = ?7 AND id = ?8",
 	[S_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND id = ?2",
-	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1 LIMIT 1",
+	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1"
+		       " UNION ALL SELECT 1 FROM resources WHERE test_storage_key = ?1 LIMIT 1",
 	[S_INLINE_PUT] = "INSERT OR IGNORE INTO inline_blobs (storage_key, bytes) VALUES (?1, ?2)",
 	[S_INLINE_GET] = "SELECT bytes FROM inline_blobs WHERE storage_key = ?1",
 	[S_INLINE_DROP_UNUSED] = "DELETE FROM inline_blobs WHERE storage_key = ?1 AND NOT EXISTS"
-				 " (SELECT 1 FROM resources WHERE storage_key = ?1)",
-	[S_LIST + 0] = LIST("", "", "", O_DESC),
-	[S_LIST + 1] = LIST(W_PREFIX, "", "", O_DESC),
-	[S_LIST + 2] = LIST("", W_TAGS, "", O_DESC),
-	[S_LIST + 3] = LIST(W_PREFIX, W_TAGS, "", O_DESC),
-	[S_LIST + 4] = LIST("", "", W_AFTER_DESC, O_DESC),
-	[S_LIST + 5] = LIST(W_PREFIX, "", W_AFTER_DESC, O_DESC),
-	[S_LIST + 6] = LIST("", W_TAGS, W_AFTER_DESC, O_DESC),
-	[S_LIST + 7] = LIST(W_PREFIX, W_TAGS, W_AFTER_DESC, O_DESC),
-	[S_LIST + 8] = LIST("", "", "", O_ASC),
-	[S_LIST + 9] = LIST(W_PREFIX, "", "", O_ASC),
-	[S_LIST + 10] = LIST("", W_TAGS, "", O_ASC),
-	[S_LIST + 11] = LIST(W_PREFIX, W_TAGS, "", O_ASC),
-	[S_LIST + 12] = LIST("", "", W_AFTER_ASC, O_ASC),
-	[S_LIST + 13] = LIST(W_PREFIX, "", W_AFTER_ASC, O_ASC),
-	[S_LIST + 14] = LIST("", W_TAGS, W_AFTER_ASC, O_ASC),
-	[S_LIST + 15] = LIST(W_PREFIX, W_TAGS, W_AFTER_ASC, O_ASC),
-	[S_COUNT + 0] = "SELECT count(*)" W_BASE,
-	[S_COUNT + 1] = "SELECT count(*)" W_BASE W_PREFIX,
-	[S_COUNT + 2] = "SELECT count(*)" W_BASE W_TAGS,
-	[S_COUNT + 3] = "SELECT count(*)" W_BASE W_PREFIX W_TAGS,
+				 " (SELECT 1 FROM resources WHERE storage_key = ?1) AND NOT EXISTS"
+				 " (SELECT 1 FROM resources WHERE test_storage_key = ?1)",
+	[S_FOLDER_INSERT] = "INSERT INTO folders (account_id, path, created_at)"
+			    " VALUES (?1, ?2, ?3)",
+	[S_FOLDER_GET] = "SELECT id, account_id, path, created_at FROM folders"
+			 " WHERE account_id = ?1 AND id = ?2",
+	[S_FOLDER_LIST] = "SELECT id, account_id, path, created_at FROM folders"
+			  " WHERE account_id = ?1 ORDER BY path LIMIT ?2 OFFSET ?3",
+	[S_FOLDER_COUNT] = "SELECT count(*) FROM folders WHERE account_id = ?1",
+	[S_LIST] = LIST16(LIST_ME), LIST16(LIST_SHARED), LIST16(LIST_ANY),
+	[S_COUNT] = "SELECT count(*)" A_OWN,
+	"SELECT count(*)" A_OWN W_PREFIX,
+	"SELECT count(*)" A_OWN W_TAGS,
+	"SELECT count(*)" A_OWN W_PREFIX W_TAGS,
+	[S_COUNT_SHARED] = COUNT_SHARED("", ""),
+	COUNT_SHARED(W_PREFIX, ""),
+	COUNT_SHARED("", W_TAGS),
+	COUNT_SHARED(W_PREFIX, W_TAGS),
 };
 
 struct conn {
@@ -380,24 +501,26 @@ static const char *col_text(sqlite3_stmt *st, int i, struct pool *pool)
 	return pool_strndup(pool, (const char *)s, (size_t)sqlite3_column_bytes(st, i));
 }
 
-static void split_tags(const char *joined, struct pool *pool, struct meta_resource *r)
+/* Splits a group_concat(..., char(31)) into a pool array; NULL or "" is none. */
+static void split_joined(const char *joined, struct pool *pool, const char ***out, size_t *n)
 {
-	r->ntags = 0;
-	r->tags = NULL;
+	*n = 0;
+	*out = NULL;
 	if (joined == NULL || !*joined)
 		return;
-	size_t n = 1;
+	size_t count = 1;
 	for (const char *p = joined; *p; p++)
-		n += *p == TAG_SEP[0];
-	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
+		count += *p == TAG_SEP[0];
+	const char **items = pool_alloc(pool, count * sizeof(*items));
 	char *copy = pool_strdup(pool, joined), *p = copy;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < count; i++) {
 		char *sep = strchr(p, TAG_SEP[0]);
 		if (sep)
 			*sep = '\0';
-		r->tags[r->ntags++] = p;
+		items[(*n)++] = p;
 		p = sep ? sep + 1 : p + strlen(p);
 	}
+	*out = items;
 }
 
 static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *r)
@@ -421,46 +544,49 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->created_by = col_text(st, 13, pool);
 	r->created_at_us = sqlite3_column_int64(st, 14);
 	r->updated_at_us = sqlite3_column_int64(st, 15);
-	split_tags((const char *)sqlite3_column_text(st, 16), pool, r);
+	split_joined((const char *)sqlite3_column_text(st, 16), pool, &r->tags, &r->ntags);
 	r->status = col_text(st, 17, pool);
 	r->version = sqlite3_column_int64(st, 18);
+	r->nid = sqlite3_column_int64(st, 19);
+	r->description = col_text(st, 20, pool);
+	r->read_access = col_text(st, 21, pool);
+	split_joined((const char *)sqlite3_column_text(st, 22), pool, &r->shared_with,
+		     &r->nshared);
+	r->file_name = col_text(st, 23, pool);
+	r->test_enabled = sqlite3_column_int(st, 24) != 0;
+	const char *tsha = (const char *)sqlite3_column_text(st, 25);
+	snprintf(r->test.sha256, sizeof(r->test.sha256), "%s", tsha ? tsha : "");
+	r->test.size_bytes = sqlite3_column_int64(st, 26);
+	r->test.mime_type = col_text(st, 27, pool);
+	r->test.storage_bucket = col_text(st, 28, pool);
+	r->test.storage_key = col_text(st, 29, pool);
+	r->test.file_name = col_text(st, 30, pool);
+	r->folder_id = sqlite3_column_int64(st, 31);
+	r->account_nid = sqlite3_column_int64(st, 32);
+	r->user_nid = sqlite3_column_int64(st, 33);
 }
 
-static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
-				 size_t ntags, struct err *e)
+/* Runs statement s (?1 rid, ?2 one of strs) for each of strs[0..n): a row's tags or shares. */
+static enum err_code insert_each(struct conn *c, enum stmt s, sqlite3_int64 rid,
+				 const char **strs, size_t n, struct err *e)
 {
-	for (size_t i = 0; i < ntags; i++) {
+	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st;
-		enum err_code rc = stmt(c, S_INSERT_TAG, &st, e);
+		enum err_code rc = stmt(c, s, &st, e);
 		if (rc != ERR_OK)
 			return rc;
 		sqlite3_bind_int64(st, 1, rid);
-		bind_text(st, 2, tags[i]);
-		if ((rc = exec_done(c, st, "insert tag", e)) != ERR_OK)
+		bind_text(st, 2, strs[i]);
+		if ((rc = exec_done(c, st, sql[s], e)) != ERR_OK)
 			return rc;
 	}
 	return ERR_OK;
 }
 
-static void bind_row(sqlite3_stmt *st, const struct meta_resource *r)
+static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
+				 size_t ntags, struct err *e)
 {
-	bind_text(st, 1, r->id);
-	bind_text(st, 2, r->account_id);
-	bind_text(st, 3, r->name);
-	bind_text(st, 4, r->directory_path);
-	bind_text(st, 5, r->mime_type);
-	bind_text(st, 6, r->sha256);
-	sqlite3_bind_int64(st, 7, r->size_bytes);
-	bind_text(st, 8, r->original_uri);
-	bind_text(st, 9, r->external_id);
-	bind_text(st, 10, r->external_storage_type);
-	bind_text(st, 11, r->storage_bucket);
-	bind_text(st, 12, r->storage_key);
-	bind_text(st, 13, r->metadata_json);
-	bind_text(st, 14, r->created_by);
-	sqlite3_bind_int64(st, 15, r->created_at_us);
-	sqlite3_bind_int64(st, 16, r->updated_at_us);
-	bind_text(st, 17, r->status ? r->status : META_STATUS_UPLOADED);
+	return insert_each(c, S_INSERT_TAG, rid, tags, ntags, e);
 }
 
 /* Stores inline content under key (once: identical bytes share it). */
@@ -489,25 +615,130 @@ static enum err_code inline_drop_unused(struct conn *c, const char *key, struct 
 	return exec_done(c, st, "inline drop", e);
 }
 
+static void bind_row(sqlite3_stmt *st, const struct meta_resource *r, sqlite3_int64 rid)
+{
+	bind_text(st, 1, r->id);
+	bind_text(st, 2, r->account_id);
+	bind_text(st, 3, r->name);
+	bind_text(st, 4, r->directory_path);
+	bind_text(st, 5, r->mime_type);
+	bind_text(st, 6, r->sha256);
+	sqlite3_bind_int64(st, 7, r->size_bytes);
+	bind_text(st, 8, r->original_uri);
+	bind_text(st, 9, r->external_id);
+	bind_text(st, 10, r->external_storage_type);
+	bind_text(st, 11, r->storage_bucket);
+	bind_text(st, 12, r->storage_key);
+	bind_text(st, 13, r->metadata_json);
+	bind_text(st, 14, r->created_by);
+	sqlite3_bind_int64(st, 15, r->created_at_us);
+	sqlite3_bind_int64(st, 16, r->updated_at_us);
+	bind_text(st, 17, r->status ? r->status : META_STATUS_UPLOADED);
+	sqlite3_bind_int64(st, 18, rid);
+	bind_text(st, 19, r->description);
+	bind_text(st, 20, r->read_access ? r->read_access : META_ACCESS_TEAM);
+	bind_text(st, 21, r->file_name);
+	sqlite3_bind_int(st, 22, r->test_enabled);
+	if (r->test_enabled) {
+		bind_text(st, 23, r->test.sha256[0] ? r->test.sha256 : NULL);
+		sqlite3_bind_int64(st, 24, r->test.size_bytes);
+		bind_text(st, 25, r->test.mime_type);
+		bind_text(st, 26, r->test.storage_bucket);
+		bind_text(st, 27, r->test.storage_key);
+		bind_text(st, 28, r->test.file_name);
+	}
+}
+
+/* Reserves n numeric ids; *first is the first of them. */
+static enum err_code nids_next(struct conn *c, size_t n, sqlite3_int64 *first, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, S_NID_NEXT, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)n);
+	int s = sqlite3_step(st);
+	sqlite3_int64 last = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (s == SQLITE_ROW)
+		s = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (s != SQLITE_DONE)
+		return db_err(c->db, s, "next id", e);
+	*first = last - (sqlite3_int64)n + 1;
+	return ERR_OK;
+}
+
+/* Runs statement s with one text parameter. */
+static enum err_code exec_text(struct conn *c, enum stmt s, const char *text, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, s, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, text);
+	return exec_done(c, st, sql[s], e);
+}
+
+/* Replaces the share rows of rid with accounts[0..n). */
+static enum err_code write_shares(struct conn *c, sqlite3_int64 rid, const char **accounts,
+				  size_t n, bool replace, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc;
+	if (replace) {
+		if ((rc = stmt(c, S_DELETE_SHARES, &st, e)) != ERR_OK)
+			return rc;
+		sqlite3_bind_int64(st, 1, rid);
+		if ((rc = exec_done(c, st, "delete shares", e)) != ERR_OK)
+			return rc;
+	}
+	return insert_each(c, S_INSERT_SHARE, rid, accounts, n, e);
+}
+
+/* Inserts row r with numeric id rid; *inserted is false when its name was taken and
+ * on_conflict_skip was asked for. The account's and creator's numeric ids are made when new:
+ * prev (or NULL) is the row inserted just before, whose ones exist already. */
+static enum err_code insert_row(struct conn *c, const struct meta_resource *r,
+				const struct meta_resource *prev, sqlite3_int64 rid,
+				bool on_conflict_skip, bool *inserted, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, on_conflict_skip ? S_INSERT_NEW : S_INSERT, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_row(st, r, rid);
+	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
+		return rc;
+	*inserted = sqlite3_changes(c->db) > 0;
+	if (!*inserted)
+		return ERR_OK;
+	if ((prev == NULL || strcmp(prev->account_id, r->account_id) != 0) &&
+	    (rc = exec_text(c, S_ENSURE_ACCOUNT, r->account_id, e)) != ERR_OK)
+		return rc;
+	if (r->created_by != NULL &&
+	    (prev == NULL || prev->created_by == NULL || strcmp(prev->created_by, r->created_by)) &&
+	    (rc = exec_text(c, S_ENSURE_USER, r->created_by, e)) != ERR_OK)
+		return rc;
+	if ((rc = insert_tags(c, rid, r->tags, r->ntags, e)) != ERR_OK ||
+	    (rc = write_shares(c, rid, r->shared_with, r->nshared, false, e)) != ERR_OK)
+		return rc;
+	if (r->inline_bytes != NULL)
+		rc = inline_put(c, r->storage_key, r->inline_bytes, r->inline_len, e);
+	return rc;
+}
+
 static enum err_code sq_create(struct meta *base, const struct meta_resource *r, struct err *e)
 {
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
 	struct conn *c;
-	sqlite3_stmt *st;
+	sqlite3_int64 rid;
+	bool inserted;
 	enum err_code rc = conn_get(m, &c, e);
 	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
 		return rc;
-	if ((rc = stmt(c, S_INSERT, &st, e)) != ERR_OK)
-		goto fail;
-	bind_row(st, r);
-	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
-		goto fail;
-	if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), r->tags, r->ntags, e)) != ERR_OK)
-		goto fail;
-	if (r->inline_bytes != NULL &&
-	    (rc = inline_put(c, r->storage_key, r->inline_bytes, r->inline_len, e)) != ERR_OK)
-		goto fail;
-	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
+	if ((rc = nids_next(c, 1, &rid, e)) != ERR_OK ||
+	    (rc = insert_row(c, r, NULL, rid, false, &inserted, e)) != ERR_OK ||
+	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
 	bump(base, r->account_id);
 	return ERR_OK;
@@ -520,28 +751,22 @@ static enum err_code sq_create_batch(struct meta *base, const struct meta_resour
 				     size_t n, enum err_code *results, struct err *e)
 {
 	struct conn *c;
-	sqlite3_stmt *st;
+	sqlite3_int64 rid = 0;
+	const struct meta_resource *prev = NULL;
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
 	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
 		return rc;
+	/* One counter step for the batch; a taken name leaves a gap, as a rollback would. */
+	if (n > 0 && (rc = nids_next(c, n, &rid, e)) != ERR_OK)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
-		if ((rc = stmt(c, S_INSERT_NEW, &st, e)) != ERR_OK)
+		bool inserted;
+		if ((rc = insert_row(c, &rows[i], prev, rid + (sqlite3_int64)i, true, &inserted,
+				     e)) != ERR_OK)
 			goto fail;
-		bind_row(st, &rows[i]);
-		if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
-			goto fail;
-		if (sqlite3_changes(c->db) == 0) {
-			results[i] = ERR_CONFLICT;
-			continue;
-		}
-		results[i] = ERR_OK;
-		if ((rc = insert_tags(c, sqlite3_last_insert_rowid(c->db), rows[i].tags,
-				      rows[i].ntags, e)) != ERR_OK)
-			goto fail;
-		if (rows[i].inline_bytes != NULL &&
-		    (rc = inline_put(c, rows[i].storage_key, rows[i].inline_bytes,
-				     rows[i].inline_len, e)) != ERR_OK)
-			goto fail;
+		results[i] = inserted ? ERR_OK : ERR_CONFLICT;
+		if (inserted)
+			prev = &rows[i];
 	}
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
@@ -554,26 +779,37 @@ fail:
 	return rc;
 }
 
-/* Reads one row within whatever transaction c is in. */
-static enum err_code get_on(struct conn *c, const char *account, const char *id,
-			    struct pool *pool, struct meta_resource *out, struct err *e)
+/* Reads the one row of statement s (?1 an account, ?2 an id or a nid) within whatever
+ * transaction c is in. */
+static enum err_code get_row(struct conn *c, enum stmt s, const char *account, const char *id,
+			     sqlite3_int64 nid, struct pool *pool, struct meta_resource *out,
+			     struct err *e)
 {
 	sqlite3_stmt *st;
-	enum err_code rc = stmt(c, S_GET, &st, e);
+	enum err_code rc = stmt(c, s, &st, e);
 	if (rc != ERR_OK)
 		return rc;
 	bind_text(st, 1, account);
-	bind_text(st, 2, id);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW) {
+	if (id != NULL)
+		bind_text(st, 2, id);
+	else
+		sqlite3_bind_int64(st, 2, nid);
+	int step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
 		read_row(st, pool, out);
 		sqlite3_reset(st);
 		return ERR_OK;
 	}
 	sqlite3_reset(st);
-	if (s == SQLITE_DONE)
+	if (step == SQLITE_DONE)
 		return err_set(e, ERR_NOT_FOUND, "resource not found");
-	return db_err(c->db, s, "get", e);
+	return db_err(c->db, step, "get", e);
+}
+
+static enum err_code get_on(struct conn *c, const char *account, const char *id,
+			    struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	return get_row(c, S_GET, account, id, 0, pool, out, e);
 }
 
 static enum err_code sq_get(struct meta *base, const char *account, const char *id,
@@ -584,6 +820,22 @@ static enum err_code sq_get(struct meta *base, const char *account, const char *
 	return rc != ERR_OK ? rc : get_on(c, account, id, pool, out, e);
 }
 
+static enum err_code sq_get_visible(struct meta *base, const char *reader, const char *id,
+				    struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct conn *c;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	return rc != ERR_OK ? rc : get_row(c, S_GET_VISIBLE, reader, id, 0, pool, out, e);
+}
+
+static enum err_code sq_get_by_nid(struct meta *base, const char *reader, int64_t nid,
+				   struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct conn *c;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	return rc != ERR_OK ? rc : get_row(c, S_GET_NID, reader, NULL, nid, pool, out, e);
+}
+
 static enum err_code check_cond(const struct meta_resource *cur, const struct meta_cond *cond,
 				struct err *e)
 {
@@ -591,25 +843,6 @@ static enum err_code check_cond(const struct meta_resource *cur, const struct me
 			     (cond->sha256 != NULL && strcmp(cond->sha256, cur->sha256) != 0)))
 		return err_set(e, ERR_PRECONDITION, "resource has changed (If-Match)");
 	return ERR_OK;
-}
-
-static enum err_code rid_of(struct conn *c, const char *account, const char *id,
-			    sqlite3_int64 *rid, struct err *e)
-{
-	sqlite3_stmt *st;
-	enum err_code rc = stmt(c, S_RID, &st, e);
-	if (rc != ERR_OK)
-		return rc;
-	bind_text(st, 1, account);
-	bind_text(st, 2, id);
-	int s = sqlite3_step(st);
-	if (s == SQLITE_ROW)
-		*rid = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (s == SQLITE_ROW)
-		return ERR_OK;
-	return s == SQLITE_DONE ? err_set(e, ERR_NOT_FOUND, "resource not found")
-				: db_err(c->db, s, "rid", e);
 }
 
 /* The start of every conditional write: this thread's connection, the write lock (BEGIN
@@ -627,6 +860,32 @@ static enum err_code begin_checked(struct meta *base, const char *account, const
 	return rc;
 }
 
+static bool update_changes(const struct meta_update *u, const struct meta_resource *cur)
+{
+	return u->set_name || u->set_directory_path || u->set_metadata || u->set_tags ||
+	       u->set_description || u->set_read_access || u->set_shared_with ||
+	       u->set_test_enabled ||
+	       (u->confirm_upload && strcmp(cur->status, META_STATUS_UPLOADED) != 0);
+}
+
+/* Turns the test value on (from the live content) or off, when that changes anything. */
+static enum err_code toggle_test(struct conn *c, const struct meta_update *u,
+				 const struct meta_resource *cur, struct err *e)
+{
+	sqlite3_stmt *st;
+	if (!u->set_test_enabled || u->test_enabled == cur->test_enabled)
+		return ERR_OK;
+	enum err_code rc = stmt(c, u->test_enabled ? S_TEST_ENABLE : S_TEST_DISABLE, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	sqlite3_bind_int64(st, 1, cur->nid);
+	if ((rc = exec_done(c, st, "test value", e)) != ERR_OK || u->test_enabled)
+		return rc;
+	if (u->dropped_key != NULL)
+		*u->dropped_key = cur->test.storage_key;
+	return inline_drop_unused(c, cur->test.storage_key, e);
+}
+
 static enum err_code sq_update(struct meta *base, const char *account, const char *id,
 			       const struct meta_update *u, const struct meta_cond *cond,
 			       struct pool *pool, struct meta_resource *out, struct err *e)
@@ -634,6 +893,10 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	struct conn *c;
 	sqlite3_stmt *st;
 	struct meta_resource cur;
+	const char *access;
+	bool rewrite_shares;
+	if (u->dropped_key != NULL)
+		*u->dropped_key = NULL;
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
@@ -641,9 +904,15 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
 		goto fail;
 	}
+	if (u->set_test_enabled && u->test_enabled && !cur.test_enabled && !META_HAS_BYTES(&cur)) {
+		rc = err_set(e, ERR_CONFLICT, "the resource has no content to start its test "
+					      "value from yet");
+		goto fail;
+	}
+	if ((rc = meta_sharing_apply(cur.read_access, u, &access, &rewrite_shares, e)) != ERR_OK)
+		goto fail;
 	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
-	if (!u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
-	    (!u->confirm_upload || strcmp(cur.status, META_STATUS_UPLOADED) == 0)) {
+	if (!update_changes(u, &cur)) {
 		*out = cur;
 		return exec_simple(c, S_COMMIT, e);
 	}
@@ -659,24 +928,32 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	bind_text(st, 8, account);
 	bind_text(st, 9, id);
 	sqlite3_bind_int(st, 10, u->confirm_upload);
+	sqlite3_bind_int(st, 11, u->set_description);
+	bind_text(st, 12, u->description);
+	bind_text(st, 13, access);
 	if ((rc = exec_done(c, st, "update", e)) != ERR_OK)
 		goto fail;
 	if (u->set_tags) {
-		sqlite3_int64 rid = 0;
-		if ((rc = rid_of(c, account, id, &rid, e)) != ERR_OK ||
-		    (rc = stmt(c, S_DELETE_TAGS, &st, e)) != ERR_OK)
+		if ((rc = stmt(c, S_DELETE_TAGS, &st, e)) != ERR_OK)
 			goto fail;
-		sqlite3_bind_int64(st, 1, rid);
+		sqlite3_bind_int64(st, 1, cur.nid);
 		if ((rc = exec_done(c, st, "delete tags", e)) != ERR_OK ||
-		    (rc = insert_tags(c, rid, u->tags, u->ntags, e)) != ERR_OK)
+		    (rc = insert_tags(c, cur.nid, u->tags, u->ntags, e)) != ERR_OK)
 			goto fail;
 	}
-	if ((rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
+	if (rewrite_shares &&
+	    (rc = write_shares(c, cur.nid, u->set_shared_with ? u->shared_with : NULL,
+			       u->set_shared_with ? u->nshared : 0, true, e)) != ERR_OK)
+		goto fail;
+	if ((rc = toggle_test(c, u, &cur, e)) != ERR_OK ||
+	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
 	bump(base, account);
 	return ERR_OK;
 fail:
+	if (u->dropped_key != NULL)
+		*u->dropped_key = NULL;
 	rollback(c);
 	return rc;
 }
@@ -697,7 +974,12 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 		rc = err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
 		goto fail;
 	}
-	if ((rc = stmt(c, S_SET_CONTENT, &st, e)) != ERR_OK)
+	if (nc->test_value && !cur.test_enabled) {
+		rc = err_set(e, ERR_CONFLICT, "test_resource_enabled is false: enable the test "
+					      "value before writing it");
+		goto fail;
+	}
+	if ((rc = stmt(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &st, e)) != ERR_OK)
 		goto fail;
 	bind_text(st, 1, nc->sha256);
 	sqlite3_bind_int64(st, 2, nc->size_bytes);
@@ -707,17 +989,19 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	sqlite3_bind_int64(st, 6, nc->updated_at_us);
 	bind_text(st, 7, account);
 	bind_text(st, 8, id);
+	bind_text(st, 9, nc->file_name);
 	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK)
 		goto fail;
+	const char *before = nc->test_value ? cur.test.storage_key : cur.storage_key;
 	if (nc->inline_bytes != NULL &&
 	    (rc = inline_put(c, nc->storage_key, nc->inline_bytes, nc->inline_len, e)) != ERR_OK)
 		goto fail;
-	if ((rc = inline_drop_unused(c, cur.storage_key, e)) != ERR_OK ||
+	if ((rc = inline_drop_unused(c, before, e)) != ERR_OK ||
 	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
 	bump(base, account);
-	*old_key = cur.storage_key;
+	*old_key = before;
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -755,7 +1039,8 @@ static enum err_code sq_delete(struct meta *base, const char *account, const cha
 	if ((rc = exec_done(c, st, "delete", e)) != ERR_OK)
 		goto fail;
 	if ((rc = key_used_on(c, out->storage_key, key_still_used, e)) != ERR_OK ||
-	    (rc = inline_drop_unused(c, out->storage_key, e)) != ERR_OK)
+	    (rc = inline_drop_unused(c, out->storage_key, e)) != ERR_OK ||
+	    (rc = inline_drop_unused(c, out->test.storage_key, e)) != ERR_OK)
 		goto fail;
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
@@ -774,7 +1059,6 @@ static void bind_filters(sqlite3_stmt *st, const struct meta_query *q, char *upp
 	sqlite3_bind_int64(st, 3, q->created_before_us);
 	if (q->directory_prefix != NULL) {
 		bind_text(st, 4, q->directory_prefix);
-		/* No UTF-8 text holds the byte 0xff, so prefix + 0xff bounds every extension. */
 		sqlite3_bind_text(st, 5, upper, -1, SQLITE_STATIC);
 	}
 	if (q->ntags > 0) {
@@ -782,6 +1066,42 @@ static void bind_filters(sqlite3_stmt *st, const struct meta_query *q, char *upp
 		sqlite3_bind_int64(st, 7, (sqlite3_int64)q->ntags);
 	}
 	bind_text(st, 10, q->status ? q->status : META_STATUS_UPLOADED);
+	if (q->owner != META_OWNER_ME)
+		sqlite3_bind_int64(st, 13, q->owner_nid);
+}
+
+/* Runs a count statement of the list filters into *n. */
+static enum err_code count_rows(struct conn *c, enum stmt s, const struct meta_query *q,
+				char *upper, char *tags_json, int64_t *n, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, s, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_filters(st, q, upper, tags_json);
+	int step = sqlite3_step(st);
+	*n = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return step == SQLITE_ROW ? ERR_OK : db_err(c->db, step, "count", e);
+}
+
+/* The total of q. The own rows' count is cached until the account's next write; rows other
+ * accounts share change with their writes, so their count is never cached. */
+static enum err_code list_total(struct meta_sqlite *m, struct conn *c, const struct meta_query *q,
+				int variant, char *upper, char *tags_json, const char *count_key,
+				uint64_t gen, int64_t *total, struct err *e)
+{
+	int64_t own = 0, shared = 0;
+	enum err_code rc = ERR_OK;
+	if (q->owner != META_OWNER_SHARED && !count_get(m, count_key, gen, &own)) {
+		if ((rc = count_rows(c, S_COUNT + variant, q, upper, tags_json, &own, e)) != ERR_OK)
+			return rc;
+		count_put(m, count_key, gen, own);
+	}
+	if (q->owner != META_OWNER_ME)
+		rc = count_rows(c, S_COUNT_SHARED + variant, q, upper, tags_json, &shared, e);
+	*total = own + shared;
+	return rc;
 }
 
 static enum err_code sq_list(struct meta *base, const struct meta_query *q, struct pool *pool,
@@ -792,7 +1112,11 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
 	if (rc != ERR_OK)
 		return rc;
-	char *upper = q->directory_prefix ? pool_printf(pool, "%s\xff", q->directory_prefix) : NULL;
+	/* No UTF-8 text holds the byte 0xff, so prefix + 0xff bounds every extension; no
+	 * directory_path holds a control character, so path + 0x01 bounds the path alone. */
+	char *upper = q->directory_prefix ? pool_printf(pool, "%s%s", q->directory_prefix,
+							q->directory_exact ? "\x01" : "\xff")
+					  : NULL;
 	char *tags_json = NULL;
 	if (q->ntags > 0) {
 		json_t *arr = json_array();
@@ -809,10 +1133,11 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
 	const char *count_key = pool_printf(
-		pool, "%s\x1f%s\x1f%s\x1f%lld\x1f%lld\x1f%s", q->account_id,
-		q->directory_prefix ? q->directory_prefix : "\x1e", tags_json ? tags_json : "",
-		(long long)q->created_after_us, (long long)q->created_before_us,
-		q->status ? q->status : META_STATUS_UPLOADED);
+		pool, "%s\x1f%s%s\x1f%s\x1f%lld\x1f%lld\x1f%s", q->account_id,
+		q->directory_prefix ? q->directory_prefix : "\x1e",
+		q->directory_exact ? "\x1d" : "",
+		tags_json ? tags_json : "", (long long)q->created_after_us,
+		(long long)q->created_before_us, q->status ? q->status : META_STATUS_UPLOADED);
 	/* Read before the snapshot: a write that lands meanwhile makes this entry stale at once. */
 	uint64_t gen = atomic_load(gen_of(m, q->account_id));
 	int s;
@@ -820,25 +1145,14 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	/* Count and page in one read snapshot, so total and items agree. */
 	if ((rc = exec_simple(c, S_BEGIN_READ, e)) != ERR_OK)
 		return rc;
-	if (!count_get(m, count_key, gen, &out->total)) {
-		if ((rc = stmt(c, S_COUNT + variant, &st, e)) != ERR_OK)
-			goto done;
-		bind_filters(st, q, upper, tags_json);
-		s = sqlite3_step(st);
-		if (s != SQLITE_ROW) {
-			sqlite3_reset(st);
-			rc = db_err(c->db, s, "count", e);
-			goto done;
-		}
-		out->total = sqlite3_column_int64(st, 0);
-		sqlite3_reset(st);
-		count_put(m, count_key, gen, out->total);
-	}
+	if ((rc = list_total(m, c, q, variant, upper, tags_json, count_key, gen, &out->total,
+			     e)) != ERR_OK)
+		goto done;
 
 	out->nitems = 0;
 	out->items = pool_alloc(pool, (size_t)(q->limit > 0 ? q->limit : 1) * sizeof(*out->items));
 	variant |= (q->has_cursor ? V_CURSOR : 0) | (q->sort == META_SORT_ASC ? V_ASC : 0);
-	if ((rc = stmt(c, S_LIST + variant, &st, e)) != ERR_OK)
+	if ((rc = stmt(c, S_LIST + (int)q->owner * V_MODE + variant, &st, e)) != ERR_OK)
 		goto done;
 	bind_filters(st, q, upper, tags_json);
 	if (q->has_cursor) {
@@ -906,6 +1220,117 @@ static enum err_code sq_key_used(struct meta *base, const char *key, bool *used,
 	struct conn *c;
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
 	return rc != ERR_OK ? rc : key_used_on(c, key, used, e);
+}
+
+static enum err_code sq_account_nid(struct meta *base, const char *account, int64_t *nid,
+				    struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = stmt(c, S_ACCOUNT_NID, &st, e)) != ERR_OK)
+		return rc;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		bind_text(st, 1, account);
+		int s = sqlite3_step(st);
+		*nid = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_reset(st);
+		if (s == SQLITE_ROW)
+			return ERR_OK;
+		if (s != SQLITE_DONE)
+			return db_err(c->db, s, "account id", e);
+		/* First use: one insert in its own transaction, then read it back. */
+		if (attempt == 0 && (rc = exec_text(c, S_ENSURE_ACCOUNT, account, e)) != ERR_OK)
+			return rc;
+	}
+	return err_set(e, ERR_INTERNAL, "account id of %s was not recorded", account);
+}
+
+static void read_folder(sqlite3_stmt *st, struct pool *pool, struct meta_folder *f)
+{
+	f->id = sqlite3_column_int64(st, 0);
+	f->account_id = col_text(st, 1, pool);
+	f->path = col_text(st, 2, pool);
+	f->created_at_us = sqlite3_column_int64(st, 3);
+}
+
+static enum err_code sq_folder_get(struct meta *base, const char *account, int64_t id,
+				   struct pool *pool, struct meta_folder *out, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = stmt(c, S_FOLDER_GET, &st, e)) != ERR_OK)
+		return rc;
+	bind_text(st, 1, account);
+	sqlite3_bind_int64(st, 2, id);
+	int s = sqlite3_step(st);
+	if (s == SQLITE_ROW)
+		read_folder(st, pool, out);
+	sqlite3_reset(st);
+	if (s == SQLITE_ROW)
+		return ERR_OK;
+	return s == SQLITE_DONE ? err_set(e, ERR_NOT_FOUND, "folder not found")
+				: db_err(c->db, s, "folder get", e);
+}
+
+static enum err_code sq_folder_create(struct meta *base, const char *account, const char *path,
+				      int64_t created_at_us, struct pool *pool,
+				      struct meta_folder *out, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = stmt(c, S_FOLDER_INSERT, &st, e)) != ERR_OK)
+		return rc;
+	bind_text(st, 1, account);
+	bind_text(st, 2, path);
+	sqlite3_bind_int64(st, 3, created_at_us);
+	if ((rc = exec_done(c, st, "folder insert", e)) == ERR_CONFLICT)
+		return err_set(e, ERR_CONFLICT, "a folder at '%s' already exists", path);
+	if (rc != ERR_OK)
+		return rc;
+	return sq_folder_get(base, account, sqlite3_last_insert_rowid(c->db), pool, out, e);
+}
+
+static enum err_code sq_folder_list(struct meta *base, const char *account, int64_t offset,
+				    int64_t limit, struct pool *pool, struct meta_folder_page *out,
+				    struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	int s;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN_READ, e)) != ERR_OK)
+		return rc;
+	if ((rc = stmt(c, S_FOLDER_COUNT, &st, e)) != ERR_OK)
+		goto done;
+	bind_text(st, 1, account);
+	s = sqlite3_step(st);
+	out->total = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (s != SQLITE_ROW) {
+		rc = db_err(c->db, s, "folder count", e);
+		goto done;
+	}
+	if ((rc = stmt(c, S_FOLDER_LIST, &st, e)) != ERR_OK)
+		goto done;
+	bind_text(st, 1, account);
+	sqlite3_bind_int64(st, 2, limit);
+	sqlite3_bind_int64(st, 3, offset);
+	out->nitems = 0;
+	out->items = pool_alloc(pool, (size_t)(limit > 0 ? limit : 1) * sizeof(*out->items));
+	while (out->nitems < (size_t)limit && (s = sqlite3_step(st)) == SQLITE_ROW)
+		read_folder(st, pool, &out->items[out->nitems++]);
+	sqlite3_reset(st);
+	if (out->nitems < (size_t)limit && s != SQLITE_DONE)
+		rc = db_err(c->db, s, "folder list", e);
+done:
+	if (rc == ERR_OK)
+		rc = exec_simple(c, S_COMMIT, e);
+	if (rc != ERR_OK)
+		rollback(c);
+	return rc;
 }
 
 static enum err_code migrate(struct conn *c, struct err *e)
@@ -993,10 +1418,16 @@ const struct meta_ops meta_sqlite_ops = {
 	.create = sq_create,
 	.create_batch = sq_create_batch,
 	.get = sq_get,
+	.get_visible = sq_get_visible,
+	.get_by_nid = sq_get_by_nid,
 	.update = sq_update,
 	.set_content = sq_set_content,
 	.del = sq_delete,
 	.list = sq_list,
 	.inline_get = sq_inline_get,
 	.key_used = sq_key_used,
+	.account_nid = sq_account_nid,
+	.folder_create = sq_folder_create,
+	.folder_get = sq_folder_get,
+	.folder_list = sq_folder_list,
 };

@@ -343,7 +343,7 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		it->result = rc == ERR_OK ? results[i] : rc;
 		if (rc != ERR_OK)
 			it->err = e;
-		if (it->placed && it->result != ERR_OK && locked)
+		if ((it->placed || it->preplaced) && it->result != ERR_OK && locked)
 			drop_if_unused(s, it->r->storage_key);
 	}
 	if (locked)
@@ -354,6 +354,30 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 	free(keys);
 	free(metas);
 	free(results);
+}
+
+/* With a store whose place is an upload (blob_place_repeatable), the upload of an item's blob runs
+ * here, before any lock, so slow uploads overlap; under the locks commit_group then only checks
+ * that the object is still there (a concurrent delete of identical bytes may have removed it)
+ * and places again if not. Imports hold their bytes in memory: they go through a writer of
+ * their own. */
+static enum err_code place_early(struct store *s, struct group_item *it, struct err *e)
+{
+	if (!blob_place_repeatable(s->blobs) || it->r->inline_bytes != NULL)
+		return ERR_OK;
+	struct blob_writer *w = it->w;
+	enum err_code rc = ERR_OK;
+	char sha[65];
+	uint64_t size;
+	if (w == NULL && (rc = blob_writer_new(s->blobs, &w, e)) == ERR_OK &&
+	    (rc = blob_writer_write(w, it->bytes, it->len, e)) == ERR_OK)
+		rc = blob_writer_finish(w, sha, &size, 0, e);
+	if (rc == ERR_OK)
+		rc = blob_writer_place(w, it->r->storage_key, e);
+	it->preplaced = rc == ERR_OK;
+	if (w != it->w)
+		blob_writer_free(w);
+	return rc;
 }
 
 /* Queues it and returns once its group has committed. The first thread to find no group
@@ -400,6 +424,8 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 	uuid_unparse_lower(u, r->id);
 	r->version = 1;
 	enum err_code rc;
+	if (w == NULL && r->test_enabled)
+		return err_set(e, ERR_INVALID, "a test value needs content to start from");
 	if (w == NULL) {
 		r->status = META_STATUS_PENDING;
 		r->sha256[0] = '\0';
@@ -421,15 +447,17 @@ enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 		r->storage_key = c.storage_key;
 		r->inline_bytes = c.inline_bytes;
 		r->inline_len = c.inline_len;
+		if (r->test_enabled) /* the same bytes, under the same key */
+			r->test = (struct meta_test){.size_bytes = r->size_bytes,
+						     .mime_type = r->mime_type,
+						     .storage_bucket = r->storage_bucket,
+						     .storage_key = r->storage_key,
+						     .file_name = r->file_name};
+		if (r->test_enabled)
+			memcpy(r->test.sha256, r->sha256, sizeof(r->sha256));
 		struct group_item it = {.r = r, .w = w};
-		if (r->inline_bytes == NULL) {
-			if ((rc = preplace(s, w, r->storage_key, &it.placed, e)) != ERR_OK) {
-				if (it.placed)
-					release_key(s, r->storage_key);
-				return rc;
-			}
-			it.preplaced = blob_place_repeatable(s->blobs);
-		}
+		if ((rc = place_early(s, &it, e)) != ERR_OK)
+			return rc; /* nothing refers to the blob: the sweep removes what is left */
 		group_commit(s, &it);
 		rc = it.result;
 		if (rc != ERR_OK && rc != ERR_CONFLICT)
@@ -488,24 +516,50 @@ static enum err_code do_put(void *arg, struct err *e)
 					 p->out, &p->old_key, e);
 }
 
+/* Turns "not found" for a write into "forbidden" when account can read the resource: it is
+ * another account's, shared with account read-only. */
+static enum err_code not_owner(struct store *s, const char *account, const char *id,
+			       enum err_code rc, struct err *e)
+{
+	struct pool pool;
+	struct meta_resource r;
+	struct err ignored;
+	if (rc != ERR_NOT_FOUND)
+		return rc;
+	pool_init(&pool);
+	if (meta_resource_get_visible(s->meta, account, id, &pool, &r, &ignored) == ERR_OK)
+		rc = err_set(e, ERR_FORBIDDEN, "this resource is shared with your account "
+					       "read-only: only its owner account can change it");
+	pool_cleanup(&pool);
+	return rc;
+}
+
+enum err_code store_resource_get_own(struct store *s, const char *account, const char *id,
+				     struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	enum err_code rc = meta_resource_get(s->meta, account, id, pool, out, e);
+	return not_owner(s, account, id, rc, e);
+}
+
 enum err_code store_resource_put_content(struct store *s, const char *account, const char *id,
-					 struct blob_writer *w, const char *mime_type,
-					 const struct meta_cond *cond, bool pending_upload_only,
+					 struct blob_writer *w, const struct store_put *put,
 					 struct pool *pool, struct meta_resource *out,
 					 struct err *e)
 {
-	struct meta_content c = {.pending_upload_only = pending_upload_only,
+	struct meta_content c = {.pending_upload_only = put->mode == STORE_PUT_PENDING_UPLOAD,
+				 .test_value = put->mode == STORE_PUT_TEST,
+				 .file_name = put->file_name,
 				 .updated_at_us = time_now_us()};
-	enum err_code rc = finish_bytes(s, account, w, mime_type, pool, &c, e);
+	enum err_code rc = finish_bytes(s, account, w, put->mime_type, pool, &c, e);
 	if (rc != ERR_OK)
 		return rc;
-	struct put_ctx p = {s, account, id, &c, cond, pool, out, NULL};
+	struct put_ctx p = {s, account, id, &c, put->cond, pool, out, NULL};
 	if (c.inline_bytes != NULL)
 		rc = do_put(&p, e); /* bytes and row in one transaction: no blob to order */
 	else
 		rc = commit_with(s, w, &c, do_put, &p, e);
 	if (rc != ERR_OK)
-		return rc;
+		return not_owner(s, account, id, rc, e);
 	if (p.old_key != NULL && strcmp(p.old_key, c.storage_key) != 0)
 		release_key(s, p.old_key);
 	return ERR_OK;
@@ -553,6 +607,15 @@ enum err_code store_import_batch(struct store *s, struct store_import_row *rows,
 	enum err_code rc = blob_check_space(s->blobs, total, e);
 	if (rc != ERR_OK)
 		return rc;
+	enum err_code early = ERR_OK;
+	for (size_t i = 0; i < n && early == ERR_OK; i++)
+		early = place_early(s, &items[i], e);
+	if (early != ERR_OK) {
+		for (size_t i = 0; i < n; i++)
+			if (items[i].preplaced)
+				release_key(s, items[i].r->storage_key);
+		return early;
+	}
 	commit_group(s, group, n);
 	for (size_t i = 0; i < n; i++) {
 		rows[i].result = items[i].result;
@@ -571,22 +634,29 @@ enum err_code store_resource_update(struct store *s, const char *account, const 
 	if (u->confirm_upload) {
 		struct meta_resource cur;
 		struct blob_read b;
-		enum err_code rc = meta_resource_get(s->meta, account, id, pool, &cur, e);
+		enum err_code rc = store_resource_get_own(s, account, id, pool, &cur, e);
 		if (rc != ERR_OK)
 			return rc;
 		if (META_HAS_BYTES(&cur)) {
 			/* The bytes must really be there, whole, before the upload is confirmed. */
-			if ((rc = store_content_open(s, &cur, pool, &b, e)) != ERR_OK)
+			if ((rc = store_content_open(s, &cur, 0, 0, pool, &b, e)) != ERR_OK)
 				return rc == ERR_INTERNAL ? err_set(e, ERR_CONFLICT,
 								    "the uploaded bytes are missing")
 							  : rc;
-			if (b.fd >= 0)
-				close(b.fd);
+			blob_read_close(&b);
 			if ((int64_t)b.size != cur.size_bytes)
 				return err_set(e, ERR_CONFLICT, "the uploaded bytes are incomplete");
 		}
 	}
-	return meta_resource_update(s->meta, account, id, u, cond, pool, out, e);
+	struct meta_update mu = *u;
+	const char *dropped = NULL;
+	mu.dropped_key = &dropped;
+	enum err_code rc = meta_resource_update(s->meta, account, id, &mu, cond, pool, out, e);
+	if (rc != ERR_OK)
+		return not_owner(s, account, id, rc, e);
+	if (dropped != NULL)
+		release_key(s, dropped); /* a disabled test value */
+	return ERR_OK;
 }
 
 enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
@@ -595,28 +665,81 @@ enum err_code store_resource_delete(struct store *s, const char *account, const 
 	struct meta_resource old;
 	bool used = true;
 	enum err_code rc = meta_resource_delete(s->meta, account, id, cond, pool, &old, &used, e);
-	if (rc != ERR_OK || used)
-		return rc;
+	if (rc != ERR_OK)
+		return not_owner(s, account, id, rc, e);
 	/* Re-checked under the stripe lock: a create of identical bytes may have landed since. */
-	release_key(s, old.storage_key);
+	if (!used)
+		release_key(s, old.storage_key);
+	if (old.test.storage_key != NULL && strcmp(old.test.storage_key, old.storage_key) != 0)
+		release_key(s, old.test.storage_key);
+	return ERR_OK;
+}
+
+struct meta_resource store_test_view(const struct meta_resource *r)
+{
+	struct meta_resource v = *r;
+	if (!r->test_enabled)
+		return v;
+	memcpy(v.sha256, r->test.sha256, sizeof(v.sha256));
+	v.size_bytes = r->test.size_bytes;
+	v.mime_type = r->test.mime_type ? r->test.mime_type : r->mime_type;
+	v.storage_bucket = r->test.storage_bucket ? r->test.storage_bucket : r->storage_bucket;
+	v.storage_key = r->test.storage_key ? r->test.storage_key : "";
+	v.file_name = r->test.file_name;
+	return v;
+}
+
+enum err_code store_content_read(struct store *s, const struct meta_resource *r, bool test,
+				 uint64_t max_bytes, struct pool *pool, const unsigned char **bytes,
+				 size_t *len, struct err *e)
+{
+	struct meta_resource v = test ? store_test_view(r) : *r;
+	struct blob_read b;
+	if ((uint64_t)v.size_bytes > max_bytes)
+		return err_set(e, ERR_TOO_LARGE, "the content is larger than %llu bytes",
+			       (unsigned long long)max_bytes);
+	enum err_code rc = store_content_open(s, &v, 0, 0, pool, &b, e);
+	if (rc != ERR_OK)
+		return rc;
+	if (b.fd < 0 && b.stream == NULL) {
+		*bytes = b.bytes;
+		*len = (size_t)b.size;
+		return ERR_OK;
+	}
+	/* A file or a stream: the row said how many bytes; more than that is not read. */
+	unsigned char *buf = pool_alloc(pool, (size_t)v.size_bytes + 1);
+	size_t got = 0;
+	ssize_t n = 1;
+	while (got < (size_t)v.size_bytes && n > 0) {
+		size_t want = (size_t)v.size_bytes - got;
+		n = b.stream ? b.stream->read(b.stream, (char *)buf + got, want)
+			     : pread(b.fd, buf + got, want, (off_t)got);
+		got += n > 0 ? (size_t)n : 0;
+	}
+	blob_read_close(&b);
+	if (got != (size_t)v.size_bytes)
+		return err_set(e, ERR_INTERNAL, "reading the blob of resource %s failed", r->id);
+	*bytes = buf;
+	*len = got;
 	return ERR_OK;
 }
 
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,
-				 struct pool *pool, struct blob_read *out, struct err *e)
+				 uint64_t offset, uint64_t len, struct pool *pool,
+				 struct blob_read *out, struct err *e)
 {
 	if (strcmp(r->storage_bucket, META_INLINE_BUCKET) == 0) {
-		size_t len = 0;
-		out->fd = -1;
-		enum err_code rc = meta_inline_get(s->meta, r->storage_key, pool, &out->bytes, &len,
+		size_t ilen = 0;
+		*out = (struct blob_read){.fd = -1};
+		enum err_code rc = meta_inline_get(s->meta, r->storage_key, pool, &out->bytes, &ilen,
 						   e);
-		out->size = len;
+		out->size = ilen;
 		if (rc == ERR_NOT_FOUND)
 			return err_set(e, ERR_INTERNAL, "inline content of resource %s is missing",
 				       r->id);
 		return rc;
 	}
-	enum err_code rc = blob_read_open(s->blobs, r->storage_key, out, e);
+	enum err_code rc = blob_read_open(s->blobs, r->storage_key, offset, len, out, e);
 	if (rc == ERR_NOT_FOUND)
 		return err_set(e, ERR_INTERNAL, "blob of resource %s is missing", r->id);
 	return rc;

@@ -31,25 +31,55 @@ void store_set_min_free(struct store *s, uint64_t bytes);
 enum err_code store_writer_new(struct store *s, struct blob_writer **out, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Creates a resource from r (account, names, tags, metadata, original_uri, created_by,
- * timestamps; mime_type may be NULL or "application/octet-stream" to sniff) and the bytes
- * staged in w — or, with w NULL, a pending resource without bytes. Fills id, sha256, size,
- * mime_type, storage_*, status and version in r. The answer comes only after blob and row are
- * durable. ERR_CONFLICT on a taken name. */
+/* Creates a resource from r (account, names, tags, metadata, description, sharing,
+ * original_uri, created_by, timestamps; mime_type may be NULL or "application/octet-stream" to
+ * sniff) and the bytes staged in w — or, with w NULL, a pending resource without bytes. With
+ * r->test_enabled the test value starts as the same bytes (ERR_INVALID without bytes). Fills
+ * id, sha256, size, mime_type, storage_*, status, version and test in r. The answer comes only
+ * after blob and row are durable. ERR_CONFLICT on a taken name. */
 enum err_code store_resource_create(struct store *s, struct meta_resource *r,
 				    struct blob_writer *w, struct pool *pool, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Replaces the bytes of a resource with those staged in w (mime_type NULL or
- * application/octet-stream is sniffed); with pending_upload_only, only the one upload of a
- * pending resource is allowed. The old blob goes when nothing refers to it. */
+/* Which content of a resource a put replaces. */
+enum store_put_mode {
+	STORE_PUT_LIVE,           /* the content */
+	STORE_PUT_PENDING_UPLOAD, /* the one upload of a pending resource (else ERR_CONFLICT) */
+	STORE_PUT_TEST,           /* the test value (ERR_CONFLICT unless test_enabled) */
+};
+
+struct store_put {
+	enum store_put_mode mode;
+	const char *mime_type;         /* NULL or application/octet-stream: sniffed */
+	const char *file_name;         /* the name of a file value, or NULL */
+	const struct meta_cond *cond;  /* If-Match, or NULL */
+};
+
+/* Replaces the bytes of a resource (or its test value) with those staged in w. The old blob goes
+ * when nothing refers to it. ERR_FORBIDDEN when account may only read the resource. */
 enum err_code store_resource_put_content(struct store *s, const char *account, const char *id,
-					 struct blob_writer *w, const char *mime_type,
-					 const struct meta_cond *cond, bool pending_upload_only,
+					 struct blob_writer *w, const struct store_put *put,
 					 struct pool *pool, struct meta_resource *out,
 					 struct err *e) __attribute__((warn_unused_result));
 
-/* Applies u; a confirm_upload first checks that the uploaded bytes are in the blob store. */
+/* The row of a resource account owns, for a write. ERR_FORBIDDEN when it is another account's
+ * that account may only read (shared with it), ERR_NOT_FOUND when account cannot see it. */
+enum err_code store_resource_get_own(struct store *s, const char *account, const char *id,
+				     struct pool *pool, struct meta_resource *out, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Reads the whole content of r (or, with test and r->test_enabled, its test value) into pool
+ * memory. ERR_TOO_LARGE when it is larger than max_bytes. */
+enum err_code store_content_read(struct store *s, const struct meta_resource *r, bool test,
+				 uint64_t max_bytes, struct pool *pool, const unsigned char **bytes,
+				 size_t *len, struct err *e) __attribute__((warn_unused_result));
+
+/* r as it reads with the test flag: its test value in place of its content when
+ * test_enabled, else r itself. */
+struct meta_resource store_test_view(const struct meta_resource *r);
+
+/* Applies u; a confirm_upload first checks that the uploaded bytes are in the blob store. A test
+ * value dropped by u is released. ERR_FORBIDDEN when account may only read the resource. */
 enum err_code store_resource_update(struct store *s, const char *account, const char *id,
 				    const struct meta_update *u, const struct meta_cond *cond,
 				    struct pool *pool, struct meta_resource *out, struct err *e)
@@ -69,15 +99,18 @@ struct store_import_row {
 enum err_code store_import_batch(struct store *s, struct store_import_row *rows, size_t n,
 				 struct pool *pool, struct err *e) __attribute__((warn_unused_result));
 
-/* Deletes a resource (when cond holds), and its blob when no other resource refers to it. */
+/* Deletes a resource (when cond holds), and its blobs (content and test value) when no other
+ * resource refers to them. ERR_FORBIDDEN when account may only read the resource. */
 enum err_code store_resource_delete(struct store *s, const char *account, const char *id,
 				    const struct meta_cond *cond, struct pool *pool,
 				    struct err *e) __attribute__((warn_unused_result));
 
-/* Opens the bytes of a resource row for reading: a file, or inline bytes copied into pool. */
+/* Opens the bytes [offset, offset + len) of a resource row for reading (0, 0: all of them):
+ * a file or a stream of just those bytes from the blob store (see blob_read_open), or inline
+ * bytes copied into pool. Release with blob_read_close. */
 enum err_code store_content_open(struct store *s, const struct meta_resource *r,
-				 struct pool *pool, struct blob_read *out, struct err *e)
-	__attribute__((warn_unused_result));
+				 uint64_t offset, uint64_t len, struct pool *pool,
+				 struct blob_read *out, struct err *e) __attribute__((warn_unused_result));
 
 /* The metadata store, for reads and updates that touch no blob. */
 struct meta *store_meta(struct store *s);

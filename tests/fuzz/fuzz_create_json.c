@@ -1,14 +1,18 @@
 /* The JSON create body as upload.c reads it: jsonscan, fed in random-sized pieces, streams the
  * content string into the data-URL decoder; jansson reads what is left; then the field rules.
  * Invariants: the outcome does not depend on how the body was split; an accepted create was a
- * valid JSON object whose content, as jansson reads it, is exactly what was streamed, and whose
- * decoded bytes are OpenSSL's one-shot decode of it. */
+ * valid JSON object with exactly one source (or pending), whose content, as jansson reads it,
+ * is exactly what was streamed, and whose decoded bytes are OpenSSL's one-shot decode of it; a
+ * text value is the body's bytes; description, read_access, shared_team_slugs and
+ * test_resource_enabled are the body's (the slugs sorted and distinct, and there only with
+ * SPECIFIC_TEAMS). */
 #include "fuzz.h"
 #include "api/api.h"
 #include "api/dataurl.h"
 #include "api/jsonscan.h"
 #include "fetch/fetch.h"
 #include "json/jsonget.h"
+#include "meta/meta.h"
 
 #include <openssl/evp.h>
 
@@ -121,6 +125,25 @@ static bool same_string(json_t *a, const char *b)
 	       (json_is_string(a) && b != NULL && strcmp(json_string_value(a), b) == 0);
 }
 
+/* The fields every create shares, against the body. */
+static void check_capabilities(json_t *orig, const struct create_fields *f)
+{
+	json_t *d = json_object_get(orig, "description");
+	FZ_CHECK(json_is_string(d) ? same_string(d, f->description) : f->description == NULL,
+		 "description differs");
+	const char *access = f->read_access ? f->read_access : META_ACCESS_TEAM;
+	FZ_CHECK(same_string(json_object_get(orig, "read_access"), f->read_access) ||
+			 (json_object_get(orig, "read_access") == NULL &&
+			  strcmp(access, META_ACCESS_TEAM) == 0),
+		 "read_access %s", access);
+	FZ_CHECK((f->nshared > 0) == (strcmp(access, META_ACCESS_SPECIFIC) == 0),
+		 "%zu slugs with %s", f->nshared, access);
+	for (size_t i = 1; i < f->nshared; i++)
+		FZ_CHECK(strcmp(f->shared_with[i - 1], f->shared_with[i]) < 0, "slugs unsorted");
+	FZ_CHECK(f->test_enabled == json_is_true(json_object_get(orig, "test_resource_enabled")),
+		 "test flag");
+}
+
 /* An accepted create: the body itself is what jansson would have read. */
 static void check_accepted(const uint8_t *data, size_t size, const struct run *r)
 {
@@ -128,7 +151,15 @@ static void check_accepted(const uint8_t *data, size_t size, const struct run *r
 	json_t *orig = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
 	FZ_CHECK(json_is_object(orig), "accepted a body jansson refuses: %s", je.text);
 	FZ_CHECK(same_string(json_object_get(orig, "name"), r->f.name), "name differs");
-	FZ_CHECK(r->f.pending || r->src.has_content || r->src.has_uri, "no source");
+	FZ_CHECK(r->f.pending + r->src.has_content + r->src.has_uri + r->src.has_value == 1,
+		 "not one source");
+	check_capabilities(orig, &r->f);
+	if (r->src.has_value) {
+		json_t *v = json_object_get(orig, "value");
+		FZ_CHECK(json_is_string(v) && json_string_length(v) == r->src.value_len &&
+				 memcmp(json_string_value(v), r->src.value, r->src.value_len) == 0,
+			 "value differs");
+	}
 	if (r->src.has_content) {
 		json_t *c = json_object_get(orig, "content");
 		FZ_CHECK(json_is_string(c), "content is not a string in the body");

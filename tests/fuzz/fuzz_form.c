@@ -7,27 +7,31 @@
  * the bytes up to NUL), for the file a filename and content type, a length byte and the data.
  * Invariants: an accepted form's name is the whole name part (or the filename), its directory
  * path canonical, its tags sorted, distinct and each a comma-separated item of a tags part, its
- * metadata a compact JSON object within its limit; text stays within max_bytes. */
+ * metadata a compact JSON object within its limit, its description the description part, its
+ * shared team slugs sorted, distinct and each an item of a shared_team_slugs part, and only with
+ * read_access SPECIFIC_TEAMS; text stays within max_bytes. */
 #include "fuzz.h"
 #include "api/api.h"
+#include "meta/meta.h"
 
 #define MAX_TEXT 4096
 
 static const char *field_of(struct fz *f, struct pool *pool)
 {
-	static const char *const names[] = {"name", "directory_path", "tags", "metadata", "file",
-					    "other"};
+	static const char *const names[] = {"name",        "directory_path", "tags",
+					    "metadata",    "file",           "other",
+					    "description", "read_access",    "shared_team_slugs"};
 	unsigned k = fz_byte(f);
-	if (k < 6 * 40)
-		return names[k % 6];
+	if (k < 9 * 26)
+		return names[k % 9];
 	return fz_cstr(f, pool, NULL);
 }
 
-static bool is_item(const struct form_parts *fp, const char *tag)
+static bool is_item(const struct form_parts *fp, const char *field, const char *tag)
 {
 	size_t n = strlen(tag);
 	for (size_t i = 0; i < fp->nparts; i++) {
-		if (strcmp(fp->parts[i].field, "tags") != 0 || fp->parts[i].data == NULL)
+		if (strcmp(fp->parts[i].field, field) != 0 || fp->parts[i].data == NULL)
 			continue;
 		const char *p = fp->parts[i].data;
 		while (*p) {
@@ -48,8 +52,25 @@ static const struct form_part *part(const struct form_parts *fp, const char *fie
 	return NULL;
 }
 
+static void check_capabilities(const struct form_parts *fp, const struct create_fields *f)
+{
+	const struct form_part *d = part(fp, "description");
+	FZ_CHECK(d == NULL ? f->description == NULL
+			   : strcmp(f->description, d->data ? d->data : "") == 0,
+		 "description is not the description part");
+	bool specific = f->read_access != NULL && strcmp(f->read_access, META_ACCESS_SPECIFIC) == 0;
+	FZ_CHECK((f->nshared > 0) == specific, "%zu slugs", f->nshared);
+	for (size_t i = 0; i < f->nshared; i++) {
+		FZ_CHECK(i == 0 || strcmp(f->shared_with[i - 1], f->shared_with[i]) < 0,
+			 "slugs unsorted");
+		FZ_CHECK(is_item(fp, "shared_team_slugs", f->shared_with[i]),
+			 "slug %s is not in a shared_team_slugs part", f->shared_with[i]);
+	}
+}
+
 static void check_accepted(const struct form_parts *fp, const struct create_fields *f)
 {
+	check_capabilities(fp, f);
 	const struct form_part *name = part(fp, "name");
 	if (name != NULL && name->len > 0)
 		FZ_CHECK(strlen(f->name) == name->len &&
@@ -64,7 +85,7 @@ static void check_accepted(const struct form_parts *fp, const struct create_fiel
 		 "directory_path part with NUL accepted");
 	for (size_t i = 0; i < f->ntags; i++) {
 		FZ_CHECK(i == 0 || strcmp(f->tags[i - 1], f->tags[i]) < 0, "tags unsorted");
-		FZ_CHECK(is_item(fp, f->tags[i]), "tag %s is not in a tags part", f->tags[i]);
+		FZ_CHECK(is_item(fp, "tags", f->tags[i]), "tag %s is not in a tags part", f->tags[i]);
 	}
 	if (f->metadata_json != NULL) {
 		FZ_CHECK(strlen(f->metadata_json) <= test_limits.max_metadata_bytes, "metadata size");

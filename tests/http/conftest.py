@@ -86,15 +86,17 @@ def module_origin():
 
 
 @pytest.fixture(autouse=True)
-def _guard():
-    """Per-test hard time limit, and after each test: every live depotd is
-    still running and its stderr has no sanitizer report."""
+def _guard(request):
+    """Per-test hard time limit (PER_TEST_ALARM, or the test's alarm marker), and after each
+    test: every live depotd is still running and its stderr has no sanitizer report."""
     use_alarm = threading.current_thread() is threading.main_thread()
+    marker = request.node.get_closest_marker("alarm")
+    limit = marker.args[0] if marker else PER_TEST_ALARM
     if use_alarm:
         def on_alarm(signum, frame):
-            raise TimeoutError(f"test exceeded {PER_TEST_ALARM}s")
+            raise TimeoutError(f"test exceeded {limit}s")
         old = signal.signal(signal.SIGALRM, on_alarm)
-        signal.alarm(PER_TEST_ALARM)
+        signal.alarm(limit)
     try:
         yield
     finally:

@@ -18,7 +18,9 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.parse
 import uuid
+import xml.etree.ElementTree as ET
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -238,6 +240,98 @@ def _thread_stacks(pid):
     return "--- thread stacks at timeout ---\n" + "\n".join(keep)[:6000]
 
 
+# --------------------------------------------------------------------------
+# the S3 blob store (scripts/test.sh's "s3" pass sets DEPOT_TEST_S3_ENDPOINT)
+
+S3_REGION = "us-east-1"
+_S3_BUCKETS_MADE = set()
+
+
+def s3_endpoint():
+    return os.environ.get("DEPOT_TEST_S3_ENDPOINT") or None
+
+
+def s3_credentials():
+    return (os.environ.get("DEPOT_TEST_S3_KEY", "S3RVER"),
+            os.environ.get("DEPOT_TEST_S3_SECRET", "S3RVER"))
+
+
+def s3_bucket_of(data_dir):
+    """The bucket of a data folder: named after it, so a restart finds its objects again."""
+    return "t-" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+
+
+def s3_request(method, path, endpoint=None, query="", data=None, headers=None, timeout=30):
+    """One signed request to the S3 server with the curl command (its --aws-sigv4, not depot's
+    code). Returns (status, body bytes, {lowercase header: value})."""
+    endpoint = endpoint or s3_endpoint()
+    key, secret = s3_credentials()
+    with tempfile.TemporaryDirectory(prefix="depot-s3-") as tmp:
+        body_f, head_f = os.path.join(tmp, "body"), os.path.join(tmp, "head")
+        verb = ["-I"] if method == "HEAD" else ["-X", method]
+        cmd = ["curl", "-s", "-S", "--max-time", str(timeout)] + verb + [
+               "--aws-sigv4", f"aws:amz:{S3_REGION}:s3", "-u", f"{key}:{secret}",
+               "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", "-o", body_f, "-D", head_f,
+               "-w", "%{http_code}"]
+        for k, v in (headers or {}).items():
+            cmd += ["-H", f"{k}: {v}"]
+        if data is not None:
+            src = os.path.join(tmp, "up")
+            with open(src, "wb") as f:
+                f.write(data)
+            cmd += ["--data-binary", f"@{src}"]
+        url = endpoint + path + (("?" + query) if query else "")
+        out = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=timeout + 10)
+        status = int(out.stdout.strip() or 0)
+        body = open(body_f, "rb").read() if os.path.exists(body_f) else b""
+        hdrs = {}
+        if os.path.exists(head_f):
+            for ln in open(head_f, errors="replace").read().splitlines():
+                if ":" in ln:
+                    k, v = ln.split(":", 1)
+                    hdrs[k.strip().lower()] = v.strip()
+        return status, body, hdrs
+
+
+def s3_make_bucket(bucket, endpoint=None):
+    status, body, _ = s3_request("PUT", f"/{bucket}", endpoint=endpoint)
+    assert status in (200, 409), f"cannot create bucket {bucket}: {status} {body[:300]!r}"
+
+
+def s3_list(bucket, prefix="blobs/", endpoint=None):
+    """{key: size} of the objects under prefix (every page of ListObjectsV2)."""
+    out, token = {}, None
+    while True:
+        q = "list-type=2&prefix=" + urllib.parse.quote(prefix, safe="")
+        if token:
+            q += "&continuation-token=" + urllib.parse.quote(token, safe="")
+        status, body, _ = s3_request("GET", f"/{bucket}", endpoint=endpoint, query=q)
+        assert status == 200, f"list of {bucket}: {status} {body[:300]!r}"
+        root = ET.fromstring(body)
+        ns = {"s": root.tag.split("}")[0].strip("{")} if root.tag.startswith("{") else None
+        find = (lambda e, t: e.find(f"s:{t}", ns)) if ns else (lambda e, t: e.find(t))
+        items = root.findall("s:Contents", ns) if ns else root.findall("Contents")
+        for c in items:
+            out[find(c, "Key").text] = int(find(c, "Size").text)
+        trunc = find(root, "IsTruncated")
+        if trunc is None or trunc.text != "true":
+            return out
+        token = find(root, "NextContinuationToken").text
+
+
+def _s3_env(data_dir):
+    endpoint = s3_endpoint()
+    if endpoint is None:
+        return {}
+    bucket = s3_bucket_of(data_dir)
+    if (endpoint, bucket) not in _S3_BUCKETS_MADE:
+        s3_make_bucket(bucket, endpoint)
+        _S3_BUCKETS_MADE.add((endpoint, bucket))
+    key, secret = s3_credentials()
+    return {"DEPOT_BLOBS": f"s3://{bucket}?endpoint={endpoint}&region={S3_REGION}",
+            "AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret}
+
+
 def backend_env(data_dir):
     """Extra environment selecting the storage backends the suite runs against.
 
@@ -246,7 +340,96 @@ def backend_env(data_dir):
     (an S3 server on loopback) for its other passes; each data_dir then gets a database and a
     bucket of its own, named after it, so a restarted server finds its state again.
     """
-    return {}
+    env = {}
+    env.update(_pg_env(data_dir))
+    env.update(_s3_env(data_dir))
+    return env
+
+
+def on_s3(server):
+    """True when server keeps its blobs in S3."""
+    if "DEPOT_BLOBS" in server.env_overrides:
+        return bool(server.env_overrides["DEPOT_BLOBS"])
+    return s3_endpoint() is not None
+
+
+def blob_bucket(server):
+    """What storage_bucket names for a blob of server (not inline content)."""
+    return s3_bucket_of(server.data_dir) if on_s3(server) else "local"
+
+
+def blob_keys(server):
+    """The keys of every stored blob, "blobs/<account hash>/<sha256>": files under the data
+    folder, or the objects of the server's bucket."""
+    if on_s3(server):
+        return set(s3_list(s3_bucket_of(server.data_dir)))
+    d = server.data_dir / "blobs"
+    if not d.exists():
+        return set()
+    return {str(p.relative_to(server.data_dir)) for p in d.rglob("*") if p.is_file()}
+
+
+def blob_bytes(server, key):
+    """The stored bytes of a blob, read from the disk or from S3 directly (not via depotd)."""
+    if on_s3(server):
+        status, body, _ = s3_request("GET", f"/{s3_bucket_of(server.data_dir)}/{key}")
+        assert status == 200, f"GET {key} from S3: {status} {body[:300]!r}"
+        return body
+    return (server.data_dir / key).read_bytes()
+
+
+def staged_files(server):
+    """Bytes being staged: files in the data folder's staging/ (local files), or spool files
+    depotd holds open (S3: they are unlinked from birth, so /proc/PID/fd shows them)."""
+    if not on_s3(server):
+        d = server.data_dir / "staging"
+        return sorted(p.name for p in d.iterdir()) if d.exists() else []
+    spool = str(server.data_dir / "spool") + "/"
+    out = []
+    if server.proc is None:
+        return out
+    fd_dir = f"/proc/{server.proc.pid}/fd"
+    for fd in os.listdir(fd_dir):
+        try:
+            target = os.readlink(os.path.join(fd_dir, fd))
+        except OSError:
+            continue
+        if target.startswith(spool):
+            out.append(target)
+    return sorted(out)
+
+
+_PG_CREATED = set()  # databases this test process made (or found) already
+
+
+def pg_database_url(admin_url, name):
+    """The admin URL with its database replaced by name."""
+    parts = urllib.parse.urlsplit(admin_url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + name))
+
+
+def psql(url, sql):
+    """Runs sql (psql's input: several statements, \\gexec) with Debian's psql; returns its
+    output (unaligned, tuples only)."""
+    p = subprocess.run(["/usr/bin/psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url],
+                       input=sql, capture_output=True, text=True, timeout=60)
+    if p.returncode != 0:
+        raise ServerError(f"psql failed: {p.stderr.strip()}")
+    return p.stdout
+
+
+def _pg_env(data_dir):
+    """DEPOT_DB for data_dir when DEPOT_TEST_PG_ADMIN is set: a database of its own, named
+    after the folder and created on first use, so a restart with the same folder finds it."""
+    admin = os.environ.get("DEPOT_TEST_PG_ADMIN")
+    if not admin:
+        return {}
+    name = "t_" + hashlib.sha1(str(data_dir).encode()).hexdigest()[:16]
+    if name not in _PG_CREATED:
+        psql(admin, f"SELECT 'CREATE DATABASE {name}' WHERE NOT EXISTS"
+                    f" (SELECT 1 FROM pg_database WHERE datname = '{name}') \\gexec")
+        _PG_CREATED.add(name)
+    return {"DEPOT_DB": pg_database_url(admin, name)}
 
 
 class DepotServer:

@@ -8,7 +8,8 @@ import urllib.parse
 import pytest
 
 from depot_helpers import (codes_of, race, PDF_BYTES, UUID_RE, assert_error, assert_ok,
-                           assert_resource_shape, data_url, png_bytes, sha, uniq)
+                           assert_resource_shape, blob_bucket, blob_bytes, data_url, png_bytes,
+                           sha, uniq)
 
 
 # ---------------------------------------------------------------- create basics
@@ -56,19 +57,19 @@ def test_create_small_content_is_stored_inline(client):
     assert client.get(f"/v1/resources/{res['id']}/content").content == b"x" * INLINE_MAX
 
 
-def test_create_larger_content_uses_local_storage_bucket(server, client):
+def test_create_larger_content_uses_the_blob_store_bucket(server, client):
     data = b"y" * (INLINE_MAX + 1)
     res = client.create(content=data)
-    assert res["storage_bucket"] == "local"
+    assert res["storage_bucket"] == blob_bucket(server)  # "local", or the S3 bucket
     assert res["storage_key"].startswith("blobs/")
-    assert (server.data_dir / res["storage_key"]).read_bytes() == data
+    assert blob_bytes(server, res["storage_key"]) == data
 
 
 def test_inline_threshold_is_configurable(server_factory):
     s = server_factory(env={"DEPOT_INLINE_MAX_BYTES": "0"})
     res = s.client().create(content=b"tiny")
-    assert res["storage_bucket"] == "local"
-    assert (s.data_dir / res["storage_key"]).read_bytes() == b"tiny"
+    assert res["storage_bucket"] == blob_bucket(s)
+    assert blob_bytes(s, res["storage_key"]) == b"tiny"
 
 
 def test_create_sets_created_by_from_sub(server):

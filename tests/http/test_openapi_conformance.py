@@ -22,6 +22,8 @@ import jwt
 import pytest
 import requests
 
+from depot_helpers import backend_env
+
 try:
     if os.environ.get("DEPOT_CONFORMANCE_NO_JSONSCHEMA"):
         raise ImportError("disabled by DEPOT_CONFORMANCE_NO_JSONSCHEMA")
@@ -41,7 +43,11 @@ ACCOUNT = "acct-openapi-" + uuid.uuid4().hex[:12]
 HTTP_METHODS = ["get", "head", "post", "put", "patch", "delete", "options", "trace"]
 PROBE_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
 PUBLIC_PATHS = {"/healthz", "/openapi.json"}
-SIGNED_PATHS = {"/v1/uploads/{id}", "/v1/signed/{id}/content"}  # no JWT: acct/expires/sig
+SIGNED_PATHS = {"/v1/uploads/{id}", "/v1/signed/{id}/content",  # no JWT: acct/expires/sig
+                "/api/resources/{id}/upload"}
+# Routes whose {id} is a numeric id: the dialects' resources, and folders.
+NUMERIC_PATHS = {"/api/resources/{id}", "/api/resources/{id}/upload", "/api/v1/global_resources/{id}",
+                 "/v1/folders/{id}"}
 
 
 # ---------------------------------------------------------------- the document
@@ -304,6 +310,7 @@ def start_depot(workdir):
     for attempt in range(3):  # a free port can be taken between probe and bind
         data_dir = workdir / ("data%d" % attempt)
         data_dir.mkdir()
+        env.update(backend_env(data_dir))
         log_path = workdir / ("depotd%d.log" % attempt)
         port = free_port()
         with open(log_path, "wb") as log:
@@ -377,8 +384,32 @@ def concrete(path, rid):
 
 def own_path(depot, url):
     """A URL depotd handed out (upload_url, a signed download url) as a path on this server."""
-    assert url.startswith(depot.base + "/v1/"), "%r does not start with %s (the Host header)" % (url, depot.base)
+    assert url.startswith((depot.base + "/v1/", depot.base + "/api/")), (
+        "%r does not start with %s (the Host header)" % (url, depot.base))
     return url[len(depot.base):]
+
+
+def create_folder(depot):
+    r = depot.request("POST", "/v1/folders", TOKEN,
+                      json_body={"directory_path": "/openapi/folders/f-%s" % uuid.uuid4().hex[:10]})
+    assert r.status_code == 200, "folder create: %d %r" % (r.status_code, r.text[:300])
+    return r.json()
+
+
+def create_empirical(depot):
+    r = depot.request("POST", "/api/resources", TOKEN,
+                      json_body={"name": "e-%s.txt" % uuid.uuid4().hex[:10], "mime_type": "text/plain"})
+    assert r.status_code == 200, "empirical create: %d %r" % (r.status_code, r.text[:300])
+    return r.json()["data"]["resource"]
+
+
+def concrete_for(depot, path):
+    """path with {id} naming a fresh live object of the kind the route takes."""
+    if path == "/v1/folders/{id}":
+        return concrete(path, str(create_folder(depot)["id"]))
+    if path in NUMERIC_PATHS:
+        return concrete(path, str(create(depot)["numeric_id"]))
+    return concrete(path, create(depot)["id"])
 
 
 def create_pending(depot, name=None, directory="/openapi/pending", **extra):
@@ -418,14 +449,25 @@ def prepare(depot, path, method):
                            "content": data_url(b"imported")})
         return path, TOKEN, {"data": (line + "\n").encode(),
                              "headers": {"Content-Type": "application/x-ndjson"}}
+    if path == "/api/resources/{id}/upload":
+        return (own_path(depot, create_empirical(depot)["upload_url"]), None,
+                {"data": b"uploaded bytes\n", "headers": {"Content-Type": "text/plain"}})
     token = None if path in PUBLIC_PATHS else TOKEN
-    url = concrete(path, create(depot)["id"])  # fresh, so DELETE and updates have a live resource of their own
+    url = concrete_for(depot, path)  # fresh, so DELETE and updates have a live resource of their own
     if path == "/v1/resources/{id}/content" and method == "put":
         return url, token, {"data": b"replaced bytes\n", "headers": {"Content-Type": "text/plain"}}
     return url, token, {"json_body": body_for(path, method)}
 
 
 def body_for(path, method):
+    if path == "/v1/folders" and method == "post":
+        return {"directory_path": "/openapi/folders/p-%s" % uuid.uuid4().hex[:10]}
+    if path == "/api/resources" and method == "post":
+        return {"name": "e-%s.docx" % uuid.uuid4().hex[:10], "description": "routed"}
+    if path == "/api/v1/global_resources" and method == "post":
+        return {"name": "t-%s" % uuid.uuid4().hex[:10], "value": "routed"}
+    if path.startswith("/api/") and method in ("put", "patch"):
+        return {"description": "touched by %s" % method}
     if method == "post":
         return {"name": "b-%s.bin" % uuid.uuid4().hex[:10], "directory_path": "/openapi/routed",
                 "content": data_url(b"routed"), "tags": ["b", "a"], "metadata": {"k": 1}}
@@ -476,7 +518,7 @@ def test_document_security_and_scope_per_operation(path, method, op):
         assert op["security"] == []
         assert op["x-depot-scope"] is None
         return
-    assert path.startswith("/v1/")
+    assert path.startswith(("/v1/", "/api/"))
     params = [resolve(DOC, p) for p in op.get("parameters", [])]
     if "If-Match" in {p["name"] for p in params if p["in"] == "header"}:
         assert "412" in op["responses"], "%s %s takes If-Match but does not list 412" % (method, path)
@@ -1125,8 +1167,10 @@ def test_next_cursor_is_null_on_a_full_last_page(depot):
 
 
 PROBE_PATHS = ["/v1/resources", "/v1/resources/import", "/v1/resources/{id}", "/v1/resources/{id}/content",
-               "/v1/resources/{id}/url",
-               "/v1/resource/{id}", "/v1/uploads/{id}", "/v1/signed/{id}/content", "/healthz", "/openapi.json"]
+               "/v1/resources/{id}/url", "/v1/resources/{id}/value", "/v1/folders", "/v1/folders/{id}",
+               "/v1/resource/{id}", "/v1/uploads/{id}", "/v1/signed/{id}/content", "/healthz", "/openapi.json",
+               "/api/resources", "/api/resources/{id}", "/api/resources/{id}/upload",
+               "/api/v1/global_resources", "/api/v1/global_resources/{id}"]
 UNKNOWN_PATHS = ["/", "/v1", "/v1/", "/v1/resource", "/v1/resources/{id}/contents", "/v1/resources/{id}/content/x",
                  "/v2/resources", "/healthz/x", "/openapi.yaml", "/v1/resources/{id}/{id}",
                  "/v1/resources/{id}/url/x", "/v1/resources/{id}/urls", "/v1/uploads", "/v1/uploads/{id}/content",
@@ -1139,7 +1183,9 @@ def probe_target(depot, probe, method):
         return own_path(depot, create_pending(depot)["upload_url"]), None
     if probe == "/v1/signed/{id}/content":
         return own_path(depot, mint_url(depot, create(depot)["id"])["url"]), None
-    return concrete(probe, create(depot)["id"]), (None if probe in PUBLIC_PATHS else TOKEN)
+    if probe == "/api/resources/{id}/upload":
+        return own_path(depot, create_empirical(depot)["upload_url"]), None
+    return concrete_for(depot, probe), (None if probe in PUBLIC_PATHS else TOKEN)
 
 
 @pytest.mark.parametrize("probe", PROBE_PATHS)
@@ -1181,3 +1227,147 @@ def test_unknown_paths_are_404_and_undocumented(depot, probe):
         assert r.status_code == 404, "%s %s: %d %r" % (method, probe, r.status_code, r.text[:200])
         errs = schema_errors(DOC, named_schema("Error"), r.json())
         assert not errs, errs
+
+
+# ---------------------------------------------------------------- the capabilities of seeds 003/004 and their dialects
+
+
+OTHER_ACCOUNT = ACCOUNT + "-sharer"
+
+
+def test_v1_capability_bodies_match_document(depot):
+    res = create(depot, description="described", read_access="GLOBAL")
+    assert (res["description"], res["read_access"], res["shared"], res["test_resource"]) == (
+        "described", "GLOBAL", False, None)
+    for text, typed in (("plain", "plain"), ("[1,2]", [1, 2]), ('{"a":true}', {"a": True}), ("7", 7)):
+        r = depot.request("POST", "/v1/resources", TOKEN, json_body={
+            "name": "val-%s" % uuid.uuid4().hex[:10], "directory_path": "/openapi/values", "value": text})
+        made = assert_matches_document(r, "/v1/resources", "post", "(value)")
+        for params, want in (({}, text), ({"typed_value": "true"}, typed)):
+            g = depot.request("GET", "/v1/resources/%s/value" % made["id"], TOKEN, params=params)
+            assert assert_matches_document(g, "/v1/resources/{id}/value", "get")["value"] == want
+    f = depot.request("GET", "/v1/resources/%s/value" % create(depot, raw=b"\x00\x01bin")["id"], TOKEN)
+    assert set(assert_matches_document(f, "/v1/resources/{id}/value", "get")["value"]) == {"name", "contents", "type"}
+    g = depot.request("GET", "/v1/resources/%s/value" % create_pending(depot)["id"], TOKEN)
+    assert assert_matches_document(g, "/v1/resources/{id}/value", "get")["value"] is None
+    for bad in ({"typed_value": "x"}, {"is_test": "x"}):
+        g = depot.request("GET", "/v1/resources/%s/value" % res["id"], TOKEN, params=bad)
+        assert g.status_code == 400
+        assert_matches_document(g, "/v1/resources/{id}/value", "get", repr(bad))
+    # test values
+    r = depot.request("PUT", "/v1/resources/%s/content" % res["id"], TOKEN, params={"is_test": "true"}, data=b"t")
+    assert r.status_code == 409
+    assert_matches_document(r, "/v1/resources/{id}/content", "put", "(test value not enabled)")
+    r = depot.request("PATCH", "/v1/resources/%s" % res["id"], TOKEN, json_body={"test_resource_enabled": True})
+    assert assert_matches_document(r, "/v1/resources/{id}", "patch")["test_resource"]["sha256"] == res["sha256"]
+    r = depot.request("PUT", "/v1/resources/%s/content" % res["id"], TOKEN, params={"is_test": "true"}, data=b"t")
+    assert assert_matches_document(r, "/v1/resources/{id}/content", "put", "(test value)")["test_resource"]["size_bytes"] == 1
+    g = depot.request("GET", "/v1/resources/%s/content" % res["id"], TOKEN, params={"is_test": "true"})
+    assert_matches_document(g, "/v1/resources/{id}/content", "get", "(test value)")
+    assert g.content == b"t"
+    # folders
+    path = "/openapi/folders/c-%s" % uuid.uuid4().hex[:10]
+    r = depot.request("POST", "/v1/folders", TOKEN, json_body={"directory_path": path})
+    folder = assert_matches_document(r, "/v1/folders", "post")
+    r = depot.request("POST", "/v1/folders", TOKEN, json_body={"directory_path": path})
+    assert r.status_code == 409
+    assert_matches_document(r, "/v1/folders", "post", "(taken)")
+    r = depot.request("POST", "/v1/folders", TOKEN, json_body={"directory_path": "/"})
+    assert r.status_code == 400
+    assert_matches_document(r, "/v1/folders", "post", "(root)")
+    assert assert_matches_document(depot.request("GET", "/v1/folders/%d" % folder["id"], TOKEN),
+                                   "/v1/folders/{id}", "get") == folder
+    r = depot.request("GET", "/v1/folders/999999999", TOKEN)
+    assert r.status_code == 404
+    assert_matches_document(r, "/v1/folders/{id}", "get", "(unknown)")
+    r = depot.request("PATCH", "/v1/resources/%s" % res["id"], TOKEN, json_body={"folder_id": folder["id"]})
+    assert assert_matches_document(r, "/v1/resources/{id}", "patch")["folder_id"] == folder["id"]
+    r = depot.request("GET", "/v1/resources", TOKEN, params={"folder_id": folder["id"]})
+    assert [x["id"] for x in assert_matches_document(r, "/v1/resources", "get")["items"]] == [res["id"]]
+    # sharing: the reader's view, and its refused write
+    reader = mint(account=OTHER_ACCOUNT)
+    r = depot.request("GET", "/v1/resources", reader, params={"owner": "shared", "folder_id": None})
+    body = assert_matches_document(r, "/v1/resources", "get", "(owner=shared)")
+    assert res["id"] in [x["id"] for x in body["items"] if x["shared"]]
+    r = depot.request("GET", "/v1/resources/%s" % res["id"], reader)
+    assert assert_matches_document(r, "/v1/resources/{id}", "get", "(shared)")["shared"] is True
+    for method, path, kw in (("PATCH", "/v1/resources/{id}", {"json_body": {"name": "x"}}),
+                             ("DELETE", "/v1/resources/{id}", {}),
+                             ("PUT", "/v1/resources/{id}/content", {"data": b"x"})):
+        r = depot.request(method, concrete(path, res["id"]), reader, **kw)
+        assert r.status_code == 403, "%s %s: %d" % (method, path, r.status_code)
+        assert_matches_document(r, path, method, "(shared read-only)")
+
+
+def test_empirical_bodies_match_document(depot):
+    r = depot.request("POST", "/api/resources", TOKEN, json_body={
+        "name": "emp-%s.docx" % uuid.uuid4().hex[:10], "mime_type": "text/plain", "size_bytes": 5,
+        "description": "d"})
+    res = assert_matches_document(r, "/api/resources", "post")["data"]["resource"]
+    r = depot.request("POST", "/api/resources", TOKEN, json_body={"name": res["name"]})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/resources", "post", "(taken)")
+    r = depot.request("POST", "/api/resources", TOKEN, json_body={"name": "x", "url": "https://example.com"})
+    assert r.status_code == 400
+    assert_matches_document(r, "/api/resources", "post", "(url)")
+    rid = res["id"]
+    for method in ("get", "head"):
+        assert_matches_document(depot.request(method.upper(), "/api/resources/%d" % rid, TOKEN),
+                                "/api/resources/{id}", method, "(pending)")
+    r = depot.request("PATCH", "/api/resources/%d" % rid, TOKEN, json_body={"status": "uploaded"})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/resources/{id}", "patch", "(confirm before upload)")
+    upload = own_path(depot, res["upload_url"])
+    r = depot.request("PUT", upload, None, data=b"bytes")
+    assert assert_matches_document(r, "/api/resources/{id}/upload", "put")["data"]["resource"]["size_bytes"] == 5
+    r = depot.request("PUT", upload, None, data=b"again")
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/resources/{id}/upload", "put", "(second upload)")
+    r = depot.request("PATCH", "/api/resources/%d" % rid, TOKEN, json_body={"status": "uploaded"})
+    assert assert_matches_document(r, "/api/resources/{id}", "patch")["data"]["resource"]["status"] == "uploaded"
+    r = depot.request("GET", "/api/resources/%d" % rid, TOKEN)
+    assert assert_matches_document(r, "/api/resources/{id}", "get")["data"]["resource"]["url"]
+    r = depot.request("PATCH", "/api/resources/%d" % rid, TOKEN, json_body={"status": "done"})
+    assert r.status_code == 400
+    assert_matches_document(r, "/api/resources/{id}", "patch", "(bad status)")
+    for bad in ("999999999", "abc"):
+        for method, path in (("GET", "/api/resources/{id}"), ("PATCH", "/api/resources/{id}")):
+            r = depot.request(method, concrete(path, bad), TOKEN, json_body={} if method == "PATCH" else None)
+            assert r.status_code == 404
+            assert_matches_document(r, path, method, "(%s)" % bad)
+
+
+def test_tines_bodies_match_document(depot):
+    name = "tines-%s" % uuid.uuid4().hex[:10]
+    r = depot.request("POST", "/api/v1/global_resources", TOKEN, json_body={
+        "name": name, "value": {"k": [1]}, "description": "d", "test_resource_enabled": True})
+    res = assert_matches_document(r, "/api/v1/global_resources", "post")
+    for params in ({}, {"typed_value": "true"}, {"is_test": "true"}, {"include_referencing_action_ids": "false"}):
+        for method in ("get", "head"):
+            g = depot.request(method.upper(), "/api/v1/global_resources/%d" % res["id"], TOKEN, params=params)
+            assert_matches_document(g, "/api/v1/global_resources/{id}", method, repr(params))
+    r = depot.request("PUT", "/api/v1/global_resources/%d" % res["id"], TOKEN, json_body={
+        "value": {"name": "f.pdf", "contents": "JVBERi0xLjQK", "type": "application/pdf"}, "is_test": True})
+    out = assert_matches_document(r, "/api/v1/global_resources/{id}", "put", "(file test value)")
+    assert out["value"]["name"] == "f.pdf" and out["test_resource"]["value"]["type"] == "application/pdf"
+    r = depot.request("PUT", "/api/v1/global_resources/%d" % res["id"], TOKEN, json_body={
+        "test_resource_enabled": False, "value": "t", "is_test": True})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/v1/global_resources/{id}", "put", "(test value disabled)")
+    for body in ({"folder_id": 999999999}, {"read_access": "nobody"}, {"value": {"contents": "x"}}):
+        r = depot.request("PUT", "/api/v1/global_resources/%d" % res["id"], TOKEN, json_body=body)
+        assert r.status_code == 400, body
+        assert_matches_document(r, "/api/v1/global_resources/{id}", "put", repr(body))
+    r = depot.request("POST", "/api/v1/global_resources", TOKEN, json_body={"name": name, "value": "v"})
+    assert r.status_code == 409
+    assert_matches_document(r, "/api/v1/global_resources", "post", "(taken)")
+    r = depot.request("POST", "/api/v1/global_resources", TOKEN, json_body={
+        "name": name + "-2", "value": "v", "team_id": res["team_id"] + 1000})
+    assert r.status_code == 403
+    assert_matches_document(r, "/api/v1/global_resources", "post", "(another team)")
+    for params in ({}, {"per_page": 1}, {"team_id": res["team_id"]}, {"typed_value": "true"}):
+        r = depot.request("GET", "/api/v1/global_resources", TOKEN, params=params)
+        assert_matches_document(r, "/api/v1/global_resources", "get", repr(params))
+    r = depot.request("GET", "/api/v1/global_resources", TOKEN, params={"page": 0})
+    assert r.status_code == 400
+    assert_matches_document(r, "/api/v1/global_resources", "get", "(page=0)")

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from depot_helpers import (TIMEOUT, UUID_RE, assert_error, assert_ok, assert_resource_shape,
-                           png_bytes, sha, uniq)
+                           png_bytes, sha, staged_files, uniq)
 
 
 def create_pending(client, name=None, directory_path="/pending", **extra):
@@ -46,8 +46,7 @@ def query(url):
 
 
 def staging_files_empty(server):
-    d = server.data_dir / "staging"
-    return not d.exists() or not any(d.iterdir())
+    return staged_files(server) == []
 
 
 def flip(s):

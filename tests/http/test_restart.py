@@ -1,6 +1,9 @@
 """Durability across a clean restart, and content deduplication within an account."""
 
-from depot_helpers import assert_error, assert_ok, png_bytes, sha, uniq
+import pytest
+
+from depot_helpers import (assert_error, assert_ok, blob_keys, on_s3, png_bytes, s3_bucket_of,
+                           s3_request, sha, uniq)
 
 
 def test_restart_keeps_everything(server_factory):
@@ -73,8 +76,8 @@ def test_restart_twice_and_new_writes_persist(server_factory):
     assert c3.get(f"/v1/resources/{r2['id']}/content").content == b"second"
 
 
-def _files_named(data_dir, digest):
-    return [p for p in data_dir.rglob("*") if p.is_file() and digest in p.name]
+def _blobs_named(server, digest):
+    return [k for k in blob_keys(server) if k.endswith("/" + digest)]
 
 
 def test_identical_bytes_share_storage_and_survive_partial_delete(server_factory):
@@ -85,7 +88,7 @@ def test_identical_bytes_share_storage_and_survive_partial_delete(server_factory
     r2 = c.create(name="d2", directory_path="/other", content=content)
     assert r1["sha256"] == r2["sha256"] == sha(content)
     assert r1["storage_key"] == r2["storage_key"]
-    blobs = _files_named(s.data_dir, r1["sha256"])
+    blobs = _blobs_named(s, r1["sha256"])
     assert len(blobs) <= 1, f"identical bytes stored more than once: {blobs}"
 
     assert c.delete(f"/v1/resources/{r1['id']}").status_code == 204
@@ -97,7 +100,7 @@ def test_identical_bytes_share_storage_and_survive_partial_delete(server_factory
     assert_error(c.get(f"/v1/resources/{r2['id']}/content"), 404)
     if blobs:
         # the blob file is named after its sha256 (as documented): it must be gone now
-        assert _files_named(s.data_dir, r1["sha256"]) == []
+        assert _blobs_named(s, r1["sha256"]) == []
 
     r3 = c.create(name="d3", content=content)
     got = c.get(f"/v1/resources/{r3['id']}/content")
@@ -150,23 +153,28 @@ def test_concurrent_dedup_creates_and_deletes_keep_content(server):
 
 
 def test_restart_removes_orphan_blobs(server_factory):
-    """Blobs without a row are removed at start (checked when the documented
-    storage_key layout is a path under the data directory)."""
-    s1 = server_factory()
+    """Blobs without a row are removed at start: files under the data folder, or objects of
+    the bucket (those older than DEPOT_S3_SWEEP_GRACE, here 0)."""
+    env = {"DEPOT_S3_SWEEP_GRACE": "0"}
+    s1 = server_factory(env=env)
     c = s1.client(account="acct-orphan")
-    kept = b"kept bytes " * 2000  # over the inline threshold: a file of its own
+    kept = b"kept bytes " * 2000  # over the inline threshold: a blob of its own
     res = c.create(name="kept", content=kept)
-    blob = s1.data_dir / res["storage_key"]
     s1.stop()
-    if not blob.is_file():
-        import pytest
-        pytest.skip("storage_key is not a path under the data directory")
     fake_sha = sha(b"orphan bytes " + uniq().encode())
-    orphan = blob.parent / fake_sha
-    orphan.parent.mkdir(parents=True, exist_ok=True)
-    orphan.write_bytes(b"orphan")
-    s2 = server_factory(data_dir=s1.data_dir)
+    orphan = res["storage_key"].rsplit("/", 1)[0] + "/" + fake_sha
+    if on_s3(s1):
+        status, _, _ = s3_request("PUT", f"/{s3_bucket_of(s1.data_dir)}/{orphan}", data=b"orphan")
+        assert status == 200
+    else:
+        blob = s1.data_dir / res["storage_key"]
+        if not blob.is_file():
+            pytest.skip("storage_key is not a path under the data directory")
+        (s1.data_dir / orphan).write_bytes(b"orphan")
+    assert orphan in blob_keys(s1)
+    s2 = server_factory(data_dir=s1.data_dir, env=env)
     c2 = s2.client(account="acct-orphan")
     assert c2.get(f"/v1/resources/{res['id']}/content").content == kept
-    assert not orphan.exists(), "orphan blob survived a restart"
-    assert blob.is_file()
+    keys = blob_keys(s2)
+    assert orphan not in keys, "orphan blob survived a restart"
+    assert res["storage_key"] in keys

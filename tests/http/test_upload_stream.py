@@ -13,7 +13,8 @@ import time
 import pytest
 
 from depot_helpers import (race, PDF_BYTES, assert_error, assert_ok, assert_resource_shape,
-                           data_url, depotd_path, png_bytes, sha, token, uniq)
+                           blob_keys, data_url, depotd_path, on_s3, png_bytes, sha, staged_files,
+                           token, uniq)
 
 MiB = 1024 * 1024
 GiB = 1024 * MiB
@@ -37,17 +38,12 @@ def vmhwm_bytes(server):
 
 
 def staging_files(server):
-    d = server.data_dir / "staging"
-    if not d.exists():
-        return []
-    return sorted(p.name for p in d.iterdir())
+    """Staging files (local blobs) or open spool files (S3): see depot_helpers.staged_files."""
+    return staged_files(server)
 
 
 def blob_files(server):
-    d = server.data_dir / "blobs"
-    if not d.exists():
-        return set()
-    return {str(p.relative_to(d)) for p in d.rglob("*") if p.is_file()}
+    return blob_keys(server)
 
 
 def wait_staging_empty(server, settle=1.0, limit=10.0):
@@ -242,6 +238,7 @@ class _FileLike:
 
 
 @pytest.mark.skipif(not BIG, reason="DEPOT_TEST_BIG=0")
+@pytest.mark.alarm(240)  # against S3 (s3rver stores ~100 MB/s) it takes about a minute
 def test_put_content_1gib_streams_with_bounded_memory(server_factory):
     s = server_factory(env={"DEPOT_MAX_UPLOAD_BYTES": str(2 * GiB)})
     c = s.client()
@@ -292,7 +289,8 @@ def test_put_content_1gib_streams_with_bounded_memory(server_factory):
     if not UNDER_ASAN:
         hwm = vmhwm_bytes(s)
         assert hwm < 64 * MiB, f"VmHWM {hwm / MiB:.1f} MiB after a Content-Length 1 GiB PUT"
-    assert time.time() - t0 < 80
+    if not on_s3(s):  # with S3 the time is the S3 server's
+        assert time.time() - t0 < 80
     assert staging_files(s) == []
 
 
@@ -777,7 +775,7 @@ def test_multipart_name_conflict_is_409(client):
 # ------------------------------------------------------------------ PUT content
 
 def _blob_paths_with(server, digest):
-    return [p for p in (server.data_dir / "blobs").rglob("*") if p.is_file() and digest in p.name]
+    return [k for k in blob_keys(server) if k.endswith("/" + digest)]
 
 
 def test_put_content_replaces_bytes_sha_mime_and_version(client):

@@ -10,6 +10,7 @@ static const struct limits test_limits = {
 	.max_tag_bytes = 64,
 	.max_tags = 50,
 	.max_metadata_bytes = 65536,
+	.max_description_bytes = 4096,
 	.max_page_size = 100,
 	.max_upload_bytes = 100 * 1024 * 1024,
 };

@@ -124,7 +124,7 @@ static void read_back(struct fixture *f, const char *key, const void *want, size
 {
 	struct blob_read rd = {.fd = -1};
 	struct err e = {0};
-	assert_int_equal(blob_read_open(f->s, key, &rd, &e), ERR_OK);
+	assert_int_equal(blob_read_open(f->s, key, 0, 0, &rd, &e), ERR_OK);
 	assert_true(rd.fd >= 0);
 	assert_int_equal(rd.size, len);
 	unsigned char *got = malloc(len + 16);
@@ -354,7 +354,7 @@ static void malformed_keys_are_refused_everywhere(void **state)
 		struct blob_read rd;
 		if (blob_writer_commit(w, bad[i], &e) == ERR_OK)
 			fail_msg("commit accepted key \"%s\"", bad[i]);
-		if (blob_read_open(f->s, bad[i], &rd, &e) == ERR_OK)
+		if (blob_read_open(f->s, bad[i], 0, 0, &rd, &e) == ERR_OK)
 			fail_msg("read_open accepted key \"%s\"", bad[i]);
 		if (blob_delete(f->s, bad[i], &e) == ERR_OK)
 			fail_msg("delete accepted key \"%s\"", bad[i]);
@@ -369,7 +369,7 @@ static void read_of_missing_blob_is_not_found(void **state)
 	blob_key("acct", ABC_SHA, key);
 	struct blob_read rd;
 	struct err e = {0};
-	assert_int_equal(blob_read_open(f->s, key, &rd, &e), ERR_NOT_FOUND);
+	assert_int_equal(blob_read_open(f->s, key, 0, 0, &rd, &e), ERR_NOT_FOUND);
 }
 
 static void delete_removes_and_missing_is_ok(void **state)
@@ -383,7 +383,7 @@ static void delete_removes_and_missing_is_ok(void **state)
 	assert_int_equal(blob_delete(f->s, key, &e), ERR_OK);
 	assert_false(file_exists(f->dir, key));
 	struct blob_read rd;
-	assert_int_equal(blob_read_open(f->s, key, &rd, &e), ERR_NOT_FOUND);
+	assert_int_equal(blob_read_open(f->s, key, 0, 0, &rd, &e), ERR_NOT_FOUND);
 	assert_int_equal(blob_delete(f->s, key, &e), ERR_OK); /* twice */
 }
 

@@ -343,10 +343,12 @@ static void assert_blobs_match_rows(struct fixture *f)
 	int files = 0;
 	for (size_t i = 0; i < p.nitems; i++) {
 		struct blob_read rd;
-		assert_int_equal(store_content_open(f->s, &p.items[i], &f->pool, &rd, &e), ERR_OK);
+		assert_int_equal(store_content_open(f->s, &p.items[i], 0, 0, &f->pool, &rd, &e),
+				 ERR_OK);
 		assert_int_equal((int64_t)rd.size, p.items[i].size_bytes);
-		if (rd.fd >= 0) {
-			close(rd.fd);
+		bool file = rd.fd >= 0;
+		blob_read_close(&rd);
+		if (file) {
 			bool dup = false;
 			for (size_t j = 0; j < i; j++)
 				dup |= strcmp(p.items[j].storage_key, p.items[i].storage_key) == 0;
@@ -384,10 +386,10 @@ static enum err_code replace(struct fixture *f, const char *id, size_t n, struct
 	enum err_code rc;
 	struct blob_writer *w = writer_of(f, n, 5, &rc, e);
 	struct meta_cond cond = {0};
+	struct store_put put = {.mime_type = "application/octet-stream", .cond = &cond};
 	struct meta_resource out;
 	if (rc == ERR_OK)
-		rc = store_resource_put_content(f->s, ACCT, id, w, "application/octet-stream",
-						&cond, false, &f->pool, &out, e);
+		rc = store_resource_put_content(f->s, ACCT, id, w, &put, &f->pool, &out, e);
 	blob_writer_free(w);
 	return rc;
 }

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "core/log.h"
 #include "meta/meta.h"
 
@@ -741,7 +743,7 @@ static void open_refuses_unknown_scheme(void **state)
 	(void)state;
 	struct meta *m = NULL;
 	struct err e = {0};
-	assert_int_equal(meta_open("postgres://x", &m, &e), ERR_INVALID);
+	assert_int_equal(meta_open("mysql://x", &m, &e), ERR_INVALID);
 	assert_int_equal(meta_open("nothing", &m, &e), ERR_INVALID);
 	assert_null(m);
 }
@@ -753,6 +755,366 @@ static void open_fails_on_unwritable_path(void **state)
 	struct err e = {0};
 	assert_int_not_equal(meta_open("sqlite:/nonexistent-dir-depot/x/t.db", &m, &e), ERR_OK);
 	assert_null(m);
+}
+
+/* ---- the capabilities of seeds 003 and 004 (migration 5) ---- */
+
+static int64_t nid_of(struct fixture *f, const char *account, const char *id)
+{
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, account, id, &f->pool, &g, &e), ERR_OK);
+	return g.nid;
+}
+
+static void numeric_ids_ascend_and_are_never_reused(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource a = make(ACCT, 200, "/", "a", 1000);
+	struct meta_resource b = make(ACCT, 201, "/", "b", 1000);
+	create(f, &a);
+	create(f, &b);
+	int64_t na = nid_of(f, ACCT, a.id), nb = nid_of(f, ACCT, b.id);
+	assert_true(na > 0 && nb > na);
+	struct meta_resource out;
+	bool still;
+	struct err e = {0};
+	assert_int_equal(meta_resource_delete(f->m, ACCT, b.id, NULL, &f->pool, &out, &still, &e),
+			 ERR_OK);
+	struct meta_resource c = make(ACCT, 202, "/", "c", 1000);
+	create(f, &c);
+	assert_true(nid_of(f, ACCT, c.id) > nb);
+	/* A batch takes one id per row; a taken name leaves a gap, never a repeat. */
+	struct meta_resource rows[3] = {make(ACCT, 203, "/", "d", 1000),
+					make(ACCT, 204, "/", "a", 1000), /* taken */
+					make(OTHER, 205, "/", "e", 1000)};
+	enum err_code results[3];
+	assert_int_equal(meta_resource_create_batch(f->m, rows, 3, results, &e), ERR_OK);
+	assert_int_equal(results[1], ERR_CONFLICT);
+	int64_t nd = nid_of(f, ACCT, rows[0].id), ne = nid_of(f, OTHER, rows[2].id);
+	assert_true(nd > nid_of(f, ACCT, c.id) && ne > nd);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get_by_nid(f->m, ACCT, nd, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.id, rows[0].id);
+	assert_int_equal(meta_resource_get_by_nid(f->m, ACCT, nb, &f->pool, &g, &e), ERR_NOT_FOUND);
+}
+
+static void account_and_user_numbers_are_per_name(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource a = make(ACCT, 210, "/", "a", 1000);
+	struct meta_resource b = make(ACCT, 211, "/", "b", 1000);
+	struct meta_resource o = make(OTHER, 212, "/", "o", 1000), n = make(ACCT, 213, "/", "n", 1);
+	a.created_by = "alice";
+	b.created_by = "bob";
+	o.created_by = "alice";
+	create(f, &a);
+	create(f, &b);
+	create(f, &o);
+	create(f, &n);
+	struct meta_resource ga, gb, go, gn;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, ACCT, a.id, &f->pool, &ga, &e), ERR_OK);
+	assert_int_equal(meta_resource_get(f->m, ACCT, b.id, &f->pool, &gb, &e), ERR_OK);
+	assert_int_equal(meta_resource_get(f->m, OTHER, o.id, &f->pool, &go, &e), ERR_OK);
+	assert_int_equal(meta_resource_get(f->m, ACCT, n.id, &f->pool, &gn, &e), ERR_OK);
+	assert_true(ga.account_nid > 0 && ga.account_nid == gb.account_nid);
+	assert_true(go.account_nid != ga.account_nid);
+	assert_true(ga.user_nid > 0 && ga.user_nid == go.user_nid && gb.user_nid != ga.user_nid);
+	assert_int_equal(gn.user_nid, 0);
+	int64_t nid = 0;
+	assert_int_equal(meta_account_nid(f->m, ACCT, &nid, &e), ERR_OK);
+	assert_int_equal(nid, ga.account_nid);
+	assert_int_equal(meta_account_nid(f->m, "acct-new", &nid, &e), ERR_OK);
+	int64_t again = 0;
+	assert_int_equal(meta_account_nid(f->m, "acct-new", &again, &e), ERR_OK);
+	assert_true(nid > 0 && nid == again && nid != go.account_nid);
+}
+
+/* ACCT's resource with read_access access, shared with OTHER when specific. */
+static struct meta_resource shared_row(struct fixture *f, unsigned n, const char *access,
+				       const char *with)
+{
+	static const char *names[] = {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"};
+	struct meta_resource r = make(ACCT, n, "/shared", names[n % 8], 1000 + n);
+	const char **to = pool_alloc(&f->pool, sizeof(*to));
+	to[0] = with;
+	r.read_access = access;
+	r.shared_with = with ? to : NULL;
+	r.nshared = with ? 1 : 0;
+	create(f, &r);
+	return r;
+}
+
+static void visibility_follows_read_access(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource team = shared_row(f, 220, META_ACCESS_TEAM, NULL);
+	struct meta_resource global = shared_row(f, 221, META_ACCESS_GLOBAL, NULL);
+	struct meta_resource specific = shared_row(f, 222, META_ACCESS_SPECIFIC, OTHER);
+	struct meta_resource g;
+	struct err e = {0};
+	const char *third = "acct-c";
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, team.id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, global.id, &f->pool, &g, &e),
+			 ERR_OK);
+	assert_int_equal(meta_resource_get_visible(f->m, third, global.id, &f->pool, &g, &e),
+			 ERR_OK);
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, specific.id, &f->pool, &g, &e),
+			 ERR_OK);
+	assert_string_equal(g.account_id, ACCT);
+	assert_int_equal(g.nshared, 1);
+	assert_string_equal(g.shared_with[0], OTHER);
+	assert_string_equal(g.read_access, META_ACCESS_SPECIFIC);
+	assert_int_equal(meta_resource_get_visible(f->m, third, specific.id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	assert_int_equal(meta_resource_get_by_nid(f->m, third, g.nid, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	/* Reading is all sharing grants: the owner-only calls still do not find it. */
+	assert_int_equal(meta_resource_get(f->m, OTHER, specific.id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	struct meta_update u = {.set_name = true, .name = "x", .updated_at_us = 9};
+	assert_int_equal(meta_resource_update(f->m, OTHER, global.id, &u, NULL, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	/* Back to TEAM: the share rows go. */
+	struct meta_update back = {.set_read_access = true, .read_access = META_ACCESS_TEAM,
+				   .updated_at_us = 10};
+	assert_int_equal(
+		meta_resource_update(f->m, ACCT, specific.id, &back, NULL, &f->pool, &g, &e),
+		ERR_OK);
+	assert_int_equal(g.nshared, 0);
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, specific.id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+}
+
+static void sharing_rules_refuse_and_change_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = shared_row(f, 230, META_ACCESS_TEAM, NULL);
+	const char *who[] = {OTHER};
+	struct meta_update bad[] = {
+		{.set_read_access = true, .read_access = META_ACCESS_SPECIFIC},
+		{.set_shared_with = true, .shared_with = who, .nshared = 1},
+		{.set_read_access = true, .read_access = META_ACCESS_SPECIFIC,
+		 .set_shared_with = true, .nshared = 0},
+		{.set_read_access = true, .read_access = META_ACCESS_GLOBAL, .set_shared_with = true,
+		 .shared_with = who, .nshared = 1},
+	};
+	struct meta_resource g;
+	struct err e = {0};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &bad[i], NULL, &f->pool, &g,
+						      &e),
+				 ERR_INVALID);
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(g.version, 1);
+	assert_string_equal(g.read_access, META_ACCESS_TEAM);
+	/* Slugs alone replace those of a SPECIFIC_TEAMS resource. */
+	struct meta_update to = {.set_read_access = true, .read_access = META_ACCESS_SPECIFIC,
+				 .set_shared_with = true, .shared_with = who, .nshared = 1};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &to, NULL, &f->pool, &g, &e),
+			 ERR_OK);
+	const char *two[] = {"acct-c", "acct-d"};
+	struct meta_update swap = {.set_shared_with = true, .shared_with = two, .nshared = 2};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &swap, NULL, &f->pool, &g, &e),
+			 ERR_OK);
+	assert_int_equal(g.nshared, 2);
+	assert_string_equal(g.shared_with[0], "acct-c");
+	assert_string_equal(g.shared_with[1], "acct-d");
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, r.id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+}
+
+static void lists_by_owner(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource mine = make(OTHER, 240, "/o", "mine", 5000);
+	create(f, &mine);
+	shared_row(f, 241, META_ACCESS_TEAM, NULL);
+	shared_row(f, 242, META_ACCESS_GLOBAL, NULL);
+	struct meta_resource specific = shared_row(f, 243, META_ACCESS_SPECIFIC, OTHER);
+	shared_row(f, 244, META_ACCESS_SPECIFIC, "acct-c");
+	struct meta_query q = query(OTHER);
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "240");
+	q.owner = META_OWNER_SHARED;
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 2);
+	assert_string_equal(ids_of(&pg), "243,242");
+	q.owner = META_OWNER_ANY;
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 3);
+	assert_string_equal(ids_of(&pg), "240,243,242");
+	q.sort = META_SORT_ASC;
+	q.limit = 2;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "242,243");
+	assert_true(pg.has_more);
+	q.has_cursor = true;
+	q.cursor_created_us = pg.items[1].created_at_us;
+	q.cursor_id = pg.items[1].id;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "240");
+	assert_false(pg.has_more);
+	/* Only one other account's: by its numeric id. */
+	struct meta_query s = query(OTHER);
+	s.owner = META_OWNER_SHARED;
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, ACCT, specific.id, &f->pool, &g, &e), ERR_OK);
+	s.owner_nid = g.account_nid;
+	assert_int_equal(list(f, &s).total, 2);
+	s.owner_nid = g.account_nid + 1000;
+	assert_int_equal(list(f, &s).total, 0);
+	/* The exact directory: the folder's own resources, not those below. */
+	struct meta_resource below = make(ACCT, 245, "/shared/deeper", "b", 1);
+	create(f, &below);
+	struct meta_query d = query(ACCT);
+	d.directory_prefix = "/shared";
+	d.directory_exact = true;
+	assert_int_equal(list(f, &d).total, 4);
+	d.directory_exact = false;
+	assert_int_equal(list(f, &d).total, 5);
+}
+
+static void test_values_count_as_key_use_and_drop_when_disabled(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 250, "/", "t", 1000);
+	create(f, &r);
+	struct err e = {0};
+	struct meta_resource out;
+	const char *old = NULL;
+	struct meta_content tc = {.sha256 = SHA, .size_bytes = 3, .mime_type = "text/plain",
+				  .storage_bucket = "local", .storage_key = "blobs/test/key",
+				  .updated_at_us = 2000, .test_value = true};
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, r.id, &tc, NULL, &f->pool, &out, &old,
+						   &e),
+			 ERR_CONFLICT);
+	struct meta_update on = {.set_test_enabled = true, .test_enabled = true, .updated_at_us = 2};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &on, NULL, &f->pool, &out, &e),
+			 ERR_OK);
+	assert_true(out.test_enabled);
+	assert_string_equal(out.test.storage_key, KEY); /* a copy of the live content */
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, r.id, &tc, NULL, &f->pool, &out, &old,
+						   &e),
+			 ERR_OK);
+	assert_string_equal(old, KEY);
+	assert_string_equal(out.storage_key, KEY);
+	assert_string_equal(out.test.storage_key, "blobs/test/key");
+	assert_int_equal(out.test.size_bytes, 3);
+	bool used = false;
+	assert_int_equal(meta_storage_key_used(f->m, "blobs/test/key", &used, &e), ERR_OK);
+	assert_true(used);
+	const char *dropped = NULL;
+	struct meta_update off = {.set_test_enabled = true, .test_enabled = false,
+				  .updated_at_us = 3, .dropped_key = &dropped};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &off, NULL, &f->pool, &out, &e),
+			 ERR_OK);
+	assert_string_equal(dropped, "blobs/test/key");
+	assert_false(out.test_enabled);
+	assert_null(out.test.storage_key);
+	assert_int_equal(meta_storage_key_used(f->m, "blobs/test/key", &used, &e), ERR_OK);
+	assert_false(used);
+	/* Enabling a pending row without bytes is a conflict. */
+	struct meta_resource p = make(ACCT, 251, "/", "p", 1000);
+	p.sha256[0] = '\0';
+	p.status = META_STATUS_PENDING;
+	create(f, &p);
+	assert_int_equal(meta_resource_update(f->m, ACCT, p.id, &on, NULL, &f->pool, &out, &e),
+			 ERR_CONFLICT);
+}
+
+static void folders_have_ids_and_name_their_rows(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_folder a, b, g;
+	struct err e = {0};
+	assert_int_equal(meta_folder_create(f->m, ACCT, "/f/b", 1, &f->pool, &b, &e), ERR_OK);
+	assert_int_equal(meta_folder_create(f->m, ACCT, "/f/a", 2, &f->pool, &a, &e), ERR_OK);
+	assert_true(b.id > 0 && a.id > b.id);
+	assert_int_equal(meta_folder_create(f->m, ACCT, "/f/a", 3, &f->pool, &g, &e), ERR_CONFLICT);
+	assert_int_equal(meta_folder_create(f->m, OTHER, "/f/a", 3, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(meta_folder_get(f->m, ACCT, a.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.path, "/f/a");
+	assert_int_equal(g.created_at_us, 2);
+	assert_int_equal(meta_folder_get(f->m, OTHER, a.id, &f->pool, &g, &e), ERR_NOT_FOUND);
+	struct meta_folder_page pg;
+	assert_int_equal(meta_folder_list(f->m, ACCT, 0, 10, &f->pool, &pg, &e), ERR_OK);
+	assert_int_equal(pg.total, 2);
+	assert_int_equal(pg.nitems, 2);
+	assert_string_equal(pg.items[0].path, "/f/a");
+	assert_int_equal(meta_folder_list(f->m, ACCT, 1, 10, &f->pool, &pg, &e), ERR_OK);
+	assert_int_equal(pg.nitems, 1);
+	assert_string_equal(pg.items[0].path, "/f/b");
+	struct meta_resource in = make(ACCT, 260, "/f/a", "in", 1);
+	struct meta_resource out = make(ACCT, 261, "/f", "o", 1);
+	create(f, &in);
+	create(f, &out);
+	struct meta_resource r;
+	assert_int_equal(meta_resource_get(f->m, ACCT, in.id, &f->pool, &r, &e), ERR_OK);
+	assert_int_equal(r.folder_id, a.id);
+	assert_int_equal(meta_resource_get(f->m, ACCT, out.id, &f->pool, &r, &e), ERR_OK);
+	assert_int_equal(r.folder_id, 0);
+}
+
+/* What migrations 1 to 4 made: a database of an older depotd. */
+static const char *const v4_schema =
+	"CREATE TABLE resources (rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+	" account_id TEXT NOT NULL, name TEXT NOT NULL, directory_path TEXT NOT NULL,"
+	" mime_type TEXT NOT NULL, sha256 TEXT NOT NULL, size_bytes INTEGER NOT NULL,"
+	" original_uri TEXT, external_id TEXT, external_storage_type TEXT,"
+	" storage_bucket TEXT NOT NULL, storage_key TEXT NOT NULL, metadata TEXT, created_by TEXT,"
+	" created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX resources_name ON resources(account_id, directory_path, name);"
+	"CREATE INDEX resources_storage_key ON resources(storage_key);"
+	"CREATE TABLE resource_tags (rid INTEGER NOT NULL REFERENCES resources(rid) ON DELETE"
+	" CASCADE, tag TEXT NOT NULL, PRIMARY KEY (rid, tag)) WITHOUT ROWID;"
+	"CREATE INDEX resource_tags_tag ON resource_tags(tag, rid);"
+	"ALTER TABLE resources ADD COLUMN status TEXT NOT NULL DEFAULT 'uploaded';"
+	"ALTER TABLE resources ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE inline_blobs (storage_key TEXT PRIMARY KEY, bytes BLOB NOT NULL);"
+	"CREATE INDEX resources_list ON resources(account_id, status, created_at, id,"
+	" directory_path);"
+	"INSERT INTO resources VALUES (7, '00000000-0000-4000-8000-000000000007', 'acct-a', 'old',"
+	" '/', 'text/plain', 'ab', 2, NULL, NULL, NULL, 'local', 'blobs/k', NULL, 'alice', 1, 1,"
+	" 'uploaded', 3);"
+	"INSERT INTO resources VALUES (9, '00000000-0000-4000-8000-000000000009', 'acct-b', 'old',"
+	" '/', 'text/plain', 'ab', 2, NULL, NULL, NULL, 'local', 'blobs/k2', NULL, NULL, 1, 1,"
+	" 'uploaded', 1);"
+	"PRAGMA user_version = 4;";
+
+static void migration_5_upgrades_an_older_database(void **state)
+{
+	struct fixture *f = *state;
+	char url[160], path[128];
+	snprintf(path, sizeof(path), "%s/v4.db", f->dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, v4_schema, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	struct meta *m;
+	struct err e = {0};
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(m, "acct-a", "00000000-0000-4000-8000-000000000007",
+					   &f->pool, &g, &e),
+			 ERR_OK);
+	/* The row keeps its id as its numeric id, and gets the defaults. */
+	assert_int_equal(g.nid, 7);
+	assert_int_equal(g.version, 3);
+	assert_string_equal(g.read_access, META_ACCESS_TEAM);
+	assert_null(g.description);
+	assert_false(g.test_enabled);
+	assert_true(g.account_nid > 0 && g.user_nid > 0);
+	/* New rows number after the highest old one. */
+	struct meta_resource r = make("acct-a", 300, "/", "new", 2);
+	assert_int_equal(meta_resource_create(m, &r, &e), ERR_OK);
+	assert_int_equal(meta_resource_get(m, "acct-a", r.id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(g.nid, 10);
+	meta_close(m);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -786,6 +1148,14 @@ int main(void)
 		T(set_content_points_at_new_bytes_and_returns_old_key),
 		T(pending_rows_are_listed_only_on_request),
 		T(reopen_keeps_data),
+		T(numeric_ids_ascend_and_are_never_reused),
+		T(account_and_user_numbers_are_per_name),
+		T(visibility_follows_read_access),
+		T(sharing_rules_refuse_and_change_nothing),
+		T(lists_by_owner),
+		T(test_values_count_as_key_use_and_drop_when_disabled),
+		T(folders_have_ids_and_name_their_rows),
+		T(migration_5_upgrades_an_older_database),
 		cmocka_unit_test(open_refuses_unknown_scheme),
 		cmocka_unit_test(open_fails_on_unwritable_path),
 	};

@@ -158,7 +158,7 @@ static void check_row(struct fixture *f, const struct store_import_row *in)
 	struct blob_read b;
 	struct pool rp;
 	pool_init(&rp);
-	assert_int_equal(store_content_open(f->s, &out, &rp, &b, &e), ERR_OK);
+	assert_int_equal(store_content_open(f->s, &out, 0, 0, &rp, &b, &e), ERR_OK);
 	assert_true(b.fd >= 0); /* inline storage is off in this store: a file */
 	assert_int_equal(b.size, in->len);
 	unsigned char *buf = malloc(in->len + 1);

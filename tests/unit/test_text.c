@@ -199,6 +199,23 @@ static void media_type_accepts_printable_type_subtype_only(void **state)
 	assert_true(text_is_media_type(long_type));
 }
 
+static void slug_lowercases_and_underscores_the_rest(void **state)
+{
+	(void)state;
+	char out[64];
+	text_slug("an array resource", out);
+	assert_string_equal(out, "an_array_resource");
+	text_slug("Prod-KEY.v2!", out);
+	assert_string_equal(out, "prod_key_v2_");
+	text_slug("", out);
+	assert_string_equal(out, "");
+	/* one '_' per character, whatever its UTF-8 length */
+	text_slug("\xc3\xa9t\xc3\xa9 \xe2\x98\x83\xf0\x9f\x98\x80", out);
+	assert_string_equal(out, "_t____");
+	text_slug("a  b", out);
+	assert_string_equal(out, "a__b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +229,7 @@ int main(void)
 		cmocka_unit_test(control_detects_c0_del_and_c1),
 		cmocka_unit_test(control_accepts_printable_text),
 		cmocka_unit_test(hex_writes_lowercase_pairs_and_nul),
+		cmocka_unit_test(slug_lowercases_and_underscores_the_rest),
 		cmocka_unit_test(pct_encode_keeps_attr_chars),
 		cmocka_unit_test(pct_encode_escapes_everything_else_uppercase),
 		cmocka_unit_test(pct_encode_escapes_nul_and_control_bytes),

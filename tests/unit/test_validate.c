@@ -332,9 +332,63 @@ static void tags_at_most_max_distinct_after_folding(void **state)
 	pool_cleanup(&p);
 }
 
+static void description_bytes_utf8_and_no_nul(void **state)
+{
+	(void)state;
+	struct err e;
+	struct limits defaults = test_limits;
+	defaults.max_description_bytes = 8;
+	assert_int_equal(validate_description("", 0, &defaults, &e), ERR_OK);
+	assert_int_equal(validate_description("a\nb\tc", 5, &defaults, &e), ERR_OK);
+	assert_int_equal(validate_description("12345678", 8, &defaults, &e), ERR_OK);
+	assert_int_equal(validate_description("123456789", 9, &defaults, &e), ERR_INVALID);
+	assert_int_equal(validate_description("a\0b", 3, &defaults, &e), ERR_INVALID);
+	assert_int_equal(validate_description("\xc3", 1, &defaults, &e), ERR_INVALID);
+}
+
+static void read_access_is_one_of_three(void **state)
+{
+	(void)state;
+	struct err e;
+	assert_int_equal(validate_read_access("TEAM", &e), ERR_OK);
+	assert_int_equal(validate_read_access("GLOBAL", &e), ERR_OK);
+	assert_int_equal(validate_read_access("SPECIFIC_TEAMS", &e), ERR_OK);
+	assert_int_equal(validate_read_access("team", &e), ERR_INVALID);
+	assert_int_equal(validate_read_access("", &e), ERR_INVALID);
+}
+
+static void slugs_fold_sort_and_refuse_bad_ids(void **state)
+{
+	(void)state;
+	struct pool p;
+	struct err e;
+	pool_init(&p);
+	const char **out;
+	size_t n;
+	const char *in[] = {"b", "a,b", "b", "\xc3\xa9"};
+	assert_int_equal(validate_slugs(in, 4, &test_limits, &p, &out, &n, &e), ERR_OK);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[0], "a,b"); /* account ids may hold commas */
+	assert_string_equal(out[1], "b");
+	char long_id[257];
+	memset(long_id, 'x', 256);
+	long_id[256] = '\0';
+	const char *bad[][1] = {{""}, {"a\x01"}, {"\xff"}, {long_id}};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(validate_slugs(bad[i], 1, &test_limits, &p, &out, &n, &e),
+				 ERR_INVALID);
+	long_id[255] = '\0';
+	const char *ok[] = {long_id};
+	assert_int_equal(validate_slugs(ok, 1, &test_limits, &p, &out, &n, &e), ERR_OK);
+	pool_cleanup(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(description_bytes_utf8_and_no_nul),
+		cmocka_unit_test(read_access_is_one_of_three),
+		cmocka_unit_test(slugs_fold_sort_and_refuse_bad_ids),
 		cmocka_unit_test(name_accepts_ordinary_names),
 		cmocka_unit_test(name_length_is_1_to_255_bytes),
 		cmocka_unit_test(name_rejects_slash),

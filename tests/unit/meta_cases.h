@@ -1,0 +1,962 @@
+/* The behaviour every metadata backend must show, through meta.h. Each backend's test file
+ * includes this after defining nothing but its fixture's setup and teardown; META_CASES(T)
+ * lists the cases for its cmocka table. */
+#ifndef DEPOT_TESTS_META_CASES_H
+#define DEPOT_TESTS_META_CASES_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meta/meta.h"
+
+#define ACCT "acct-a"
+#define OTHER "acct-b"
+#define SHA "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define KEY "blobs/00112233445566778899aabbccddeeff/e3/" SHA
+
+struct fixture {
+	char dir[64];   /* a temporary folder, when the backend needs one */
+	char url[512];  /* what meta_open was given */
+	struct meta *m;
+	struct pool pool;
+};
+
+/* A resource with every field set; n makes the id and name distinct. */
+static struct meta_resource make(const char *account, unsigned n, const char *dir,
+				 const char *name, int64_t created)
+{
+	struct meta_resource r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.id, sizeof(r.id), "00000000-0000-4000-8000-%012u", n);
+	memcpy(r.sha256, SHA, 65);
+	r.account_id = account;
+	r.name = name;
+	r.directory_path = dir;
+	r.mime_type = "text/plain";
+	r.size_bytes = 0;
+	r.storage_bucket = "local";
+	r.storage_key = KEY;
+	r.created_at_us = created;
+	r.updated_at_us = created;
+	r.status = META_STATUS_UPLOADED;
+	r.version = 1;
+	return r;
+}
+
+static void create(struct fixture *f, const struct meta_resource *r)
+{
+	struct err e = {0};
+	enum err_code rc = meta_resource_create(f->m, r, &e);
+	if (rc != ERR_OK)
+		fail_msg("create %s: %d %s", r->id, rc, e.msg);
+}
+
+static void create_then_get_returns_every_field(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 1, "/docs/2024", "report.pdf", 1000);
+	const char *tags[] = {"alpha", "beta"};
+	r.tags = tags;
+	r.ntags = 2;
+	r.size_bytes = 1234;
+	r.original_uri = "https://example.com/r.pdf";
+	r.metadata_json = "{\"k\":\"v\"}";
+	r.created_by = "user-1";
+	r.updated_at_us = 2000;
+	create(f, &r);
+
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.id, r.id);
+	assert_string_equal(g.account_id, ACCT);
+	assert_string_equal(g.name, "report.pdf");
+	assert_string_equal(g.directory_path, "/docs/2024");
+	assert_string_equal(g.mime_type, "text/plain");
+	assert_string_equal(g.sha256, SHA);
+	assert_int_equal(g.size_bytes, 1234);
+	assert_string_equal(g.original_uri, "https://example.com/r.pdf");
+	assert_null(g.external_id);
+	assert_null(g.external_storage_type);
+	assert_string_equal(g.storage_bucket, "local");
+	assert_string_equal(g.storage_key, KEY);
+	assert_string_equal(g.metadata_json, "{\"k\":\"v\"}");
+	assert_string_equal(g.created_by, "user-1");
+	assert_int_equal(g.created_at_us, 1000);
+	assert_int_equal(g.updated_at_us, 2000);
+	assert_int_equal(g.ntags, 2);
+	assert_string_equal(g.tags[0], "alpha");
+	assert_string_equal(g.tags[1], "beta");
+}
+
+static void nullable_fields_come_back_null_and_no_tags_is_empty(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 2, "/", "plain", 1000);
+	create(f, &r);
+	struct meta_resource g;
+	struct err e;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_null(g.original_uri);
+	assert_null(g.metadata_json);
+	assert_null(g.created_by);
+	assert_int_equal(g.ntags, 0);
+	assert_string_equal(g.directory_path, "/");
+}
+
+static void get_of_unknown_or_other_accounts_id_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 3, "/", "mine", 1000);
+	create(f, &r);
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, OTHER, r.id, &f->pool, &g, &e), ERR_NOT_FOUND);
+	assert_int_equal(
+		meta_resource_get(f->m, ACCT, "00000000-0000-4000-8000-999999999999", &f->pool, &g, &e),
+		ERR_NOT_FOUND);
+}
+
+static void duplicate_name_in_directory_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r1 = make(ACCT, 10, "/d", "same", 1000);
+	struct meta_resource r2 = make(ACCT, 11, "/d", "same", 1001);
+	create(f, &r1);
+	struct err e = {0};
+	assert_int_equal(meta_resource_create(f->m, &r2, &e), ERR_CONFLICT);
+	/* The failed create left nothing behind. */
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r2.id, &f->pool, &g, &e), ERR_NOT_FOUND);
+	/* Same name in another directory, or another account, is fine. */
+	struct meta_resource r3 = make(ACCT, 12, "/d2", "same", 1002);
+	create(f, &r3);
+	struct meta_resource r4 = make(OTHER, 13, "/d", "same", 1003);
+	create(f, &r4);
+	/* Names are compared exactly (case and bytes). */
+	struct meta_resource r5 = make(ACCT, 14, "/d", "Same", 1004);
+	create(f, &r5);
+}
+
+static void update_changes_only_the_set_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 20, "/a", "old", 1000);
+	const char *tags[] = {"x", "y"};
+	r.tags = tags;
+	r.ntags = 2;
+	r.metadata_json = "{\"a\":1}";
+	create(f, &r);
+
+	struct meta_update u = {.set_name = true, .name = "new", .updated_at_us = 5000};
+	struct meta_resource out;
+	struct err e = {0};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, NULL, &f->pool, &out, &e), ERR_OK);
+	assert_string_equal(out.name, "new");
+	assert_string_equal(out.directory_path, "/a");
+	assert_string_equal(out.metadata_json, "{\"a\":1}");
+	assert_int_equal(out.ntags, 2);
+	assert_int_equal(out.created_at_us, 1000);
+	assert_int_equal(out.updated_at_us, 5000);
+
+	struct meta_update u2 = {.set_directory_path = true, .directory_path = "/b",
+				 .set_metadata = true, .metadata_json = NULL, .updated_at_us = 6000};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u2, NULL, &f->pool, &out, &e), ERR_OK);
+	assert_string_equal(out.name, "new");
+	assert_string_equal(out.directory_path, "/b");
+	assert_null(out.metadata_json);
+	assert_int_equal(out.updated_at_us, 6000);
+
+	/* The change is stored, not just reported. */
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.name, "new");
+	assert_string_equal(g.directory_path, "/b");
+	assert_null(g.metadata_json);
+}
+
+static void update_replaces_tags(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 30, "/", "tagged", 1000);
+	const char *tags[] = {"a", "b", "c"};
+	r.tags = tags;
+	r.ntags = 3;
+	create(f, &r);
+	const char *newtags[] = {"b", "z"};
+	struct meta_update u = {.set_tags = true, .tags = newtags, .ntags = 2, .updated_at_us = 2};
+	struct meta_resource out;
+	struct err e = {0};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, NULL, &f->pool, &out, &e), ERR_OK);
+	assert_int_equal(out.ntags, 2);
+	assert_string_equal(out.tags[0], "b");
+	assert_string_equal(out.tags[1], "z");
+	struct meta_update clear = {.set_tags = true, .tags = NULL, .ntags = 0, .updated_at_us = 3};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &clear, NULL, &f->pool, &out, &e), ERR_OK);
+	assert_int_equal(out.ntags, 0);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(g.ntags, 0);
+}
+
+static void update_onto_taken_name_conflicts_and_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r1 = make(ACCT, 40, "/d", "one", 1000);
+	struct meta_resource r2 = make(ACCT, 41, "/d", "two", 1000);
+	const char *tags[] = {"keep"};
+	r2.tags = tags;
+	r2.ntags = 1;
+	create(f, &r1);
+	create(f, &r2);
+	const char *newtags[] = {"lost"};
+	struct meta_update u = {.set_name = true, .name = "one", .set_tags = true,
+				.tags = newtags, .ntags = 1, .updated_at_us = 9};
+	struct meta_resource out;
+	struct err e = {0};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r2.id, &u, NULL, &f->pool, &out, &e),
+			 ERR_CONFLICT);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r2.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.name, "two");
+	assert_int_equal(g.updated_at_us, 1000);
+	assert_int_equal(g.ntags, 1);
+	assert_string_equal(g.tags[0], "keep");
+	/* Moving to another directory with the same name is fine. */
+	struct meta_update mv = {.set_directory_path = true, .directory_path = "/e",
+				 .updated_at_us = 10};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r1.id, &mv, NULL, &f->pool, &out, &e), ERR_OK);
+}
+
+static void update_of_unknown_or_other_accounts_id_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 50, "/", "x", 1000);
+	create(f, &r);
+	struct meta_update u = {.set_name = true, .name = "hijack", .updated_at_us = 2};
+	struct meta_resource out;
+	struct err e = {0};
+	assert_int_equal(meta_resource_update(f->m, OTHER, r.id, &u, NULL, &f->pool, &out, &e),
+			 ERR_NOT_FOUND);
+	assert_int_equal(meta_resource_update(f->m, ACCT, "00000000-0000-4000-8000-999999999999",
+					      &u, NULL, &f->pool, &out, &e),
+			 ERR_NOT_FOUND);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.name, "x");
+}
+
+static void delete_returns_row_and_key_usage(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r1 = make(ACCT, 60, "/", "a", 1000);
+	struct meta_resource r2 = make(ACCT, 61, "/", "b", 1000);
+	create(f, &r1);
+	create(f, &r2);
+	bool used = false;
+	struct err e = {0};
+	assert_int_equal(meta_storage_key_used(f->m, KEY, &used, &e), ERR_OK);
+	assert_true(used);
+
+	struct meta_resource out;
+	bool still = false;
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r1.id, NULL, &f->pool, &out, &still, &e),
+			 ERR_OK);
+	assert_string_equal(out.id, r1.id);
+	assert_string_equal(out.storage_key, KEY);
+	assert_true(still); /* r2 refers to the same key */
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r1.id, &f->pool, &g, &e), ERR_NOT_FOUND);
+
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r2.id, NULL, &f->pool, &out, &still, &e),
+			 ERR_OK);
+	assert_false(still);
+	assert_int_equal(meta_storage_key_used(f->m, KEY, &used, &e), ERR_OK);
+	assert_false(used);
+}
+
+static void delete_of_unknown_or_other_accounts_id_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 70, "/", "x", 1000);
+	create(f, &r);
+	struct meta_resource out;
+	bool still;
+	struct err e = {0};
+	assert_int_equal(meta_resource_delete(f->m, OTHER, r.id, NULL, &f->pool, &out, &still, &e),
+			 ERR_NOT_FOUND);
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r.id, NULL, &f->pool, &out, &still, &e), ERR_OK);
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r.id, NULL, &f->pool, &out, &still, &e),
+			 ERR_NOT_FOUND);
+	/* The name is free again. */
+	struct meta_resource again = make(ACCT, 71, "/", "x", 2000);
+	create(f, &again);
+}
+
+static void key_used_for_unknown_key_is_false(void **state)
+{
+	struct fixture *f = *state;
+	bool used = true;
+	struct err e;
+	assert_int_equal(meta_storage_key_used(f->m, "blobs/none", &used, &e), ERR_OK);
+	assert_false(used);
+}
+
+/* ---- list ---- */
+
+static struct meta_query query(const char *account)
+{
+	struct meta_query q = {
+		.account_id = account,
+		.created_after_us = INT64_MIN,
+		.created_before_us = INT64_MAX,
+		.sort = META_SORT_DESC,
+		.offset = 0,
+		.limit = 100,
+	};
+	return q;
+}
+
+/* The ids' last digits of a page, as "n,n,n". */
+static const char *ids_of(const struct meta_page *pg)
+{
+	static char buf[512];
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < pg->nitems; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%u", i ? "," : "",
+				      (unsigned)strtoul(pg->items[i].id + 24, NULL, 10));
+	return buf;
+}
+
+static struct meta_page list(struct fixture *f, const struct meta_query *q)
+{
+	struct meta_page pg;
+	memset(&pg, 0, sizeof(pg));
+	struct err e = {0};
+	enum err_code rc = meta_resource_list(f->m, q, &f->pool, &pg, &e);
+	if (rc != ERR_OK)
+		fail_msg("list: %d %s", rc, e.msg);
+	return pg;
+}
+
+/* Seven resources of ACCT and one of OTHER, created at 100..800. */
+static void seed(struct fixture *f)
+{
+	static const struct {
+		unsigned n;
+		const char *dir, *name;
+		int64_t t;
+		const char *tags[3];
+	} rows[] = {
+		{1, "/docs", "a", 100, {"red", "blue", NULL}},
+		{2, "/docs/x", "b", 200, {"red", NULL, NULL}},
+		{3, "/docsx", "c", 300, {"blue", NULL, NULL}},
+		{4, "/a%b", "d", 400, {NULL, NULL, NULL}},
+		{5, "/a_b", "e", 500, {"red", "blue", "green"}},
+		{6, "/aXb", "f", 600, {NULL, NULL, NULL}},
+		{7, "/", "g", 600, {"green", NULL, NULL}}, /* same created_at as 6 */
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct meta_resource r = make(ACCT, rows[i].n, rows[i].dir, rows[i].name, rows[i].t);
+		const char *sorted[3];
+		size_t k = 0;
+		for (size_t j = 0; j < 3 && rows[i].tags[j]; j++)
+			sorted[k++] = rows[i].tags[j];
+		/* meta wants sorted tags */
+		for (size_t a = 0; a < k; a++)
+			for (size_t b = a + 1; b < k; b++)
+				if (strcmp(sorted[a], sorted[b]) > 0) {
+					const char *t = sorted[a];
+					sorted[a] = sorted[b];
+					sorted[b] = t;
+				}
+		r.tags = sorted;
+		r.ntags = k;
+		create(f, &r);
+	}
+	struct meta_resource other = make(OTHER, 8, "/docs", "z", 800);
+	const char *t[] = {"red"};
+	other.tags = t;
+	other.ntags = 1;
+	create(f, &other);
+}
+
+static void list_without_filters_is_newest_first_with_total(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	struct meta_page pg = list(f, &q);
+	assert_int_equal(pg.total, 7);
+	assert_string_equal(ids_of(&pg), "7,6,5,4,3,2,1"); /* tie at 600 broken by id desc */
+	assert_string_equal(pg.items[0].account_id, ACCT);
+	assert_int_equal(pg.items[6].ntags, 2);
+	assert_string_equal(pg.items[6].tags[0], "blue");
+	assert_string_equal(pg.items[6].tags[1], "red");
+}
+
+static void list_sort_asc_breaks_ties_by_id_ascending(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "1,2,3,4,5,6,7");
+}
+
+static void list_offset_and_limit_page_through(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	q.limit = 3;
+	q.offset = 0;
+	struct meta_page pg = list(f, &q);
+	assert_int_equal(pg.total, 7);
+	assert_string_equal(ids_of(&pg), "1,2,3");
+	q.offset = 3;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "4,5,6");
+	q.offset = 6;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "7");
+	q.offset = 9;
+	pg = list(f, &q);
+	assert_int_equal(pg.nitems, 0);
+	assert_int_equal(pg.total, 7);
+	q.offset = 1000000000LL * 100;
+	pg = list(f, &q);
+	assert_int_equal(pg.nitems, 0);
+}
+
+static void list_prefix_is_a_plain_byte_prefix(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	q.directory_prefix = "/docs";
+	struct meta_page pg = list(f, &q);
+	assert_int_equal(pg.total, 3);
+	assert_string_equal(ids_of(&pg), "1,2,3"); /* /docs, /docs/x, /docsx */
+	q.directory_prefix = "/docs/";
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "2");
+	q.directory_prefix = "/";
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 7);
+	q.directory_prefix = "/nothing";
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+	assert_int_equal(pg.nitems, 0);
+	q.directory_prefix = "docs"; /* not normalised: no leading slash matches nothing */
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+}
+
+static void list_prefix_percent_and_underscore_are_literal(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	q.directory_prefix = "/a%";
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "4");
+	assert_int_equal(pg.total, 1);
+	q.directory_prefix = "/a_";
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "5");
+	assert_int_equal(pg.total, 1);
+	q.directory_prefix = "%";
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+}
+
+static void list_tags_must_all_be_present(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	const char *red[] = {"red"};
+	q.tags = red;
+	q.ntags = 1;
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "1,2,5");
+	assert_int_equal(pg.total, 3);
+	const char *blue_red[] = {"blue", "red"};
+	q.tags = blue_red;
+	q.ntags = 2;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "1,5");
+	assert_int_equal(pg.total, 2);
+	const char *three[] = {"blue", "green", "red"};
+	q.tags = three;
+	q.ntags = 3;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "5");
+	const char *none[] = {"purple"};
+	q.tags = none;
+	q.ntags = 1;
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+	const char *mixed[] = {"green", "purple"};
+	q.tags = mixed;
+	q.ntags = 2;
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+}
+
+static void list_created_bounds_are_exclusive(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	q.created_after_us = 200;
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "3,4,5,6,7");
+	q.created_after_us = INT64_MIN;
+	q.created_before_us = 300;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "1,2");
+	q.created_after_us = 100;
+	q.created_before_us = 500;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "2,3,4");
+	assert_int_equal(pg.total, 3);
+	q.created_after_us = 300;
+	q.created_before_us = 301;
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+}
+
+static void list_filters_combine(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.directory_prefix = "/docs";
+	const char *blue[] = {"blue"};
+	q.tags = blue;
+	q.ntags = 1;
+	q.created_after_us = 100;
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "3");
+	assert_int_equal(pg.total, 1);
+}
+
+static void list_never_shows_other_accounts(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(OTHER);
+	struct meta_page pg = list(f, &q);
+	assert_int_equal(pg.total, 1);
+	assert_string_equal(ids_of(&pg), "8");
+	q = query("acct-none");
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+	assert_int_equal(pg.nitems, 0);
+}
+
+static void version_starts_at_1_and_counts_updates(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 100, "/", "v", 1000);
+	create(f, &r);
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(g.version, 1);
+	assert_string_equal(g.status, META_STATUS_UPLOADED);
+	struct meta_update u = {.set_name = true, .name = "v2", .updated_at_us = 2};
+	struct meta_resource out;
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, NULL, &f->pool, &out, &e), ERR_OK);
+	assert_int_equal(out.version, 2);
+	u.name = "v3";
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, NULL, &f->pool, &out, &e), ERR_OK);
+	assert_int_equal(out.version, 3);
+}
+
+static void failed_precondition_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 110, "/", "cond", 1000);
+	create(f, &r);
+	struct meta_update u = {.set_name = true, .name = "changed", .updated_at_us = 2};
+	struct meta_resource out;
+	struct err e = {0};
+	struct meta_cond stale = {.version = 2};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, &stale, &f->pool, &out, &e),
+			 ERR_PRECONDITION);
+	struct meta_cond wrong_sha = {.sha256 = "00"};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, &wrong_sha, &f->pool, &out, &e),
+			 ERR_PRECONDITION);
+	bool still;
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r.id, &stale, &f->pool, &out, &still, &e),
+			 ERR_PRECONDITION);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.name, "cond");
+	assert_int_equal(g.version, 1);
+	/* The matching version and sha256 let the write through. */
+	struct meta_cond ok = {.version = 1, .sha256 = SHA};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, &ok, &f->pool, &out, &e), ERR_OK);
+	assert_string_equal(out.name, "changed");
+	assert_int_equal(out.version, 2);
+	struct meta_cond now = {.version = 2};
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r.id, &now, &f->pool, &out, &still, &e),
+			 ERR_OK);
+}
+
+static void set_content_points_at_new_bytes_and_returns_old_key(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 120, "/", "content", 1000);
+	create(f, &r);
+	const char *sha2 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	const char *key2 = "blobs/00112233445566778899aabbccddeeff/ba/"
+			   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	struct meta_content c = {.sha256 = sha2, .size_bytes = 3, .mime_type = "text/x-abc",
+				 .storage_bucket = "local", .storage_key = key2,
+				 .updated_at_us = 7000};
+	struct meta_resource out;
+	const char *old_key = NULL;
+	struct err e = {0};
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, r.id, &c, NULL, &f->pool, &out,
+						   &old_key, &e),
+			 ERR_OK);
+	assert_string_equal(old_key, KEY);
+	assert_string_equal(out.sha256, sha2);
+	assert_int_equal(out.size_bytes, 3);
+	assert_string_equal(out.mime_type, "text/x-abc");
+	assert_string_equal(out.storage_key, key2);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(out.updated_at_us, 7000);
+	bool used = true;
+	assert_int_equal(meta_storage_key_used(f->m, KEY, &used, &e), ERR_OK);
+	assert_false(used);
+	struct meta_cond stale = {.version = 1};
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, r.id, &c, &stale, &f->pool, &out,
+						   &old_key, &e),
+			 ERR_PRECONDITION);
+	assert_int_equal(meta_resource_set_content(f->m, OTHER, r.id, &c, NULL, &f->pool, &out,
+						   &old_key, &e),
+			 ERR_NOT_FOUND);
+}
+
+static void pending_rows_are_listed_only_on_request(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource up = make(ACCT, 130, "/", "up", 1000);
+	create(f, &up);
+	struct meta_resource pend = make(ACCT, 131, "/", "pend", 2000);
+	pend.status = META_STATUS_PENDING;
+	pend.sha256[0] = '\0';
+	pend.storage_key = ""; /* as store.c makes a pending row */
+	create(f, &pend);
+	struct meta_query q = query(ACCT);
+	struct meta_page pg = list(f, &q);
+	assert_int_equal(pg.total, 1);
+	assert_string_equal(ids_of(&pg), "130");
+	q.status = META_STATUS_PENDING;
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 1);
+	assert_string_equal(ids_of(&pg), "131");
+	assert_string_equal(pg.items[0].status, META_STATUS_PENDING);
+	/* Confirming without bytes is a conflict. */
+	struct meta_update confirm = {.confirm_upload = true, .updated_at_us = 3000};
+	struct meta_resource out;
+	struct err e = {0};
+	assert_int_equal(meta_resource_update(f->m, ACCT, pend.id, &confirm, NULL, &f->pool, &out,
+					      &e),
+			 ERR_CONFLICT);
+}
+
+static void reopen_keeps_data(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 90, "/persist", "kept", 4242);
+	const char *tags[] = {"t1"};
+	r.tags = tags;
+	r.ntags = 1;
+	create(f, &r);
+	meta_close(f->m);
+	f->m = NULL;
+	struct err e = {0};
+	assert_int_equal(meta_open(f->url, &f->m, &e), ERR_OK);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.name, "kept");
+	assert_string_equal(g.directory_path, "/persist");
+	assert_int_equal(g.created_at_us, 4242);
+	assert_int_equal(g.ntags, 1);
+	assert_string_equal(g.tags[0], "t1");
+	/* The uniqueness rule survives too. */
+	struct meta_resource dup = make(ACCT, 91, "/persist", "kept", 5000);
+	assert_int_equal(meta_resource_create(f->m, &dup, &e), ERR_CONFLICT);
+}
+
+static void open_refuses_unknown_scheme(void **state)
+{
+	(void)state;
+	struct meta *m = NULL;
+	struct err e = {0};
+	assert_int_equal(meta_open("mysql://x", &m, &e), ERR_INVALID);
+	assert_int_equal(meta_open("nothing", &m, &e), ERR_INVALID);
+	assert_null(m);
+}
+
+static void create_batch_skips_taken_names_only(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource old = make(ACCT, 200, "/b", "taken", 1000);
+	create(f, &old);
+	struct meta_resource rows[4] = {
+		make(ACCT, 201, "/b", "new1", 2000),
+		make(ACCT, 202, "/b", "taken", 2001),
+		make(ACCT, 203, "/b", "new2", 2002),
+		make(ACCT, 204, "/b", "new2", 2003), /* taken by the row before it */
+	};
+	const char *tags[] = {"t"};
+	rows[2].tags = tags;
+	rows[2].ntags = 1;
+	enum err_code results[4];
+	struct err e = {0};
+	assert_int_equal(meta_resource_create_batch(f->m, rows, 4, results, &e), ERR_OK);
+	assert_int_equal(results[0], ERR_OK);
+	assert_int_equal(results[1], ERR_CONFLICT);
+	assert_int_equal(results[2], ERR_OK);
+	assert_int_equal(results[3], ERR_CONFLICT);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(f->m, ACCT, rows[2].id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(g.ntags, 1);
+	assert_int_equal(meta_resource_get(f->m, ACCT, rows[1].id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	assert_int_equal(meta_resource_get(f->m, ACCT, rows[3].id, &f->pool, &g, &e),
+			 ERR_NOT_FOUND);
+	struct meta_query q = query(ACCT);
+	assert_int_equal(list(f, &q).total, 3);
+}
+
+#define INLINE_KEY "inline/00112233445566778899aabbccddeeff/" SHA
+
+/* Inline content is shared by the rows that name its key and goes with the last of them. */
+static void inline_content_lives_as_long_as_a_row_refers_to_it(void **state)
+{
+	struct fixture *f = *state;
+	static const unsigned char bytes[] = {'h', 'i', 0, 0xff, '!'};
+	struct meta_resource r1 = make(ACCT, 210, "/", "i1", 1000);
+	struct meta_resource r2 = make(ACCT, 211, "/", "i2", 1001);
+	r1.storage_bucket = r2.storage_bucket = META_INLINE_BUCKET;
+	r1.storage_key = r2.storage_key = INLINE_KEY;
+	r1.inline_bytes = r2.inline_bytes = bytes;
+	r1.inline_len = r2.inline_len = sizeof(bytes);
+	create(f, &r1);
+	create(f, &r2);
+	const unsigned char *got = NULL;
+	size_t len = 0;
+	struct err e = {0};
+	assert_int_equal(meta_inline_get(f->m, INLINE_KEY, &f->pool, &got, &len, &e), ERR_OK);
+	assert_int_equal(len, sizeof(bytes));
+	assert_memory_equal(got, bytes, sizeof(bytes));
+	struct meta_resource out;
+	bool still = false;
+	assert_int_equal(meta_resource_delete(f->m, ACCT, r1.id, NULL, &f->pool, &out, &still, &e),
+			 ERR_OK);
+	assert_true(still);
+	assert_int_equal(meta_inline_get(f->m, INLINE_KEY, &f->pool, &got, &len, &e), ERR_OK);
+	/* New content for the last user: the old inline bytes go in the same transaction. */
+	struct meta_content c = {.sha256 = SHA, .size_bytes = 0, .mime_type = "text/plain",
+				 .storage_bucket = "local", .storage_key = KEY,
+				 .updated_at_us = 2000};
+	const char *old_key = NULL;
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, r2.id, &c, NULL, &f->pool, &out,
+						   &old_key, &e),
+			 ERR_OK);
+	assert_string_equal(old_key, INLINE_KEY);
+	assert_int_equal(meta_inline_get(f->m, INLINE_KEY, &f->pool, &got, &len, &e),
+			 ERR_NOT_FOUND);
+	/* Empty content inline is an empty value, not a missing one. */
+	struct meta_resource r3 = make(ACCT, 212, "/", "i3", 1002);
+	r3.storage_bucket = META_INLINE_BUCKET;
+	r3.storage_key = "inline/empty";
+	r3.inline_bytes = bytes;
+	r3.inline_len = 0;
+	create(f, &r3);
+	assert_int_equal(meta_inline_get(f->m, "inline/empty", &f->pool, &got, &len, &e), ERR_OK);
+	assert_int_equal(len, 0);
+}
+
+/* The signed upload URL's write: only once, only to a pending row; confirming then counts. */
+static void pending_upload_takes_bytes_once_then_confirms(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource pend = make(ACCT, 220, "/", "pend", 1000);
+	pend.status = META_STATUS_PENDING;
+	pend.sha256[0] = '\0';
+	pend.storage_key = "";
+	create(f, &pend);
+	struct meta_content c = {.sha256 = SHA, .size_bytes = 0, .mime_type = "text/plain",
+				 .storage_bucket = "local", .storage_key = KEY,
+				 .updated_at_us = 2000, .pending_upload_only = true};
+	struct meta_resource out;
+	const char *old_key = NULL;
+	struct err e = {0};
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, pend.id, &c, NULL, &f->pool, &out,
+						   &old_key, &e),
+			 ERR_OK);
+	assert_string_equal(old_key, "");
+	assert_string_equal(out.status, META_STATUS_PENDING);
+	assert_int_equal(out.version, 2);
+	assert_int_equal(meta_resource_set_content(f->m, ACCT, pend.id, &c, NULL, &f->pool, &out,
+						   &old_key, &e),
+			 ERR_CONFLICT);
+	assert_string_equal(e.msg, "the bytes of this resource were already uploaded");
+	struct meta_update confirm = {.confirm_upload = true, .updated_at_us = 3000};
+	assert_int_equal(meta_resource_update(f->m, ACCT, pend.id, &confirm, NULL, &f->pool, &out,
+					      &e),
+			 ERR_OK);
+	assert_string_equal(out.status, META_STATUS_UPLOADED);
+	assert_int_equal(out.version, 3);
+	/* Confirming again changes nothing, not even the version. */
+	assert_int_equal(meta_resource_update(f->m, ACCT, pend.id, &confirm, NULL, &f->pool, &out,
+					      &e),
+			 ERR_OK);
+	assert_int_equal(out.version, 3);
+	assert_int_equal(out.updated_at_us, 3000);
+}
+
+/* Keyset pages: strictly after the cursor, ties on created_at in id order, has_more exact. */
+static void list_cursor_pages_walk_ties_in_id_order(void **state)
+{
+	struct fixture *f = *state;
+	seed(f);
+	struct meta_query q = query(ACCT);
+	q.limit = 2;
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "7,6");
+	assert_true(pg.has_more);
+	q.has_cursor = true;
+	q.cursor_created_us = pg.items[0].created_at_us; /* 600, between the tied 7 and 6 */
+	q.cursor_id = pg.items[0].id;
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "6,5");
+	assert_int_equal(pg.total, 7);
+	q.cursor_created_us = 200;
+	q.cursor_id = "00000000-0000-4000-8000-000000000002";
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "1");
+	assert_false(pg.has_more);
+	q.sort = META_SORT_ASC;
+	q.cursor_created_us = 600;
+	q.cursor_id = "00000000-0000-4000-8000-000000000006";
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "7");
+	assert_false(pg.has_more);
+	q.offset = 5; /* ignored with a cursor */
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "7");
+}
+
+/* Prefixes that end in multi-byte characters bound their range by code point. */
+static void list_prefix_with_multibyte_characters(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource a = make(ACCT, 230, "/caf\xc3\xa9", "a", 100);
+	struct meta_resource b = make(ACCT, 231, "/caf\xc3\xa9/x", "b", 200);
+	struct meta_resource c = make(ACCT, 232, "/caf\xc3\xaa", "c", 300);
+	struct meta_resource d = make(ACCT, 233, "/\xf4\x8f\xbf\xbf", "d", 400);
+	struct meta_resource g = make(ACCT, 234, "/\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf", "g", 500);
+	create(f, &a);
+	create(f, &b);
+	create(f, &c);
+	create(f, &d);
+	create(f, &g);
+	struct meta_query q = query(ACCT);
+	q.sort = META_SORT_ASC;
+	q.directory_prefix = "/caf\xc3\xa9";
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "230,231");
+	q.directory_prefix = "/\xf4\x8f\xbf\xbf";
+	pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "233,234");
+	q.directory_prefix = "/\x7f";
+	pg = list(f, &q);
+	assert_int_equal(pg.total, 0);
+	/* Around the surrogates (U+D7FF, U+E000) and the 3-to-4-byte step (U+FFFF, U+10000). */
+	static const char *const dirs[] = {"/\xed\x9f\xbf", "/\xee\x80\x80", "/\xef\xbf\xbf",
+					   "/\xf0\x90\x80\x80"};
+	for (unsigned i = 0; i < 4; i++) {
+		struct meta_resource r = make(ACCT, 240 + i, dirs[i], "x", 600 + i);
+		create(f, &r);
+	}
+	for (unsigned i = 0; i < 4; i++) {
+		char want[8];
+		snprintf(want, sizeof(want), "%u", 240 + i);
+		q.directory_prefix = dirs[i];
+		pg = list(f, &q);
+		assert_string_equal(ids_of(&pg), want);
+	}
+}
+
+/* Held by one thread at a time; a no-op where one process owns the store. */
+static void lock_keys_then_unlock(void **state)
+{
+	struct fixture *f = *state;
+	const char *keys[] = {"k1", "k2", "k1"};
+	struct err e = {0};
+	assert_int_equal(meta_lock_keys(f->m, keys, 3, &e), ERR_OK);
+	meta_unlock_keys(f->m, keys, 3);
+	assert_int_equal(meta_lock_keys(f->m, keys, 1, &e), ERR_OK);
+	meta_unlock_keys(f->m, keys, 1);
+}
+
+/* Every case above; T wraps each with the including file's setup and teardown. */
+#define META_CASES(T)                                                                          \
+	T(create_then_get_returns_every_field),                                                 \
+	T(nullable_fields_come_back_null_and_no_tags_is_empty),                                 \
+	T(get_of_unknown_or_other_accounts_id_is_not_found),                                    \
+	T(duplicate_name_in_directory_conflicts),                                               \
+	T(update_changes_only_the_set_fields),                                                  \
+	T(update_replaces_tags),                                                                \
+	T(update_onto_taken_name_conflicts_and_changes_nothing),                                \
+	T(update_of_unknown_or_other_accounts_id_is_not_found),                                 \
+	T(delete_returns_row_and_key_usage),                                                    \
+	T(delete_of_unknown_or_other_accounts_id_is_not_found),                                 \
+	T(key_used_for_unknown_key_is_false),                                                   \
+	T(list_without_filters_is_newest_first_with_total),                                     \
+	T(list_sort_asc_breaks_ties_by_id_ascending),                                           \
+	T(list_offset_and_limit_page_through),                                                  \
+	T(list_prefix_is_a_plain_byte_prefix),                                                  \
+	T(list_prefix_percent_and_underscore_are_literal),                                      \
+	T(list_tags_must_all_be_present),                                                       \
+	T(list_created_bounds_are_exclusive),                                                   \
+	T(list_filters_combine),                                                                \
+	T(list_never_shows_other_accounts),                                                     \
+	T(version_starts_at_1_and_counts_updates),                                              \
+	T(failed_precondition_changes_nothing),                                                 \
+	T(set_content_points_at_new_bytes_and_returns_old_key),                                 \
+	T(pending_rows_are_listed_only_on_request),                                             \
+	T(reopen_keeps_data),                                                                   \
+	T(create_batch_skips_taken_names_only),                                                 \
+	T(inline_content_lives_as_long_as_a_row_refers_to_it),                                  \
+	T(pending_upload_takes_bytes_once_then_confirms),                                       \
+	T(list_cursor_pages_walk_ties_in_id_order),                                             \
+	T(list_prefix_with_multibyte_characters),                                               \
+	T(lock_keys_then_unlock),                                                               \
+	cmocka_unit_test(open_refuses_unknown_scheme)
+
+#endif
