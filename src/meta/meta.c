@@ -80,11 +80,20 @@ void meta_conns_cleanup(struct meta_conns *cs)
 }
 
 enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
-				bool *noop, struct err *e)
+				bool *noop, const char **access, bool *rewrite_shares,
+				struct err *e)
 {
 	if (u->confirm_upload && !META_HAS_BYTES(cur))
 		return err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
+	if (u->set_test_enabled && u->test_enabled && !cur->test_enabled && !META_HAS_BYTES(cur))
+		return err_set(e, ERR_CONFLICT, "the resource has no content to start its test "
+						"value from yet");
+	enum err_code rc = meta_sharing_apply(cur->read_access, u, access, rewrite_shares, e);
+	if (rc != ERR_OK)
+		return rc;
 	*noop = !u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
+		!u->set_description && !u->set_read_access && !u->set_shared_with &&
+		!u->set_test_enabled &&
 		(!u->confirm_upload || strcmp(cur->status, META_STATUS_UPLOADED) == 0);
 	return ERR_OK;
 }
@@ -95,27 +104,31 @@ enum err_code meta_content_check(const struct meta_resource *cur, const struct m
 	if (c->pending_upload_only &&
 	    (strcmp(cur->status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(cur)))
 		return err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	if (c->test_value && !cur->test_enabled)
+		return err_set(e, ERR_CONFLICT, "test_resource_enabled is false: enable the test "
+						"value before writing it");
 	return ERR_OK;
 }
 
-void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r)
+void meta_split(const char *joined, struct pool *pool, const char ***out, size_t *n)
 {
-	r->ntags = 0;
-	r->tags = NULL;
+	*n = 0;
+	*out = NULL;
 	if (joined == NULL || !*joined)
 		return;
-	size_t n = 1;
+	size_t count = 1;
 	for (const char *p = joined; *p; p++)
-		n += *p == META_TAG_SEP;
-	r->tags = pool_alloc(pool, n * sizeof(*r->tags));
+		count += *p == META_TAG_SEP;
+	const char **items = pool_alloc(pool, count * sizeof(*items));
 	char *copy = pool_strdup(pool, joined), *p = copy;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < count; i++) {
 		char *sep = strchr(p, META_TAG_SEP);
 		if (sep)
 			*sep = '\0';
-		r->tags[r->ntags++] = p;
+		items[(*n)++] = p;
 		p = sep ? sep + 1 : p + strlen(p);
 	}
+	*out = items;
 }
 
 enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,

@@ -85,26 +85,42 @@ void meta_conns_adopt(struct meta_conns *cs, struct meta_conn *c);
 void meta_conns_cleanup(struct meta_conns *cs);
 
 /* A meta_update against the row as it is: ERR_CONFLICT when it confirms an upload that has no
- * bytes; *noop when it changes nothing (an empty update, or confirming what is confirmed), which
- * then makes no new version. */
+ * bytes, or turns the test value on for a row without bytes; *noop when it changes nothing (an
+ * empty update, or confirming what is confirmed), which then makes no new version; then the
+ * sharing rules of meta_sharing_apply, whose *access and *rewrite_shares it passes on. */
 enum err_code meta_update_check(const struct meta_resource *cur, const struct meta_update *u,
-				bool *noop, struct err *e) __attribute__((warn_unused_result));
+				bool *noop, const char **access, bool *rewrite_shares,
+				struct err *e) __attribute__((warn_unused_result));
 
 /* New content against the row as it is: ERR_CONFLICT when it comes through the upload URL
- * (pending_upload_only) and the row is not pending or already has bytes. */
+ * (pending_upload_only) and the row is not pending or already has bytes, or when it is a test
+ * value and the row's test value is off. */
 enum err_code meta_content_check(const struct meta_resource *cur, const struct meta_content *c,
 				 struct err *e) __attribute__((warn_unused_result));
 
-/* The tags of a row as one string, joined by this byte (no tag holds a control character). */
+/* The tags (or share accounts) of a row as one string, joined by this byte (none of them holds
+ * a control character). */
 #define META_TAG_SEP '\x1f'
 
-/* Sets r->tags and r->ntags from joined (NULL or "": none); the strings are copies in pool. */
-void meta_tags_split(const char *joined, struct pool *pool, struct meta_resource *r);
+/* Sets *out and *n from joined (NULL or "": none); the strings are copies in pool. */
+void meta_split(const char *joined, struct pool *pool, const char ***out, size_t *n);
 
 /* ERR_PRECONDITION ("resource has changed (If-Match)") when cond, which may be NULL, does not
  * hold for the row cur. */
 enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,
 			      struct err *e) __attribute__((warn_unused_result));
+
+/* The 16 variants of one kind of list statement L(prefix, tags, cursor, order), in the order of
+ * a backend's variant bits (1 prefix, 2 tags, 4 cursor, 8 ascending), from its own W_PREFIX,
+ * W_TAGS, W_AFTER_DESC and W_AFTER_ASC. */
+#define META_LIST16(L)                                                                         \
+	L("", "", "", DESC), L(W_PREFIX, "", "", DESC), L("", W_TAGS, "", DESC),               \
+	L(W_PREFIX, W_TAGS, "", DESC), L("", "", W_AFTER_DESC, DESC),                          \
+	L(W_PREFIX, "", W_AFTER_DESC, DESC), L("", W_TAGS, W_AFTER_DESC, DESC),                \
+	L(W_PREFIX, W_TAGS, W_AFTER_DESC, DESC), L("", "", "", ASC), L(W_PREFIX, "", "", ASC), \
+	L("", W_TAGS, "", ASC), L(W_PREFIX, W_TAGS, "", ASC), L("", "", W_AFTER_ASC, ASC),     \
+	L(W_PREFIX, "", W_AFTER_ASC, ASC), L("", W_TAGS, W_AFTER_ASC, ASC),                    \
+	L(W_PREFIX, W_TAGS, W_AFTER_ASC, ASC)
 
 extern const struct meta_ops meta_sqlite_ops;
 extern const struct meta_ops meta_pg_ops;

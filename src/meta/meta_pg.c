@@ -54,6 +54,52 @@ static const char *const migrations[] = {
 	"CREATE TABLE inline_blobs ("
 	"  storage_key text COLLATE \"C\" PRIMARY KEY,"
 	"  bytes bytea NOT NULL);",
+	/* 2: what SQLite's migration 5 built: numeric ids of resources (nid, from a sequence,
+	 * which never goes back), of accounts and of users; descriptions, sharing, test values,
+	 * folders. Existing rows are numbered in creation order. */
+	"CREATE SEQUENCE resource_nid_seq;"
+	"ALTER TABLE resources ADD COLUMN nid bigint,"
+	"  ADD COLUMN description text,"
+	"  ADD COLUMN read_access text COLLATE \"C\" NOT NULL DEFAULT 'TEAM',"
+	"  ADD COLUMN file_name text,"
+	"  ADD COLUMN test_enabled boolean NOT NULL DEFAULT false,"
+	"  ADD COLUMN test_sha256 text,"
+	"  ADD COLUMN test_size_bytes bigint,"
+	"  ADD COLUMN test_mime_type text,"
+	"  ADD COLUMN test_storage_bucket text,"
+	"  ADD COLUMN test_storage_key text COLLATE \"C\","
+	"  ADD COLUMN test_file_name text;"
+	"UPDATE resources r SET nid = o.n FROM (SELECT id,"
+	"  row_number() OVER (ORDER BY created_at, id) AS n FROM resources) o WHERE r.id = o.id;"
+	"SELECT setval('resource_nid_seq', coalesce(max(nid), 0) + 1, false) FROM resources;"
+	"ALTER SEQUENCE resource_nid_seq OWNED BY resources.nid;"
+	"ALTER TABLE resources ALTER COLUMN nid SET NOT NULL,"
+	"  ALTER COLUMN nid SET DEFAULT nextval('resource_nid_seq'),"
+	"  ADD CONSTRAINT resources_nid UNIQUE (nid);"
+	"CREATE INDEX resources_test_storage_key ON resources (test_storage_key);"
+	"CREATE INDEX resources_global ON resources (read_access, status, created_at, id)"
+	"  WHERE read_access = 'GLOBAL';"
+	"CREATE TABLE resource_shares ("
+	"  account_id text COLLATE \"C\" NOT NULL,"
+	"  rid bigint NOT NULL REFERENCES resources (nid) ON DELETE CASCADE,"
+	"  PRIMARY KEY (account_id, rid));"
+	"CREATE INDEX resource_shares_rid ON resource_shares (rid);"
+	"CREATE TABLE folders ("
+	"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  account_id text COLLATE \"C\" NOT NULL,"
+	"  path text COLLATE \"C\" NOT NULL,"
+	"  created_at bigint NOT NULL,"
+	"  UNIQUE (account_id, path));"
+	"CREATE TABLE accounts ("
+	"  nid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  account_id text COLLATE \"C\" NOT NULL UNIQUE);"
+	"CREATE TABLE users ("
+	"  nid bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	"  sub text COLLATE \"C\" NOT NULL UNIQUE);"
+	"INSERT INTO accounts (account_id)"
+	"  SELECT account_id FROM resources GROUP BY account_id ORDER BY min(nid);"
+	"INSERT INTO users (sub) SELECT created_by FROM resources WHERE created_by IS NOT NULL"
+	"  GROUP BY created_by ORDER BY min(nid);",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -65,48 +111,101 @@ static const char *const migrations[] = {
 	"r.id, r.account_id, r.name, r.directory_path, r.mime_type, r.sha256, r.size_bytes,"   \
 	" r.original_uri, r.external_id, r.external_storage_type, r.storage_bucket,"           \
 	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at,"                \
-	" array_to_string(r.tags, chr(31)), r.status, r.version "
+	" array_to_string(r.tags, chr(31)), r.status, r.version, r.nid, r.description,"        \
+	" r.read_access, (SELECT string_agg(s.account_id, chr(31) ORDER BY s.account_id)"      \
+	"   FROM resource_shares s WHERE s.rid = r.nid),"                                       \
+	" r.file_name, r.test_enabled, r.test_sha256, r.test_size_bytes, r.test_mime_type,"    \
+	" r.test_storage_bucket, r.test_storage_key, r.test_file_name,"                        \
+	" coalesce((SELECT f.id FROM folders f WHERE f.account_id = r.account_id"              \
+	"   AND f.path = r.directory_path), 0),"                                                \
+	" coalesce((SELECT a.nid FROM accounts a WHERE a.account_id = r.account_id), 0),"      \
+	" coalesce((SELECT u.nid FROM users u WHERE u.sub = r.created_by), 0) "
+
+/* What another account ($1) may read: GLOBAL, or SPECIFIC_TEAMS naming it. */
+#define SHARED_WITH_1                                                                          \
+	"(r.read_access = 'GLOBAL' OR (r.read_access = 'SPECIFIC_TEAMS' AND EXISTS"             \
+	" (SELECT 1 FROM resource_shares s WHERE s.account_id = $1 AND s.rid = r.nid)))"
 
 /* A text[] parameter as a sorted array without duplicates, in byte order. */
 #define SORTED_TAGS(n)                                                                         \
 	"ARRAY(SELECT DISTINCT t COLLATE \"C\" FROM unnest(" n ") AS u(t) ORDER BY 1)"
 
-/* A row and, in the same statement, its inline content ($19, NULL for none). Taking the
- * content's row lock (DO UPDATE) even when identical bytes are there already makes a delete of
- * the last other user wait for this transaction, so it sees this row and keeps the bytes. */
+/* A row and, in the same statement, its inline content ($19, NULL for none), its shares ($31)
+ * and the numeric ids of its account and creator when they are new. Its nid is $20, or the
+ * sequence's next when NULL. Taking the content's row lock (DO UPDATE) even when identical
+ * bytes are there already makes a delete of the last other user wait for this transaction, so
+ * it sees this row and keeps the bytes. An account or user seen before takes no number from
+ * its sequence (NOT EXISTS): only a race of two first uses leaves a gap. */
 #define INSERT_ROW(on_conflict)                                                                \
 	"WITH ins AS (INSERT INTO resources (id, account_id, name, directory_path, mime_type,"  \
 	" sha256, size_bytes, original_uri, external_id, external_storage_type, storage_bucket," \
-	" storage_key, metadata, created_by, created_at, updated_at, status, version, tags)"    \
+	" storage_key, metadata, created_by, created_at, updated_at, status, version, tags, nid," \
+	" description, read_access, file_name, test_enabled, test_sha256, test_size_bytes,"    \
+	" test_mime_type, test_storage_bucket, test_storage_key, test_file_name)"              \
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1," \
-	" " SORTED_TAGS("$18") ")" on_conflict " RETURNING storage_key),"                      \
+	" " SORTED_TAGS("$18") ", coalesce($20, nextval('resource_nid_seq')), $21, $22, $23,"   \
+	" $24, $25, $26, $27, $28, $29, $30)" on_conflict                                      \
+	" RETURNING storage_key, nid, account_id, created_by),"                                 \
 	" blob AS (INSERT INTO inline_blobs (storage_key, bytes) SELECT storage_key, $19 FROM ins" \
 	" WHERE $19 IS NOT NULL"                                                                \
-	" ON CONFLICT (storage_key) DO UPDATE SET bytes = inline_blobs.bytes)"                  \
+	" ON CONFLICT (storage_key) DO UPDATE SET bytes = inline_blobs.bytes),"                 \
+	" shr AS (INSERT INTO resource_shares (account_id, rid)"                                \
+	" SELECT DISTINCT u.a, ins.nid FROM ins, unnest($31) AS u(a)),"                         \
+	" acc AS (INSERT INTO accounts (account_id) SELECT account_id FROM ins WHERE NOT EXISTS" \
+	" (SELECT 1 FROM accounts a WHERE a.account_id = ins.account_id)"                      \
+	" ON CONFLICT (account_id) DO NOTHING),"                                                \
+	" usr AS (INSERT INTO users (sub) SELECT created_by FROM ins WHERE created_by IS NOT NULL" \
+	" AND NOT EXISTS (SELECT 1 FROM users u WHERE u.sub = ins.created_by)"                  \
+	" ON CONFLICT (sub) DO NOTHING)"                                                        \
 	" SELECT count(*) FROM ins"
-#define ROW_TYPES "ttttttitttttttiitax"
+#define ROW_TYPES "ttttttitttttttiitaxitttbtitttta"
 
-/* List filters: $1 account, $2 after, $3 before, $4/$5 prefix range, $6 tags, $7 limit,
- * $8 offset, $9 status, $10/$11 the cursor's (created_at, id). */
-#define W_BASE                                                                                 \
+/* List filters: $1 account (the reader), $2 after, $3 before, $4/$5 prefix range, $6 tags,
+ * $7 limit, $8 offset, $9 status, $10/$11 the cursor's (created_at, id), $12 the owner's nid
+ * of shared rows (0: any). Each arm of a list is one kind of row the reader may see: its own
+ * (the indexed path), GLOBAL ones of other accounts (a partial index), SPECIFIC_TEAMS ones
+ * naming it (its share rows). */
+#define A_OWN                                                                                  \
 	" FROM resources r WHERE r.account_id = $1 AND r.created_at > $2 AND r.created_at < $3" \
 	" AND r.status = $9"
+#define W_OWNER                                                                                \
+	" AND ($12 = 0 OR r.account_id = (SELECT a.account_id FROM accounts a WHERE a.nid = $12))"
+#define A_GLOBAL                                                                               \
+	" FROM resources r WHERE r.read_access = 'GLOBAL' AND r.status = $9"                    \
+	" AND r.created_at > $2 AND r.created_at < $3 AND r.account_id <> $1" W_OWNER
+#define A_SPECIFIC                                                                             \
+	" FROM resources r WHERE r.nid IN (SELECT s.rid FROM resource_shares s"                 \
+	" WHERE s.account_id = $1) AND r.read_access = 'SPECIFIC_TEAMS' AND r.status = $9"      \
+	" AND r.created_at > $2 AND r.created_at < $3 AND r.account_id <> $1" W_OWNER
 #define W_PREFIX " AND r.directory_path >= $4 AND r.directory_path < $5"
 #define W_TAGS " AND r.tags @> $6"
 #define W_AFTER_DESC " AND (r.created_at, r.id) < ($10, $11)"
 #define W_AFTER_ASC " AND (r.created_at, r.id) > ($10, $11)"
 #define O_DESC " ORDER BY r.created_at DESC, r.id DESC LIMIT $7 OFFSET $8"
 #define O_ASC " ORDER BY r.created_at ASC, r.id ASC LIMIT $7 OFFSET $8"
-#define LIST(pfx, tags, cur, order) {"list", "SELECT " COLS W_BASE pfx tags cur order, LIST_TYPES}
-#define COUNT(where) {"count", "SELECT count(*)" W_BASE where, LIST_TYPES}
-#define LIST_TYPES "tiittaiitit"
+/* A compound list orders by result columns: 15 is created_at, 1 is id. */
+#define OC_DESC " ORDER BY 15 DESC, 1 DESC LIMIT $7 OFFSET $8"
+#define OC_ASC " ORDER BY 15 ASC, 1 ASC LIMIT $7 OFFSET $8"
+#define ARM(a, pfx, tags, cur) "SELECT " COLS a pfx tags cur
+#define LIST_ME(pfx, tags, cur, o) {"list", ARM(A_OWN, pfx, tags, cur) O_##o, LIST_TYPES}
+#define LIST_SHARED(pfx, tags, cur, o)                                                         \
+	{"list", ARM(A_GLOBAL, pfx, tags, cur) " UNION ALL " ARM(A_SPECIFIC, pfx, tags, cur)   \
+	 OC_##o, LIST_TYPES}
+#define LIST_ANY(pfx, tags, cur, o)                                                            \
+	{"list", ARM(A_OWN, pfx, tags, cur) " UNION ALL " ARM(A_GLOBAL, pfx, tags, cur)        \
+	 " UNION ALL " ARM(A_SPECIFIC, pfx, tags, cur) OC_##o, LIST_TYPES}
+#define COUNT(where) {"count", "SELECT count(*)" A_OWN where, LIST_TYPES}
+#define COUNT_SHARED(where)                                                                    \
+	{"count", "SELECT (SELECT count(*)" A_GLOBAL where ") + (SELECT count(*)" A_SPECIFIC   \
+	 where ")", LIST_TYPES}
+#define LIST_TYPES "tiittaiititi"
 
 /* One hash per distinct key, locked in ascending order (the sort runs before the locking
  * function, which is volatile), so two lockers of overlapping sets never deadlock. */
 #define KEY_HASHES "(SELECT DISTINCT hashtextextended(k, 0) AS h FROM unnest($1) AS u(k)) s"
 
-/* Variant bits of the list statements. */
-enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8 };
+/* Variant bits of the list statements; the owner mode (enum meta_owner) picks a block of 16. */
+enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8, V_MODE = 16 };
 
 enum stmt {
 	S_BEGIN,
@@ -117,9 +216,22 @@ enum stmt {
 	S_INSERT_NEW,
 	S_GET,
 	S_GET_LOCKED,
+	S_GET_VISIBLE,
+	S_GET_NID,
 	S_UPDATE,
+	S_DELETE_SHARES,
+	S_INSERT_SHARES,
+	S_TEST_ENABLE,
+	S_TEST_DISABLE,
 	S_SET_CONTENT,
+	S_SET_TEST_CONTENT,
 	S_DELETE,
+	S_NIDS_NEXT,
+	S_ACCOUNT_NID,
+	S_FOLDER_INSERT,
+	S_FOLDER_GET,
+	S_FOLDER_LIST,
+	S_FOLDER_COUNT,
 	S_KEY_USED,
 	S_INLINE_PUT,
 	S_INLINE_LOCK,
@@ -127,9 +239,10 @@ enum stmt {
 	S_INLINE_GET,
 	S_LOCK_KEYS,
 	S_UNLOCK_KEYS,
-	S_LIST,                /* + V_* bits */
-	S_COUNT = S_LIST + 16, /* + V_PREFIX | V_TAGS */
-	S_NSTMTS = S_COUNT + 4,
+	S_LIST,                        /* + mode * V_MODE + V_* bits */
+	S_COUNT = S_LIST + 3 * V_MODE, /* + V_PREFIX | V_TAGS: own rows */
+	S_COUNT_SHARED = S_COUNT + 4,  /* + V_PREFIX | V_TAGS: rows shared with the reader */
+	S_NSTMTS = S_COUNT_SHARED + 4,
 };
 
 struct stmt_def {
@@ -154,6 +267,11 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	/* The row, locked until the transaction ends: the start of every conditional write. */
 	[S_GET_LOCKED] = {"get", "SELECT " COLS "FROM resources r WHERE r.account_id = $1"
 				 " AND r.id = $2 FOR UPDATE", "tt"},
+	[S_GET_VISIBLE] = {"get", "SELECT " COLS "FROM resources r WHERE r.id = $2"
+				  " AND (r.account_id = $1 OR " SHARED_WITH_1 ")", "tt"},
+	[S_GET_NID] = {"get", "SELECT " COLS "FROM resources r WHERE r.nid = $2"
+			      " AND (r.account_id = $1 OR " SHARED_WITH_1 ")", "ti"},
+	/* The row is read back afterwards: its shares and test value may change after this. */
 	[S_UPDATE] = {"update",
 		      "UPDATE resources r SET"
 		      " name = CASE WHEN $1 THEN $2 ELSE name END,"
@@ -161,17 +279,70 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 		      " metadata = CASE WHEN $5 THEN $6 ELSE metadata END,"
 		      " status = CASE WHEN $10 THEN 'uploaded' ELSE status END,"
 		      " tags = CASE WHEN $11 THEN " SORTED_TAGS("$12") " ELSE tags END,"
+		      " description = CASE WHEN $13 THEN $14 ELSE description END,"
+		      " read_access = $15,"
 		      " updated_at = $7, version = version + 1"
-		      " WHERE account_id = $8 AND id = $9 RETURNING " COLS,
-		      "btbtbtittbba"},
+		      " WHERE account_id = $8 AND id = $9",
+		      "btbtbtittbbabtt"},
+	[S_DELETE_SHARES] = {"delete shares", "DELETE FROM resource_shares WHERE rid = $1", "i"},
+	[S_INSERT_SHARES] = {"insert shares",
+			     "INSERT INTO resource_shares (account_id, rid)"
+			     " SELECT DISTINCT u.a, $1 FROM unnest($2) AS u(a)"
+			     " ON CONFLICT DO NOTHING", "ia"},
+	/* The test value starts as the live content (sharing its blob), and goes with the flag. */
+	[S_TEST_ENABLE] = {"test value",
+			   "UPDATE resources SET test_enabled = true, test_sha256 = sha256,"
+			   " test_size_bytes = size_bytes, test_mime_type = mime_type,"
+			   " test_storage_bucket = storage_bucket, test_storage_key = storage_key,"
+			   " test_file_name = file_name WHERE nid = $1", "i"},
+	[S_TEST_DISABLE] = {"test value",
+			    "UPDATE resources SET test_enabled = false, test_sha256 = NULL,"
+			    " test_size_bytes = NULL, test_mime_type = NULL,"
+			    " test_storage_bucket = NULL, test_storage_key = NULL,"
+			    " test_file_name = NULL WHERE nid = $1", "i"},
 	[S_SET_CONTENT] = {"set content",
 			   "UPDATE resources r SET sha256 = $1, size_bytes = $2, mime_type = $3,"
-			   " storage_bucket = $4, storage_key = $5, updated_at = $6,"
+			   " storage_bucket = $4, storage_key = $5, file_name = $9, updated_at = $6,"
 			   " version = version + 1 WHERE account_id = $7 AND id = $8"
 			   " RETURNING " COLS,
-			   "titttitt"},
+			   "titttittt"},
+	[S_SET_TEST_CONTENT] = {"set content",
+				"UPDATE resources r SET test_sha256 = $1, test_size_bytes = $2,"
+				" test_mime_type = $3, test_storage_bucket = $4,"
+				" test_storage_key = $5, test_file_name = $9, updated_at = $6,"
+				" version = version + 1 WHERE account_id = $7 AND id = $8"
+				" RETURNING " COLS,
+				"titttittt"},
 	[S_DELETE] = {"delete", "DELETE FROM resources WHERE account_id = $1 AND id = $2", "tt"},
-	[S_KEY_USED] = {"key used", "SELECT 1 FROM resources WHERE storage_key = $1 LIMIT 1", "t"},
+	[S_KEY_USED] = {"key used",
+			"SELECT 1 FROM resources WHERE storage_key = $1"
+			" UNION ALL SELECT 1 FROM resources WHERE test_storage_key = $1 LIMIT 1",
+			"t"},
+	/* $1 numbers at once, ascending, for the rows of a batch in batch order. */
+	[S_NIDS_NEXT] = {"next id", "SELECT nextval('resource_nid_seq') FROM generate_series(1, $1)"
+				    " ORDER BY 1", "i"},
+	/* Made on first use; a concurrent first use may leave this statement without a row (its
+	 * snapshot predates the other's insert), and a second run then finds it. */
+	[S_ACCOUNT_NID] = {"account id",
+			   "WITH ins AS (INSERT INTO accounts (account_id) SELECT $1 WHERE NOT EXISTS"
+			   " (SELECT 1 FROM accounts WHERE account_id = $1)"
+			   " ON CONFLICT (account_id) DO NOTHING RETURNING nid)"
+			   " SELECT nid FROM ins UNION ALL"
+			   " SELECT nid FROM accounts WHERE account_id = $1", "t"},
+	[S_FOLDER_INSERT] = {"folder insert",
+			     "INSERT INTO folders (account_id, path, created_at)"
+			     " SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM folders"
+			     " WHERE account_id = $1 AND path = $2)"
+			     " ON CONFLICT (account_id, path) DO NOTHING"
+			     " RETURNING id, account_id, path, created_at", "tti"},
+	[S_FOLDER_GET] = {"folder get", "SELECT id, account_id, path, created_at FROM folders"
+					" WHERE account_id = $1 AND id = $2", "ti"},
+	[S_FOLDER_LIST] = {"folder list", "SELECT id, account_id, path, created_at FROM folders"
+					  " WHERE account_id = $1 ORDER BY path LIMIT $2 OFFSET $3",
+			   "tii"},
+	/* The parameters of S_FOLDER_LIST, of which it needs the first. */
+	[S_FOLDER_COUNT] = {"folder count", "SELECT count(*) FROM folders WHERE account_id = $1",
+			    "tii"},
 	[S_INLINE_PUT] = {"inline put",
 			  "INSERT INTO inline_blobs (storage_key, bytes) VALUES ($1, $2)"
 			  " ON CONFLICT (storage_key) DO UPDATE SET bytes = inline_blobs.bytes",
@@ -182,36 +353,26 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 			   "SELECT 1 FROM inline_blobs WHERE storage_key = $1 FOR UPDATE", "t"},
 	[S_INLINE_DROP_UNUSED] = {"inline drop",
 				  "DELETE FROM inline_blobs WHERE storage_key = $1 AND NOT EXISTS"
-				  " (SELECT 1 FROM resources WHERE storage_key = $1)",
+				  " (SELECT 1 FROM resources WHERE storage_key = $1) AND NOT EXISTS"
+				  " (SELECT 1 FROM resources WHERE test_storage_key = $1)",
 				  "t"},
 	[S_INLINE_GET] = {"inline get", "SELECT bytes FROM inline_blobs WHERE storage_key = $1",
 			  "t"},
 	[S_LOCK_KEYS] = {"lock keys", "SELECT pg_advisory_lock(h) FROM " KEY_HASHES " ORDER BY h",
 			 "a"},
 	[S_UNLOCK_KEYS] = {"unlock keys", "SELECT pg_advisory_unlock(h) FROM " KEY_HASHES, "a"},
-	[S_LIST + 0] = LIST("", "", "", O_DESC),
-	[S_LIST + 1] = LIST(W_PREFIX, "", "", O_DESC),
-	[S_LIST + 2] = LIST("", W_TAGS, "", O_DESC),
-	[S_LIST + 3] = LIST(W_PREFIX, W_TAGS, "", O_DESC),
-	[S_LIST + 4] = LIST("", "", W_AFTER_DESC, O_DESC),
-	[S_LIST + 5] = LIST(W_PREFIX, "", W_AFTER_DESC, O_DESC),
-	[S_LIST + 6] = LIST("", W_TAGS, W_AFTER_DESC, O_DESC),
-	[S_LIST + 7] = LIST(W_PREFIX, W_TAGS, W_AFTER_DESC, O_DESC),
-	[S_LIST + 8] = LIST("", "", "", O_ASC),
-	[S_LIST + 9] = LIST(W_PREFIX, "", "", O_ASC),
-	[S_LIST + 10] = LIST("", W_TAGS, "", O_ASC),
-	[S_LIST + 11] = LIST(W_PREFIX, W_TAGS, "", O_ASC),
-	[S_LIST + 12] = LIST("", "", W_AFTER_ASC, O_ASC),
-	[S_LIST + 13] = LIST(W_PREFIX, "", W_AFTER_ASC, O_ASC),
-	[S_LIST + 14] = LIST("", W_TAGS, W_AFTER_ASC, O_ASC),
-	[S_LIST + 15] = LIST(W_PREFIX, W_TAGS, W_AFTER_ASC, O_ASC),
-	[S_COUNT + 0] = COUNT(""),
-	[S_COUNT + 1] = COUNT(W_PREFIX),
-	[S_COUNT + 2] = COUNT(W_TAGS),
-	[S_COUNT + 3] = COUNT(W_PREFIX W_TAGS),
+	[S_LIST] = META_LIST16(LIST_ME), META_LIST16(LIST_SHARED), META_LIST16(LIST_ANY),
+	[S_COUNT] = COUNT(""),
+	COUNT(W_PREFIX),
+	COUNT(W_TAGS),
+	COUNT(W_PREFIX W_TAGS),
+	[S_COUNT_SHARED] = COUNT_SHARED(""),
+	COUNT_SHARED(W_PREFIX),
+	COUNT_SHARED(W_TAGS),
+	COUNT_SHARED(W_PREFIX W_TAGS),
 };
 
-#define MAX_PARAMS 20
+#define MAX_PARAMS 32
 
 /* How much longer than the session's statement_timeout depotd waits for a word from the
  * server: enough for the server to report the timeout itself, and a bound on a server that
@@ -596,16 +757,35 @@ static void read_row(const PGresult *res, int row, struct pool *pool, struct met
 	r->created_by = col_text(res, row, 13, pool);
 	r->created_at_us = col_int(res, row, 14);
 	r->updated_at_us = col_int(res, row, 15);
-	meta_tags_split(PQgetvalue(res, row, 16), pool, r);
+	meta_split(PQgetvalue(res, row, 16), pool, &r->tags, &r->ntags);
 	r->status = col_text(res, row, 17, pool);
 	r->version = col_int(res, row, 18);
+	r->nid = col_int(res, row, 19);
+	r->description = col_text(res, row, 20, pool);
+	r->read_access = col_text(res, row, 21, pool);
+	meta_split(PQgetvalue(res, row, 22), pool, &r->shared_with, &r->nshared);
+	r->file_name = col_text(res, row, 23, pool);
+	r->test_enabled = PQgetvalue(res, row, 24)[0] == 't';
+	snprintf(r->test.sha256, sizeof(r->test.sha256), "%s", PQgetvalue(res, row, 25));
+	r->test.size_bytes = col_int(res, row, 26);
+	r->test.mime_type = col_text(res, row, 27, pool);
+	r->test.storage_bucket = col_text(res, row, 28, pool);
+	r->test.storage_key = col_text(res, row, 29, pool);
+	r->test.file_name = col_text(res, row, 30, pool);
+	r->folder_id = col_int(res, row, 31);
+	r->account_nid = col_int(res, row, 32);
+	r->user_nid = col_int(res, row, 33);
 }
 
 /* ---- operations ---- */
 
-/* The parameters of INSERT_ROW; tags and inline bytes as the row has them. */
-static void bind_row(struct params *p, const struct meta_resource *r, struct pool *pool)
+/* The parameters of INSERT_ROW; tags, shares and inline bytes as the row has them; nid 0
+ * takes the sequence's next. */
+static void bind_row(struct params *p, const struct meta_resource *r, int64_t nid,
+		     struct pool *pool)
 {
+	bool t = r->test_enabled;
+
 	p->n = 0;
 	p_text(p, r->id);
 	p_text(p, r->account_id);
@@ -626,6 +806,24 @@ static void bind_row(struct params *p, const struct meta_resource *r, struct poo
 	p_text(p, r->status ? r->status : META_STATUS_UPLOADED);
 	p_text(p, array_literal(pool, (const char *const *)r->tags, r->ntags));
 	p_bytes(p, r->inline_bytes, r->inline_len);
+	if (nid != 0)
+		p_int(p, nid);
+	else
+		p_text(p, NULL);
+	p_text(p, r->description);
+	p_text(p, r->read_access ? r->read_access : META_ACCESS_TEAM);
+	p_text(p, r->file_name);
+	p_bool(p, t);
+	p_text(p, t && r->test.sha256[0] ? r->test.sha256 : NULL);
+	if (t)
+		p_int(p, r->test.size_bytes);
+	else
+		p_text(p, NULL);
+	p_text(p, t ? r->test.mime_type : NULL);
+	p_text(p, t ? r->test.storage_bucket : NULL);
+	p_text(p, t ? r->test.storage_key : NULL);
+	p_text(p, t ? r->test.file_name : NULL);
+	p_text(p, array_literal(pool, (const char *const *)r->shared_with, r->nshared));
 }
 
 /* One statement, so one transaction: the row, its tags and its inline content. */
@@ -638,7 +836,7 @@ static enum err_code pg_create(struct meta *base, const struct meta_resource *r,
 	if (rc != ERR_OK)
 		return rc;
 	pool_init(&pool);
-	bind_row(&p, r, &pool);
+	bind_row(&p, r, 0, &pool);
 	int tries = 0;
 	do
 		rc = run(c, S_INSERT, &p, 0, NULL, e);
@@ -674,10 +872,23 @@ static enum err_code create_batch_on(struct conn *c, const struct meta_resource 
 	enum err_code rc = run(c, S_BEGIN, NULL, 0, NULL, e);
 	if (rc != ERR_OK)
 		return rc;
+	/* Row i gets the i-th number, whatever order the rows go in; a taken name leaves a gap,
+	 * as a rollback would. */
+	int64_t *nids = pool_alloc(pool, (n ? n : 1) * sizeof(*nids));
+	if (n > 0) {
+		PGresult *res;
+		struct params np = {0};
+		p_int(&np, (int64_t)n);
+		if ((rc = run(c, S_NIDS_NEXT, &np, 0, &res, e)) != ERR_OK)
+			goto fail;
+		for (size_t i = 0; i < n; i++)
+			nids[i] = col_int(res, (int)i, 0);
+		PQclear(res);
+	}
 	for (size_t k = 0; k < n; k++) {
 		PGresult *res;
 		size_t i = (size_t)(order[k] - rows);
-		bind_row(&p, &rows[i], pool);
+		bind_row(&p, &rows[i], nids[i], pool);
 		if ((rc = run(c, S_INSERT_NEW, &p, 0, &res, e)) != ERR_OK)
 			goto fail;
 		results[i] = col_int(res, 0, 0) == 1 ? ERR_OK : ERR_CONFLICT;
@@ -707,23 +918,40 @@ static enum err_code pg_create_batch(struct meta *base, const struct meta_resour
 	return rc;
 }
 
-/* Reads one row (s: S_GET, or S_GET_LOCKED within a transaction). */
+/* Runs s, which answers one row or none: the row in *res (the caller PQclears it), or
+ * ERR_NOT_FOUND "<thing> not found". */
+static enum err_code run_one(struct conn *c, enum stmt s, const struct params *p,
+			     const char *thing, PGresult **res, struct err *e)
+{
+	enum err_code rc = run(c, s, p, 0, res, e);
+	if (rc != ERR_OK || PQntuples(*res) == 1)
+		return rc;
+	PQclear(*res);
+	return err_set(e, ERR_NOT_FOUND, "%s not found", thing);
+}
+
+/* Runs s, which returns one resource row (none: ERR_NOT_FOUND), into out. */
+static enum err_code run_row(struct conn *c, enum stmt s, const struct params *p,
+			     struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	PGresult *res;
+	enum err_code rc = run_one(c, s, p, "resource", &res, e);
+	if (rc == ERR_OK) {
+		read_row(res, 0, pool, out);
+		PQclear(res);
+	}
+	return rc;
+}
+
+/* Reads one row (s: S_GET, S_GET_VISIBLE, S_GET_NID with id the nid in decimal, or
+ * S_GET_LOCKED within a transaction). */
 static enum err_code get_on(struct conn *c, enum stmt s, const char *account, const char *id,
 			    struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	struct params p = {0};
-	PGresult *res;
 	p_text(&p, account);
 	p_text(&p, id);
-	enum err_code rc = run(c, s, &p, 0, &res, e);
-	if (rc != ERR_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		read_row(res, 0, pool, out);
-	else
-		rc = err_set(e, ERR_NOT_FOUND, "resource not found");
-	PQclear(res);
-	return rc;
+	return run_row(c, s, &p, pool, out, e);
 }
 
 static enum err_code pg_get(struct meta *base, const char *account, const char *id,
@@ -732,6 +960,24 @@ static enum err_code pg_get(struct meta *base, const char *account, const char *
 	struct conn *c;
 	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
 	return rc != ERR_OK ? rc : get_on(c, S_GET, account, id, pool, out, e);
+}
+
+static enum err_code pg_get_visible(struct meta *base, const char *reader, const char *id,
+				    struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct conn *c;
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	return rc != ERR_OK ? rc : get_on(c, S_GET_VISIBLE, reader, id, pool, out, e);
+}
+
+static enum err_code pg_get_by_nid(struct meta *base, const char *reader, int64_t nid,
+				   struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct conn *c;
+	char num[24];
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	snprintf(num, sizeof(num), "%lld", (long long)nid);
+	return rc != ERR_OK ? rc : get_on(c, S_GET_NID, reader, num, pool, out, e);
 }
 
 /* The start of every conditional write: a transaction, the row locked as it is, and its
@@ -749,39 +995,52 @@ static enum err_code begin_checked(struct conn *c, const char *account, const ch
 	return rc;
 }
 
-/* Runs s, which returns the changed row, into out; ERR_NOT_FOUND when it changed none. */
-static enum err_code run_row(struct conn *c, enum stmt s, const struct params *p,
-			     struct pool *pool, struct meta_resource *out, struct err *e)
+/* Drops the inline content under key when no row refers to it any more. The lock comes first,
+ * in a statement of its own, so that the check runs on a snapshot taken after any transaction
+ * adding a user of the content has committed. */
+static enum err_code inline_drop_unused(struct conn *c, const char *key, struct err *e)
 {
-	PGresult *res;
-	enum err_code rc = run(c, s, p, 0, &res, e);
-	if (rc != ERR_OK)
-		return rc;
-	if (PQntuples(res) == 1)
-		read_row(res, 0, pool, out);
-	else
-		rc = err_set(e, ERR_NOT_FOUND, "resource not found");
-	PQclear(res);
-	return rc;
+	if (key == NULL || strncmp(key, "inline/", 7) != 0)
+		return ERR_OK;
+	struct params p = {0};
+	p_text(&p, key);
+	enum err_code rc = run(c, S_INLINE_LOCK, &p, 0, NULL, e);
+	return rc != ERR_OK ? rc : run(c, S_INLINE_DROP_UNUSED, &p, 0, NULL, e);
 }
 
-static enum err_code update_on(struct conn *c, const char *account, const char *id,
-			       const struct meta_update *u, const struct meta_cond *cond,
-			       struct pool *pool, struct meta_resource *out, struct err *e)
+/* Runs s, whose parameters are a nid ($1) and, when accounts is given, a text[] ($2). */
+static enum err_code run_nid(struct conn *c, enum stmt s, int64_t nid, const char **accounts,
+			     size_t n, struct pool *pool, struct err *e)
 {
-	struct meta_resource cur;
-	bool noop;
-	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
-	if (rc != ERR_OK)
-		return rc;
-	if ((rc = meta_update_check(&cur, u, &noop, e)) != ERR_OK)
-		goto fail;
-	if (noop) {
-		*out = cur;
-		if ((rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
-			goto fail;
+	struct params p = {0};
+	p_int(&p, nid);
+	if (accounts != NULL)
+		p_text(&p, array_literal(pool, (const char *const *)accounts, n));
+	return run(c, s, &p, 0, NULL, e);
+}
+
+/* Turns the test value on (from the live content) or off, when that changes anything. */
+static enum err_code toggle_test(struct conn *c, const struct meta_update *u,
+				 const struct meta_resource *cur, struct pool *pool,
+				 struct err *e)
+{
+	if (!u->set_test_enabled || u->test_enabled == cur->test_enabled)
 		return ERR_OK;
-	}
+	enum err_code rc = run_nid(c, u->test_enabled ? S_TEST_ENABLE : S_TEST_DISABLE, cur->nid,
+				   NULL, 0, pool, e);
+	if (rc != ERR_OK || u->test_enabled)
+		return rc;
+	if (u->dropped_key != NULL)
+		*u->dropped_key = cur->test.storage_key;
+	return inline_drop_unused(c, cur->test.storage_key, e);
+}
+
+/* The writes of a checked update: the row's fields, then its shares and test value. */
+static enum err_code update_write(struct conn *c, const char *account, const char *id,
+				  const struct meta_update *u, const struct meta_resource *cur,
+				  const char *access, bool rewrite_shares, struct pool *pool,
+				  struct err *e)
+{
 	struct params p = {0};
 	p_bool(&p, u->set_name);
 	p_text(&p, u->name);
@@ -796,11 +1055,48 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 	p_bool(&p, u->set_tags);
 	p_text(&p, u->set_tags ? array_literal(pool, (const char *const *)u->tags, u->ntags)
 			       : NULL);
-	if ((rc = run_row(c, S_UPDATE, &p, pool, out, e)) != ERR_OK ||
+	p_bool(&p, u->set_description);
+	p_text(&p, u->description);
+	p_text(&p, access);
+	enum err_code rc = run(c, S_UPDATE, &p, 0, NULL, e);
+	if (rc == ERR_OK && rewrite_shares) {
+		rc = run_nid(c, S_DELETE_SHARES, cur->nid, NULL, 0, pool, e);
+		if (rc == ERR_OK && u->set_shared_with && u->nshared > 0)
+			rc = run_nid(c, S_INSERT_SHARES, cur->nid, u->shared_with, u->nshared,
+				     pool, e);
+	}
+	return rc != ERR_OK ? rc : toggle_test(c, u, cur, pool, e);
+}
+
+static enum err_code update_on(struct conn *c, const char *account, const char *id,
+			       const struct meta_update *u, const struct meta_cond *cond,
+			       struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct meta_resource cur;
+	const char *access;
+	bool noop, rewrite_shares;
+	if (u->dropped_key != NULL)
+		*u->dropped_key = NULL;
+	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
+	if (rc != ERR_OK)
+		return rc;
+	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK)
+		goto fail;
+	if (noop) {
+		*out = cur;
+		if ((rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
+			goto fail;
+		return ERR_OK;
+	}
+	if ((rc = update_write(c, account, id, u, &cur, access, rewrite_shares, pool, e)) !=
+		    ERR_OK ||
+	    (rc = get_on(c, S_GET, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
 	return ERR_OK;
 fail:
+	if (u->dropped_key != NULL)
+		*u->dropped_key = NULL;
 	rollback(c);
 	return rc;
 }
@@ -819,19 +1115,6 @@ static enum err_code pg_update(struct meta *base, const char *account, const cha
 	return rc;
 }
 
-/* Drops the inline content under key when no row refers to it any more. The lock comes first,
- * in a statement of its own, so that the check runs on a snapshot taken after any transaction
- * adding a user of the content has committed. */
-static enum err_code inline_drop_unused(struct conn *c, const char *key, struct err *e)
-{
-	if (key == NULL || strncmp(key, "inline/", 7) != 0)
-		return ERR_OK;
-	struct params p = {0};
-	p_text(&p, key);
-	enum err_code rc = run(c, S_INLINE_LOCK, &p, 0, NULL, e);
-	return rc != ERR_OK ? rc : run(c, S_INLINE_DROP_UNUSED, &p, 0, NULL, e);
-}
-
 static enum err_code set_content_on(struct conn *c, const char *account, const char *id,
 				    const struct meta_content *nc, const struct meta_cond *cond,
 				    struct pool *pool, struct meta_resource *out,
@@ -843,6 +1126,7 @@ static enum err_code set_content_on(struct conn *c, const char *account, const c
 		return rc;
 	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK)
 		goto fail;
+	const char *before = nc->test_value ? cur.test.storage_key : cur.storage_key;
 	struct params p = {0};
 	p_text(&p, nc->sha256);
 	p_int(&p, nc->size_bytes);
@@ -852,7 +1136,9 @@ static enum err_code set_content_on(struct conn *c, const char *account, const c
 	p_int(&p, nc->updated_at_us);
 	p_text(&p, account);
 	p_text(&p, id);
-	if ((rc = run_row(c, S_SET_CONTENT, &p, pool, out, e)) != ERR_OK)
+	p_text(&p, nc->file_name);
+	if ((rc = run_row(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &p, pool, out,
+			  e)) != ERR_OK)
 		goto fail;
 	if (nc->inline_bytes != NULL) {
 		struct params ip = {0};
@@ -861,10 +1147,10 @@ static enum err_code set_content_on(struct conn *c, const char *account, const c
 		if ((rc = run(c, S_INLINE_PUT, &ip, 0, NULL, e)) != ERR_OK)
 			goto fail;
 	}
-	if ((rc = inline_drop_unused(c, cur.storage_key, e)) != ERR_OK ||
+	if ((rc = inline_drop_unused(c, before, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
-	*old_key = cur.storage_key;
+	*old_key = before;
 	return ERR_OK;
 fail:
 	rollback(c);
@@ -912,6 +1198,7 @@ static enum err_code delete_on(struct conn *c, const char *account, const char *
 	if ((rc = run(c, S_DELETE, &p, 0, NULL, e)) != ERR_OK ||
 	    (rc = key_used_on(c, out->storage_key, key_still_used, e)) != ERR_OK ||
 	    (rc = inline_drop_unused(c, out->storage_key, e)) != ERR_OK ||
+	    (rc = inline_drop_unused(c, out->test.storage_key, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
 	return ERR_OK;
@@ -986,7 +1273,10 @@ static void bind_filters(struct params *p, const struct meta_query *q, struct po
 	p_int(p, q->created_before_us);
 	p_text(p, q->directory_prefix);
 	const char *upper = NULL;
-	if (q->directory_prefix != NULL) {
+	/* No directory_path holds a control character, so path + 0x01 bounds the path alone. */
+	if (q->directory_prefix != NULL && q->directory_exact) {
+		upper = pool_printf(pool, "%s\x01", q->directory_prefix);
+	} else if (q->directory_prefix != NULL) {
 		upper = prefix_next(q->directory_prefix, pool);
 		/* No successor: only strings starting with the prefix sort after it, and none can
 		 * match, as every directory_path starts with "/". */
@@ -1000,6 +1290,29 @@ static void bind_filters(struct params *p, const struct meta_query *q, struct po
 	p_text(p, q->status ? q->status : META_STATUS_UPLOADED);
 	p_int(p, q->has_cursor ? q->cursor_created_us : 0);
 	p_text(p, q->has_cursor ? q->cursor_id : NULL);
+	p_int(p, q->owner != META_OWNER_ME ? q->owner_nid : 0);
+}
+
+/* The total of q: its own rows and the rows other accounts share with the reader. */
+static enum err_code list_total(struct conn *c, const struct meta_query *q, int variant,
+				const struct params *p, int64_t *total, struct err *e)
+{
+	PGresult *res;
+	enum err_code rc;
+	*total = 0;
+	if (q->owner != META_OWNER_SHARED) {
+		if ((rc = run(c, S_COUNT + variant, p, 0, &res, e)) != ERR_OK)
+			return rc;
+		*total += col_int(res, 0, 0);
+		PQclear(res);
+	}
+	if (q->owner != META_OWNER_ME) {
+		if ((rc = run(c, S_COUNT_SHARED + variant, p, 0, &res, e)) != ERR_OK)
+			return rc;
+		*total += col_int(res, 0, 0);
+		PQclear(res);
+	}
+	return ERR_OK;
 }
 
 static enum err_code list_on(struct conn *c, const struct meta_query *q, struct pool *pool,
@@ -1014,7 +1327,7 @@ static enum err_code list_on(struct conn *c, const struct meta_query *q, struct 
 		return rc;
 	int page = variant | (q->has_cursor ? V_CURSOR : 0) |
 		   (q->sort == META_SORT_ASC ? V_ASC : 0);
-	if ((rc = run(c, S_LIST + page, &p, 0, &res, e)) != ERR_OK)
+	if ((rc = run(c, S_LIST + (int)q->owner * V_MODE + page, &p, 0, &res, e)) != ERR_OK)
 		goto fail;
 	int rows = PQntuples(res);
 	out->has_more = rows > q->limit;
@@ -1028,11 +1341,8 @@ static enum err_code list_on(struct conn *c, const struct meta_query *q, struct 
 	 * holds every match is its own count. */
 	if (!q->has_cursor && q->offset == 0 && !out->has_more) {
 		out->total = (int64_t)out->nitems;
-	} else {
-		if ((rc = run(c, S_COUNT + variant, &p, 0, &res, e)) != ERR_OK)
-			goto fail;
-		out->total = col_int(res, 0, 0);
-		PQclear(res);
+	} else if ((rc = list_total(c, q, variant, &p, &out->total, e)) != ERR_OK) {
+		goto fail;
 	}
 	if ((rc = run(c, S_COMMIT, NULL, 0, NULL, e)) == ERR_OK)
 		return ERR_OK;
@@ -1078,6 +1388,119 @@ static enum err_code pg_key_used(struct meta *base, const char *key, bool *used,
 	struct conn *c;
 	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
 	return rc != ERR_OK ? rc : key_used_on(c, key, used, e);
+}
+
+static enum err_code pg_account_nid(struct meta *base, const char *account, int64_t *nid,
+				    struct err *e)
+{
+	struct conn *c;
+	struct params p = {0};
+	PGresult *res;
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	if (rc != ERR_OK)
+		return rc;
+	p_text(&p, account);
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if ((rc = run(c, S_ACCOUNT_NID, &p, 0, &res, e)) != ERR_OK)
+			return rc;
+		bool found = PQntuples(res) > 0;
+		*nid = found ? col_int(res, 0, 0) : 0;
+		PQclear(res);
+		if (found)
+			return ERR_OK;
+	}
+	return err_set(e, ERR_INTERNAL, "account id of %s was not recorded", account);
+}
+
+static void read_folder(const PGresult *res, int row, struct pool *pool, struct meta_folder *f)
+{
+	f->id = col_int(res, row, 0);
+	f->account_id = col_text(res, row, 1, pool);
+	f->path = col_text(res, row, 2, pool);
+	f->created_at_us = col_int(res, row, 3);
+}
+
+/* Runs folder statement s, whose one row (if any) goes to out; none is ERR_NOT_FOUND. */
+static enum err_code folder_one(struct conn *c, enum stmt s, const struct params *p,
+				struct pool *pool, struct meta_folder *out, struct err *e)
+{
+	PGresult *res;
+	enum err_code rc = run_one(c, s, p, "folder", &res, e);
+	if (rc == ERR_OK) {
+		read_folder(res, 0, pool, out);
+		PQclear(res);
+	}
+	return rc;
+}
+
+static enum err_code pg_folder_get(struct meta *base, const char *account, int64_t id,
+				   struct pool *pool, struct meta_folder *out, struct err *e)
+{
+	struct conn *c;
+	struct params p = {0};
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	if (rc != ERR_OK)
+		return rc;
+	p_text(&p, account);
+	p_int(&p, id);
+	return folder_one(c, S_FOLDER_GET, &p, pool, out, e);
+}
+
+static enum err_code pg_folder_create(struct meta *base, const char *account, const char *path,
+				      int64_t created_at_us, struct pool *pool,
+				      struct meta_folder *out, struct err *e)
+{
+	struct conn *c;
+	struct params p = {0};
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	if (rc != ERR_OK)
+		return rc;
+	p_text(&p, account);
+	p_text(&p, path);
+	p_int(&p, created_at_us);
+	/* No row back: the account has a folder at path. */
+	if ((rc = folder_one(c, S_FOLDER_INSERT, &p, pool, out, e)) == ERR_NOT_FOUND)
+		return err_set(e, ERR_CONFLICT, "a folder at '%s' already exists", path);
+	return rc;
+}
+
+static enum err_code folder_list_on(struct conn *c, const char *account, int64_t offset,
+				    int64_t limit, struct pool *pool,
+				    struct meta_folder_page *out, struct err *e)
+{
+	struct params p = {0};
+	PGresult *res;
+	p_text(&p, account);
+	p_int(&p, limit);
+	p_int(&p, offset);
+	enum err_code rc = run(c, S_BEGIN_READ, NULL, 0, NULL, e);
+	if (rc != ERR_OK)
+		return rc;
+	if ((rc = run(c, S_FOLDER_COUNT, &p, 0, &res, e)) != ERR_OK)
+		goto fail;
+	out->total = col_int(res, 0, 0);
+	PQclear(res);
+	if ((rc = run(c, S_FOLDER_LIST, &p, 0, &res, e)) != ERR_OK)
+		goto fail;
+	out->nitems = (size_t)PQntuples(res);
+	out->items = pool_alloc(pool, (out->nitems ? out->nitems : 1) * sizeof(*out->items));
+	for (size_t i = 0; i < out->nitems; i++)
+		read_folder(res, (int)i, pool, &out->items[i]);
+	PQclear(res);
+	if ((rc = run(c, S_COMMIT, NULL, 0, NULL, e)) == ERR_OK)
+		return ERR_OK;
+fail:
+	rollback(c);
+	return rc;
+}
+
+static enum err_code pg_folder_list(struct meta *base, const char *account, int64_t offset,
+				    int64_t limit, struct pool *pool, struct meta_folder_page *out,
+				    struct err *e)
+{
+	struct conn *c;
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	return rc != ERR_OK ? rc : folder_list_on(c, account, offset, limit, pool, out, e);
 }
 
 /* Session-level advisory locks, all in one statement. They outlive transactions, so a call that
@@ -1219,12 +1642,18 @@ const struct meta_ops meta_pg_ops = {
 	.create = pg_create,
 	.create_batch = pg_create_batch,
 	.get = pg_get,
+	.get_visible = pg_get_visible,
+	.get_by_nid = pg_get_by_nid,
 	.update = pg_update,
 	.set_content = pg_set_content,
 	.del = pg_delete,
 	.list = pg_list,
 	.inline_get = pg_inline_get,
 	.key_used = pg_key_used,
+	.account_nid = pg_account_nid,
+	.folder_create = pg_folder_create,
+	.folder_get = pg_folder_get,
+	.folder_list = pg_folder_list,
 	.lock_keys = pg_lock_keys,
 	.unlock_keys = pg_unlock_keys,
 };

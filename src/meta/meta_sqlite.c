@@ -13,7 +13,6 @@
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 10000
-#define TAG_SEP "\x1f"
 
 /* ---- the schema, one migration per entry; user_version counts the applied ones ---- */
 static const char *const migrations[] = {
@@ -151,15 +150,6 @@ static const char *const migrations[] = {
 #define LIST_ANY(pfx, tags, cur, o)                                                            \
 	ARM(A_OWN, pfx, tags, cur) " UNION ALL " ARM(A_GLOBAL, pfx, tags, cur)                 \
 	" UNION ALL " ARM(A_SPECIFIC, pfx, tags, cur) OC_##o
-/* The 16 variants of one kind of list, in the order of the V_* bits. */
-#define LIST16(L)                                                                              \
-	L("", "", "", DESC), L(W_PREFIX, "", "", DESC), L("", W_TAGS, "", DESC),               \
-	L(W_PREFIX, W_TAGS, "", DESC), L("", "", W_AFTER_DESC, DESC),                          \
-	L(W_PREFIX, "", W_AFTER_DESC, DESC), L("", W_TAGS, W_AFTER_DESC, DESC),                \
-	L(W_PREFIX, W_TAGS, W_AFTER_DESC, DESC), L("", "", "", ASC), L(W_PREFIX, "", "", ASC), \
-	L("", W_TAGS, "", ASC), L(W_PREFIX, W_TAGS, "", ASC), L("", "", W_AFTER_ASC, ASC),     \
-	L(W_PREFIX, "", W_AFTER_ASC, ASC), L("", W_TAGS, W_AFTER_ASC, ASC),                    \
-	L(W_PREFIX, W_TAGS, W_AFTER_ASC, ASC)
 #define COUNT_SHARED(pfx, tags)                                                                \
 	"SELECT (SELECT count(*)" A_GLOBAL pfx tags ") + (SELECT count(*)" A_SPECIFIC pfx tags ")"
 
@@ -277,7 +267,7 @@ static const char *const sql[S_NSTMTS] = {
 	[S_FOLDER_LIST] = "SELECT id, account_id, path, created_at FROM folders"
 			  " WHERE account_id = ?1 ORDER BY path LIMIT ?2 OFFSET ?3",
 	[S_FOLDER_COUNT] = "SELECT count(*) FROM folders WHERE account_id = ?1",
-	[S_LIST] = LIST16(LIST_ME), LIST16(LIST_SHARED), LIST16(LIST_ANY),
+	[S_LIST] = META_LIST16(LIST_ME), META_LIST16(LIST_SHARED), META_LIST16(LIST_ANY),
 	[S_COUNT] = "SELECT count(*)" A_OWN,
 	"SELECT count(*)" A_OWN W_PREFIX,
 	"SELECT count(*)" A_OWN W_TAGS,
@@ -501,28 +491,6 @@ static const char *col_text(sqlite3_stmt *st, int i, struct pool *pool)
 	return pool_strndup(pool, (const char *)s, (size_t)sqlite3_column_bytes(st, i));
 }
 
-/* Splits a group_concat(..., char(31)) into a pool array; NULL or "" is none. */
-static void split_joined(const char *joined, struct pool *pool, const char ***out, size_t *n)
-{
-	*n = 0;
-	*out = NULL;
-	if (joined == NULL || !*joined)
-		return;
-	size_t count = 1;
-	for (const char *p = joined; *p; p++)
-		count += *p == TAG_SEP[0];
-	const char **items = pool_alloc(pool, count * sizeof(*items));
-	char *copy = pool_strdup(pool, joined), *p = copy;
-	for (size_t i = 0; i < count; i++) {
-		char *sep = strchr(p, TAG_SEP[0]);
-		if (sep)
-			*sep = '\0';
-		items[(*n)++] = p;
-		p = sep ? sep + 1 : p + strlen(p);
-	}
-	*out = items;
-}
-
 static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *r)
 {
 	memset(r, 0, sizeof(*r));
@@ -544,13 +512,13 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->created_by = col_text(st, 13, pool);
 	r->created_at_us = sqlite3_column_int64(st, 14);
 	r->updated_at_us = sqlite3_column_int64(st, 15);
-	split_joined((const char *)sqlite3_column_text(st, 16), pool, &r->tags, &r->ntags);
+	meta_split((const char *)sqlite3_column_text(st, 16), pool, &r->tags, &r->ntags);
 	r->status = col_text(st, 17, pool);
 	r->version = sqlite3_column_int64(st, 18);
 	r->nid = sqlite3_column_int64(st, 19);
 	r->description = col_text(st, 20, pool);
 	r->read_access = col_text(st, 21, pool);
-	split_joined((const char *)sqlite3_column_text(st, 22), pool, &r->shared_with,
+	meta_split((const char *)sqlite3_column_text(st, 22), pool, &r->shared_with,
 		     &r->nshared);
 	r->file_name = col_text(st, 23, pool);
 	r->test_enabled = sqlite3_column_int(st, 24) != 0;
@@ -836,15 +804,6 @@ static enum err_code sq_get_by_nid(struct meta *base, const char *reader, int64_
 	return rc != ERR_OK ? rc : get_row(c, S_GET_NID, reader, NULL, nid, pool, out, e);
 }
 
-static enum err_code check_cond(const struct meta_resource *cur, const struct meta_cond *cond,
-				struct err *e)
-{
-	if (cond != NULL && ((cond->version != 0 && cond->version != cur->version) ||
-			     (cond->sha256 != NULL && strcmp(cond->sha256, cur->sha256) != 0)))
-		return err_set(e, ERR_PRECONDITION, "resource has changed (If-Match)");
-	return ERR_OK;
-}
-
 /* The start of every conditional write: this thread's connection, the write lock (BEGIN
  * IMMEDIATE), the row as it is, and its If-Match condition. On failure nothing is left open. */
 static enum err_code begin_checked(struct meta *base, const char *account, const char *id,
@@ -855,17 +814,9 @@ static enum err_code begin_checked(struct meta *base, const char *account, const
 	if (rc != ERR_OK || (rc = exec_simple(*c, S_BEGIN, e)) != ERR_OK)
 		return rc;
 	if ((rc = get_on(*c, account, id, pool, cur, e)) != ERR_OK ||
-	    (rc = check_cond(cur, cond, e)) != ERR_OK)
+	    (rc = meta_cond_check(cur, cond, e)) != ERR_OK)
 		rollback(*c);
 	return rc;
-}
-
-static bool update_changes(const struct meta_update *u, const struct meta_resource *cur)
-{
-	return u->set_name || u->set_directory_path || u->set_metadata || u->set_tags ||
-	       u->set_description || u->set_read_access || u->set_shared_with ||
-	       u->set_test_enabled ||
-	       (u->confirm_upload && strcmp(cur->status, META_STATUS_UPLOADED) != 0);
 }
 
 /* Turns the test value on (from the live content) or off, when that changes anything. */
@@ -894,25 +845,16 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	sqlite3_stmt *st;
 	struct meta_resource cur;
 	const char *access;
-	bool rewrite_shares;
+	bool noop, rewrite_shares;
 	if (u->dropped_key != NULL)
 		*u->dropped_key = NULL;
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (u->confirm_upload && !META_HAS_BYTES(&cur)) {
-		rc = err_set(e, ERR_CONFLICT, "no bytes were uploaded for this resource yet");
-		goto fail;
-	}
-	if (u->set_test_enabled && u->test_enabled && !cur.test_enabled && !META_HAS_BYTES(&cur)) {
-		rc = err_set(e, ERR_CONFLICT, "the resource has no content to start its test "
-					      "value from yet");
-		goto fail;
-	}
-	if ((rc = meta_sharing_apply(cur.read_access, u, &access, &rewrite_shares, e)) != ERR_OK)
+	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK)
 		goto fail;
 	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
-	if (!update_changes(u, &cur)) {
+	if (noop) {
 		*out = cur;
 		return exec_simple(c, S_COMMIT, e);
 	}
@@ -969,16 +911,8 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if (nc->pending_upload_only &&
-	    (strcmp(cur.status, META_STATUS_PENDING) != 0 || META_HAS_BYTES(&cur))) {
-		rc = err_set(e, ERR_CONFLICT, "the bytes of this resource were already uploaded");
+	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK)
 		goto fail;
-	}
-	if (nc->test_value && !cur.test_enabled) {
-		rc = err_set(e, ERR_CONFLICT, "test_resource_enabled is false: enable the test "
-					      "value before writing it");
-		goto fail;
-	}
 	if ((rc = stmt(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &st, e)) != ERR_OK)
 		goto fail;
 	bind_text(st, 1, nc->sha256);
