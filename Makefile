@@ -23,7 +23,18 @@ DEPOT_SRC  := src/cli/depot.c src/auth/auth.c src/core/xalloc.c src/core/err.c
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 
-.PHONY: all deps run test test-unit test-http test-asan test-crash soak clean style check-config bench bench-quick
+# Fuzzing: one libFuzzer target per parser (tests/fuzz/fuzz_*.c), built with clang into
+# build/fuzz/ for `make fuzz`; the same targets linked with a replay main and gcc's ASan+UBSan
+# into build/fuzz-replay/, which `make test` runs over the committed corpora.
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 600
+FUZZ_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+REPLAY_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz-replay/%,$(FUZZ_SRC))
+
+.PHONY: all deps run test test-unit test-http test-asan test-crash soak clean style check-config \
+	bench bench-quick fuzz fuzz-build
 all: $(BUILD)/depotd $(BUILD)/depot
 
 V ?= 0
@@ -64,6 +75,25 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUIL
 $(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat \
 	-Wl,--wrap=PQsendQuery,--wrap=PQsendPrepare,--wrap=PQsendQueryPrepared,--wrap=PQsendQueryParams
 
+$(BUILD)/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC fuzz $<")
+	$(Q)$(FUZZ_CC) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(WARN) $(INC) -MMD -MP -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o \
+		$(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRC))
+	@$(if $(Q),echo "  LD fuzz $@")
+	$(Q)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/fuzz-replay/fuzz_%: $(BUILD)/asan/obj/tests/fuzz/fuzz_%.o \
+		$(BUILD)/asan/obj/tests/fuzz/replay.o $(patsubst %.c,$(BUILD)/asan/obj/%.o,$(LIB_SRC))
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD replay $@")
+	$(Q)$(CC) $(SAN) -o $@ $^ $(LIBS)
+
+# Objects made through pattern chains (the fuzz targets') are kept, not deleted as intermediate.
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 deps:
@@ -74,8 +104,17 @@ run: deps all
 	@scripts/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/asan/depotd $(UNIT_BIN)
+	@$(MAKE) --no-print-directory all $(BUILD)/asan/depotd $(UNIT_BIN) $(REPLAY_BIN)
 	@scripts/test.sh
+
+# `make fuzz` runs every target for FUZZ_SECONDS (FUZZ_TARGETS="a b" picks some) with its
+# corpus and dictionary; scripts/fuzz.sh says what each found.
+fuzz-build:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) BUILD=$(BUILD) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # kill -9 at random instants under load, restart, verify every acknowledged write (RELIABILITY.md).
 # CRASH_STORES=postgres+s3 runs it against a throwaway PostgreSQL and s3rver.

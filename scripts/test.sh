@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# `make test`: the C unit tests (built with ASan+UBSan), the black-box suite against the
-# release build, again against the ASan+UBSan build, then the kill -9 checker and a short soak,
-# and the suite twice more against the release build: with its blobs in S3 (an s3rver started by
-# scripts/s3.sh), and with its metadata in PostgreSQL and its blobs in S3, as a scale-out
-# deployment runs (a throwaway cluster from scripts/pg.sh, which the PostgreSQL unit tests use
-# too). Ends with one line "N passed, N failed" that CI reads.
+# `make test`: the C unit tests (built with ASan+UBSan), every fuzz corpus replayed through its
+# target (ASan+UBSan, one count per target), the black-box suite against the release build,
+# again against the ASan+UBSan build, then the kill -9 checker and a short soak, and the suite
+# once more against the release build with its metadata in PostgreSQL and its blobs in S3, as a
+# scale-out deployment runs (an s3rver started by scripts/s3.sh, a throwaway cluster from
+# scripts/pg.sh, which the PostgreSQL unit tests use too). Ends with one line "N passed,
+# N failed" that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -48,6 +49,26 @@ for t in "$BUILD"/unit/test_*; do
 	[ "$f" -ne 0 ] && cat "$out"
 done
 
+run_check() { # label, command...: one more test, passed when the command exits 0
+	local label=$1
+	shift
+	echo "== $label"
+	local out="$log/check-$(echo "$label" | tr -c 'a-z0-9' '_').out"
+	if "$@" >"$out" 2>&1; then
+		passed=$((passed + 1))
+		tail -3 "$out"
+	else
+		failed=$((failed + 1))
+		tail -40 "$out"
+	fi
+}
+
+for t in "$BUILD"/fuzz-replay/fuzz_*; do
+	[ -x "$t" ] || continue
+	run_check "fuzz corpus ${t##*/fuzz_} replayed (ASan+UBSan)" \
+		timeout 60 "$t" "tests/fuzz/corpus/${t##*/fuzz_}"
+done
+
 run_pytest() { # label, binary, NAME=VALUE...
 	echo "== black-box suite: $1"
 	local out="$log/pytest-$1.out"
@@ -64,20 +85,6 @@ run_pytest() { # label, binary, NAME=VALUE...
 	if [ -z "$line" ]; then f=$((f + 1)); fi
 	passed=$((passed + p))
 	failed=$((failed + f))
-}
-
-run_check() { # label, command...: one more test, passed when the command exits 0
-	local label=$1
-	shift
-	echo "== $label"
-	local out="$log/check-$(echo "$label" | tr -c 'a-z0-9' '_').out"
-	if "$@" >"$out" 2>&1; then
-		passed=$((passed + 1))
-		tail -3 "$out"
-	else
-		failed=$((failed + 1))
-		tail -40 "$out"
-	fi
 }
 
 run_pytest release "$BUILD/depotd"

@@ -16,7 +16,31 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+/* Room for want connections besides the stores' own descriptors: the soft open-files limit is
+ * raised towards the hard one (a slow-client flood must not leave connections in the listen
+ * backlog while depotd idles). Returns the connections that fit. */
+static unsigned fit_connections(int64_t want)
+{
+	const rlim_t spare = 256;
+	rlim_t need = (rlim_t)want + spare;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return (unsigned)want;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+			return (unsigned)want;
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+		return (unsigned)want;
+	unsigned fit = rl.rlim_cur > spare + 16 ? (unsigned)(rl.rlim_cur - spare) : 16;
+	log_warn("open-files limit %llu: accepting %u connections, not DEPOT_MAX_CONNECTIONS %lld",
+		 (unsigned long long)rl.rlim_cur, fit, (long long)want);
+	return fit;
+}
 
 /* The blob store's URL: files under the data folder, or the configured S3 bucket with the S3
  * settings and a spool folder in the data folder added. False when it does not fit. */
@@ -138,6 +162,9 @@ static int run(const struct config *cfg)
 		.listen = cfg->listen,
 		.threads = (int)cfg->threads,
 		.idle_timeout_s = (int)cfg->idle_timeout_s,
+		.request_timeout_s = (int)cfg->request_timeout_s,
+		.min_body_rate = (uint64_t)cfg->min_body_rate,
+		.max_connections = fit_connections(cfg->max_connections),
 		.max_body_bytes = (uint64_t)cfg->max_body_bytes,
 		.connection_memory_bytes = (size_t)cfg->connection_memory,
 	};

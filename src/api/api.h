@@ -125,18 +125,19 @@ struct create_fields {
 	const char *file_name;         /* the name of a file value, or NULL */
 };
 
-/* name: required, validated. */
-enum err_code api_read_name(struct api_ctx *c, json_t *body, const char **out, struct err *e)
-	__attribute__((warn_unused_result));
+/* name: required, validated. Pure, like the two below. */
+enum err_code api_read_name(json_t *body, const struct limits *l, const char **out,
+			    struct err *e) __attribute__((warn_unused_result));
 
 /* description: a string (validated), or absent or null (*out NULL). */
-enum err_code api_read_description(struct api_ctx *c, json_t *body, const char **out,
+enum err_code api_read_description(json_t *body, const struct limits *l, const char **out,
 				   struct err *e) __attribute__((warn_unused_result));
 
 /* The create fields every create body shares (description, read_access, shared_team_slugs,
- * test_resource_enabled), read from a JSON body into f. */
-enum err_code api_create_common(struct api_ctx *c, json_t *body, struct create_fields *f,
-				struct err *e) __attribute__((warn_unused_result));
+ * test_resource_enabled), read from a JSON body into f (strings borrow from body or pool). */
+enum err_code api_create_common(json_t *body, const struct limits *l, struct pool *pool,
+				struct create_fields *f, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* Creates a resource from f and the bytes staged in w (NULL for a pending one), and reads the
  * new row back into out (numeric ids and all): the one create every path and dialect uses. */
@@ -146,6 +147,76 @@ enum err_code api_create(struct api_ctx *c, const struct create_fields *f, struc
 
 /* api_create, answered with the /v1 Resource (and the upload URL of a pending one). */
 void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w);
+
+/* ---- the pure parsers of request bodies (no I/O, no clock; tests/fuzz calls them) ---- */
+
+/* Where the bytes of a JSON create come from. */
+struct create_source {
+	bool has_content, has_uri, has_value;
+	const char *content;   /* content that was not streamed (an escaped key), or NULL */
+	size_t content_len;
+	const char *uri;
+	const char *value;     /* a text value, its bytes as given */
+	size_t value_len;
+};
+
+/* Reads and validates the fields of a JSON create body (the text jsonscan left, where a streamed
+ * content is ""); content_streamed says jsonscan captured content. Strings borrow from body. */
+enum err_code api_create_json_fields(json_t *body, bool content_streamed,
+				    const struct limits *l, struct pool *pool,
+				    struct create_fields *f, struct create_source *src,
+				    struct err *e) __attribute__((warn_unused_result));
+
+
+/* The text parts of a multipart create, and what its file part said about itself, collected
+ * piece by piece as the form reader delivers them. */
+#define API_FORM_MAX_PARTS 64
+struct form_part {
+	char *field;           /* malloc'd */
+	char *data;            /* malloc'd, NUL-terminated; NULL while empty */
+	size_t len, cap;
+};
+struct form_parts {
+	struct form_part parts[API_FORM_MAX_PARTS];
+	size_t nparts, text_bytes;
+	bool file_seen;
+	const char *filename, *file_type; /* pool; NULL when absent or unusable */
+};
+
+/* The first piece of the file part (off 0): only one is allowed. */
+enum err_code api_form_file_begin(struct form_parts *fp, const char *filename,
+				  const char *content_type, struct pool *pool, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* A piece of a text part; every text part together stays within max_bytes. */
+enum err_code api_form_text_piece(struct form_parts *fp, const char *field, const char *data,
+				  uint64_t off, size_t len, size_t max_bytes, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* The create fields of a complete form (name falls back to the file's filename). Strings live in
+ * fp or pool. */
+enum err_code api_form_fields(const struct form_parts *fp, const struct limits *l,
+			      struct pool *pool, struct create_fields *f, struct err *e)
+	__attribute__((warn_unused_result));
+
+void api_form_parts_cleanup(struct form_parts *fp);
+
+/* Parses one NDJSON line of an import into row (strings and bytes in pool): names, tags,
+ * metadata and the decoded content. Account, creator and times are the caller's. */
+enum err_code api_import_line_parse(const char *text, size_t len, const struct limits *l,
+				    struct pool *pool, struct store_import_row *row,
+				    struct err *e) __attribute__((warn_unused_result));
+
+/* The route for method on path: the first whose pattern and method match (path parameters in
+ * params, pool copies), or NULL; *allowed gets the methods of every route whose pattern matches
+ * the path (for 405 and Allow). */
+struct route;
+const struct route *api_route_find(enum http_method method, const char *path,
+				   struct pool *pool, const char *params[HTTP_MAX_PARAMS],
+				   unsigned *allowed);
+
+/* The pattern of a route ("/v1/resources/{id}"). */
+const char *api_route_pattern(const struct route *r);
 
 /* The signed URL that takes the bytes of a pending resource at path (pool), and when it ends
  * (RFC 3339, pool). */
@@ -165,10 +236,18 @@ enum api_update_field {
 	UPD_ALL = 511,
 };
 
-/* Reads the named fields of an update body into u (validated; folder_id resolved to its
- * path). Other fields are ignored. */
-enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
-			       struct meta_update *u, struct err *e)
+/* Reads and validates the named fields of an update body (PUT/PATCH, and the dialects') into
+ * u; other fields are ignored. Pure: strings borrow from body or pool, no updated_at_us; a
+ * folder_id is recorded in *folder_id (0: none, or null, which sets directory_path "/") for
+ * the caller to resolve. */
+enum err_code api_update_parse(json_t *body, unsigned fields, const struct limits *l,
+			       struct pool *pool, struct meta_update *u, int64_t *folder_id,
+			       struct err *e) __attribute__((warn_unused_result));
+
+/* api_update_parse for a request: folder_id resolved to its folder's path (ERR_INVALID when
+ * the account has no such folder), updated_at_us now. */
+enum err_code api_update_read(struct api_ctx *c, json_t *body, unsigned fields,
+			      struct meta_update *u, struct err *e)
 	__attribute__((warn_unused_result));
 
 /* A new value for a resource's content, in memory. */

@@ -30,7 +30,7 @@ struct dataurl_stream {
 	void *sink_ctx;
 	const char *mime;        /* set once the header is complete (pool) */
 	uint64_t decoded;        /* bytes handed to the sink */
-	char header[DATAURL_HEADER_MAX + 1];
+	char header[DATAURL_HEADER_MAX + 2]; /* the header, its ',' and a NUL */
 	size_t header_len;
 	bool in_payload;
 	unsigned pad;            /* '=' seen */

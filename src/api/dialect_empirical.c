@@ -82,7 +82,7 @@ static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_
 	int64_t size;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
-	if ((rc = api_read_name(c, body, &f->name, e)) != ERR_OK)
+	if ((rc = api_read_name(body, &c->api->limits, &f->name, e)) != ERR_OK)
 		return rc;
 	f->directory_path = "/";
 	f->pending = true;
@@ -100,7 +100,7 @@ static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_
 	if (present)
 		return err_set(e, ERR_INVALID, "url (a link-type resource) is not supported by "
 					       "depot: create it without url and upload the bytes");
-	return api_read_description(c, body, &f->description, e);
+	return api_read_description(body, &c->api->limits, &f->description, e);
 }
 
 /* POST /api/resources {name, mime_type?, size_bytes?, description?} */
@@ -149,7 +149,7 @@ void api_empirical_update(struct api_ctx *c)
 		return;
 	enum err_code rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
 	if (rc == ERR_OK)
-		rc = api_update_parse(c, body, UPD_NAME | UPD_DESCRIPTION | UPD_STATUS, &u, &e);
+		rc = api_update_read(c, body, UPD_NAME | UPD_DESCRIPTION | UPD_STATUS, &u, &e);
 	if (rc == ERR_OK)
 		rc = api_resource_apply(c, pool_strdup(c->req->pool, r.id), &u, NULL, NULL, &r, &e);
 	json_decref(body);

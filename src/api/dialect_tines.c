@@ -280,15 +280,16 @@ static enum err_code read_create(struct api_ctx *c, json_t *body, struct create_
 	struct meta_update place;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
-	if ((rc = api_read_name(c, body, &f->name, e)) != ERR_OK)
+	if ((rc = api_read_name(body, &c->api->limits, &f->name, e)) != ERR_OK)
 		return rc;
 	if (json_object_get(body, "live_resource_id") != NULL)
 		return err_set(e, ERR_INVALID, "live_resource_id is not supported: give the live "
 					       "resource test_resource_enabled and PUT its test "
 					       "value with is_test");
 	if ((rc = check_team(c, body, e)) != ERR_OK ||
-	    (rc = api_create_common(c, body, f, e)) != ERR_OK ||
-	    (rc = api_update_parse(c, body, UPD_FOLDER, &place, e)) != ERR_OK ||
+	    (rc = api_create_common(body, &c->api->limits, c->req->pool, f, e)) !=
+		    ERR_OK ||
+	    (rc = api_update_read(c, body, UPD_FOLDER, &place, e)) != ERR_OK ||
 	    (rc = read_value(c, body, true, v, e)) != ERR_OK)
 		return rc;
 	f->directory_path = place.set_directory_path ? place.directory_path : "/";
@@ -335,7 +336,7 @@ void api_tines_update(struct api_ctx *c)
 	if (rc == ERR_OK)
 		rc = read_body(c, &body, &o, &e);
 	if (rc == ERR_OK)
-		rc = api_update_parse(c, body,
+		rc = api_update_read(c, body,
 				      UPD_NAME | UPD_FOLDER | UPD_DESCRIPTION | UPD_SHARING |
 					      UPD_TEST,
 				      &u, &e);

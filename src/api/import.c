@@ -83,21 +83,18 @@ static enum err_code sink_to_buf(void *ctx, const void *data, size_t len, struct
 	return ERR_OK;
 }
 
-/* Validates one line into a row of the batch. */
-static enum err_code parse_line(struct import *im, const char *text, size_t len,
-				struct store_import_row *row, struct err *e)
+enum err_code api_import_line_parse(const char *text, size_t len, const struct limits *l,
+				    struct pool *pool, struct store_import_row *row, struct err *e)
 {
-	const struct limits *l = &im->api->limits;
-	struct pool *pool = &im->batch;
 	json_t *body = NULL;
 	const char *s, *content;
 	size_t n, clen;
 	bool present;
+	memset(row, 0, sizeof(*row));
 	enum err_code rc = jsonget_object(text, len, &body, e);
 	if (rc != ERR_OK)
 		return rc;
 	struct meta_resource *r = &row->r;
-	memset(row, 0, sizeof(*row));
 	if ((rc = jsonget_string(body, "name", true, false, &s, &n, &present, e)) != ERR_OK ||
 	    (rc = validate_name(s, n, l, e)) != ERR_OK)
 		goto out;
@@ -133,14 +130,8 @@ static enum err_code parse_line(struct import *im, const char *text, size_t len,
 	rc = dataurl_stream_feed(&du, content, clen, pool, e);
 	if (rc == ERR_OK)
 		rc = dataurl_stream_finish(&du, pool, e);
-	const char *mime = du.mime;
+	r->mime_type = du.mime;
 	dataurl_stream_cleanup(&du);
-	if (rc != ERR_OK)
-		goto out;
-	r->mime_type = mime;
-	r->account_id = im->who->account_id;
-	r->created_by = im->who->sub[0] ? im->who->sub : NULL;
-	r->created_at_us = r->updated_at_us = time_now_us();
 out:
 	json_decref(body);
 	return rc;
@@ -161,10 +152,13 @@ static void take_line(struct import *im, const char *text, size_t len)
 	}
 	struct err e = {0};
 	struct store_import_row *row = &im->rows[im->nrows];
-	if (parse_line(im, text, len, row, &e) != ERR_OK) {
+	if (api_import_line_parse(text, len, &im->api->limits, &im->batch, row, &e) != ERR_OK) {
 		line_error(im, im->lineno, e.code, e.msg);
 		return;
 	}
+	row->r.account_id = im->who->account_id;
+	row->r.created_by = im->who->sub[0] ? im->who->sub : NULL;
+	row->r.created_at_us = row->r.updated_at_us = time_now_us();
 	im->row_lines[im->nrows++] = im->lineno;
 	im->batch_bytes += row->len;
 	if (im->nrows == im->api->import_batch || im->batch_bytes >= BATCH_MAX_BYTES)

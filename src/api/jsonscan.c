@@ -79,8 +79,14 @@ static size_t capture(struct jsonscan *s, const char *p, size_t n, enum err_code
 			}
 			s->ucode = s->ucode << 4 | (unsigned)v;
 			if (--s->uhex == 0) {
-				/* Only ASCII belongs in a data URL; anything else fails as base64. */
-				char ch = s->ucode < 0x80 ? (char)s->ucode : '?';
+				/* A data URL is ASCII. Refused here: no stand-in byte could mean what
+				 * jansson reads there. */
+				if (s->ucode >= 0x80) {
+					*rc = err_set(e, ERR_INVALID,
+						      "content must be ASCII (a data URL)");
+					break;
+				}
+				char ch = (char)s->ucode;
 				*rc = emit(s, &ch, 1, e);
 			}
 			continue;

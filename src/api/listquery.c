@@ -3,6 +3,7 @@
 #include "core/text.h"
 #include "core/timefmt.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,13 +93,21 @@ static enum err_code parse_cursor(const char *v, struct pool *pool, struct meta_
 		goto bad;
 	got -= (int)(len - n); /* padding decodes to zero bytes */
 	plain[got] = '\0';
-	/* c1:<a|d>:<digits>:<uuid> */
+	/* c1:<a|d>:<digits>:<uuid>, the shortest being 43 bytes */
 	const char *p = (const char *)plain;
-	if (got < 44 || strncmp(p, "c1:", 3) != 0 || (p[3] != 'a' && p[3] != 'd') || p[4] != ':')
+	if (got < 43 || strncmp(p, "c1:", 3) != 0 || (p[3] != 'a' && p[3] != 'd') || p[4] != ':')
 		goto bad;
 	char *end;
+	errno = 0;
 	long long t = strtoll(p + 5, &end, 10);
-	if (end == p + 5 || *end != ':' || strlen(end + 1) != 36 || !text_is_uuid(end + 1))
+	if (end == p + 5 || errno != 0 || *end != ':' || strlen(end + 1) != 36 ||
+	    !text_is_uuid(end + 1) || strpbrk(end + 1, "ABCDEF") != NULL)
+		goto bad;
+	/* Only the spelling depot writes: no leading zeros, signs, spaces, uppercase ids or stray
+	 * base64 bits naming the same position another way. */
+	char again[LISTQUERY_CURSOR_MAX];
+	listquery_cursor_encode(p[3] == 'a' ? META_SORT_ASC : META_SORT_DESC, t, end + 1, again);
+	if (strcmp(again, v) != 0)
 		goto bad;
 	if ((p[3] == 'a') != (q->sort == META_SORT_ASC))
 		return err_set(e, ERR_INVALID, "cursor was made for the other sort order");

@@ -79,19 +79,20 @@ const char *api_signed_url(struct api_ctx *c, const char *method, const char *pa
 			   pct, (long long)expires_s, sig);
 }
 
-enum err_code api_read_name(struct api_ctx *c, json_t *body, const char **out, struct err *e)
+enum err_code api_read_name(json_t *body, const struct limits *l, const char **out,
+			    struct err *e)
 {
 	const char *s;
 	size_t len;
 	bool present;
 	enum err_code rc = jsonget_string(body, "name", true, false, &s, &len, &present, e);
 	if (rc == ERR_OK)
-		rc = validate_name(s, len, &c->api->limits, e);
+		rc = validate_name(s, len, l, e);
 	*out = rc == ERR_OK ? s : NULL;
 	return rc;
 }
 
-enum err_code api_read_description(struct api_ctx *c, json_t *body, const char **out,
+enum err_code api_read_description(json_t *body, const struct limits *l, const char **out,
 				   struct err *e)
 {
 	const char *s;
@@ -99,20 +100,22 @@ enum err_code api_read_description(struct api_ctx *c, json_t *body, const char *
 	bool present;
 	enum err_code rc = jsonget_string(body, "description", false, true, &s, &len, &present, e);
 	if (rc == ERR_OK && present)
-		rc = validate_description(s, len, &c->api->limits, e);
+		rc = validate_description(s, len, l, e);
 	*out = rc == ERR_OK && present ? s : NULL;
 	return rc;
 }
 
-enum err_code api_create_common(struct api_ctx *c, json_t *body, struct create_fields *f,
-				struct err *e)
+enum err_code api_create_common(json_t *body, const struct limits *l, struct pool *pool,
+				struct create_fields *f, struct err *e)
 {
 	struct meta_update sharing = {0};
+	int64_t no_folder;
 	const char *access;
 	bool present, rewrite;
 	enum err_code rc;
-	if ((rc = api_read_description(c, body, &f->description, e)) != ERR_OK ||
-	    (rc = api_update_parse(c, body, UPD_SHARING, &sharing, e)) != ERR_OK ||
+	if ((rc = api_read_description(body, l, &f->description, e)) != ERR_OK ||
+	    (rc = api_update_parse(body, UPD_SHARING, l, pool, &sharing, &no_folder, e)) !=
+		    ERR_OK ||
 	    (rc = meta_sharing_apply(META_ACCESS_TEAM, &sharing, &access, &rewrite, e)) != ERR_OK)
 		return rc;
 	f->read_access = access;
@@ -296,13 +299,12 @@ void api_resource_get(struct api_ctx *c)
 	api_resource_respond(c, 200, &r, NULL);
 }
 
-/* folder_id: a folder of the caller's account (its path) or null (the root). */
-static enum err_code read_folder(struct api_ctx *c, json_t *body, struct meta_update *u,
+/* folder_id: recorded for the handler to resolve (api_update_read); null is the root. */
+static enum err_code read_folder(json_t *body, struct meta_update *u, int64_t *folder_id,
 				 struct err *e)
 {
 	int64_t id = 0;
 	bool is_null, present;
-	struct meta_folder f;
 	enum err_code rc = jsonget_int(body, "folder_id", 1, INT64_MAX, true, &id, &is_null,
 				       &present, e);
 	if (rc != ERR_OK || !present)
@@ -310,20 +312,13 @@ static enum err_code read_folder(struct api_ctx *c, json_t *body, struct meta_up
 	if (u->set_directory_path)
 		return err_set(e, ERR_INVALID, "give either folder_id or directory_path");
 	u->set_directory_path = true;
-	if (is_null) {
-		u->directory_path = "/";
-		return ERR_OK;
-	}
-	if (meta_folder_get(store_meta(c->api->store), c->who->account_id, id, c->req->pool, &f,
-			    e) != ERR_OK)
-		return err_set(e, ERR_INVALID, "folder_id %lld names no folder of this account",
-			       (long long)id);
-	u->directory_path = f.path;
+	u->directory_path = "/";
+	*folder_id = is_null ? 0 : id;
 	return ERR_OK;
 }
 
-static enum err_code read_sharing(struct api_ctx *c, json_t *body, struct meta_update *u,
-				  struct err *e)
+static enum err_code read_sharing(json_t *body, const struct limits *l, struct pool *pool,
+				  struct meta_update *u, struct err *e)
 {
 	const char *s;
 	size_t len;
@@ -336,24 +331,22 @@ static enum err_code read_sharing(struct api_ctx *c, json_t *body, struct meta_u
 	if (u->set_read_access && (rc = validate_read_access(s, e)) != ERR_OK)
 		return rc;
 	u->read_access = s;
-	if ((rc = jsonget_string_array(body, "shared_team_slugs", c->req->pool, &raw, &nraw,
+	if ((rc = jsonget_string_array(body, "shared_team_slugs", pool, &raw, &nraw,
 				       &u->set_shared_with, e)) != ERR_OK)
 		return rc;
-	return validate_slugs(raw, nraw, &c->api->limits, c->req->pool, &u->shared_with,
-			      &u->nshared, e);
+	return validate_slugs(raw, nraw, l, pool, &u->shared_with, &u->nshared, e);
 }
 
-enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
-			       struct meta_update *u, struct err *e)
+enum err_code api_update_parse(json_t *body, unsigned fields, const struct limits *l,
+			       struct pool *pool, struct meta_update *u, int64_t *folder_id,
+			       struct err *e)
 {
-	const struct limits *l = &c->api->limits;
-	struct pool *pool = c->req->pool;
 	const char *s;
 	size_t len;
 	bool present;
 	enum err_code rc;
 	memset(u, 0, sizeof(*u));
-	u->updated_at_us = time_now_us();
+	*folder_id = 0;
 	if ((fields & UPD_NAME) &&
 	    (rc = jsonget_string(body, "name", false, false, &s, &len, &u->set_name, e)) != ERR_OK)
 		return rc;
@@ -371,7 +364,7 @@ enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
 			    ERR_OK)
 			return rc;
 	}
-	if ((fields & UPD_FOLDER) && (rc = read_folder(c, body, u, e)) != ERR_OK)
+	if ((fields & UPD_FOLDER) && (rc = read_folder(body, u, folder_id, e)) != ERR_OK)
 		return rc;
 	const char **raw;
 	size_t nraw;
@@ -393,16 +386,36 @@ enum err_code api_update_parse(struct api_ctx *c, json_t *body, unsigned fields,
 		u->confirm_upload = present;
 	}
 	if (fields & UPD_DESCRIPTION) {
-		if ((rc = api_read_description(c, body, &u->description, e)) != ERR_OK)
+		if ((rc = api_read_description(body, l, &u->description, e)) != ERR_OK)
 			return rc;
 		/* null clears it, like an absent description at creation */
 		u->set_description = json_object_get(body, "description") != NULL;
 	}
-	if ((fields & UPD_SHARING) && (rc = read_sharing(c, body, u, e)) != ERR_OK)
+	if ((fields & UPD_SHARING) && (rc = read_sharing(body, l, pool, u, e)) != ERR_OK)
 		return rc;
 	if (fields & UPD_TEST)
 		return jsonget_bool(body, "test_resource_enabled", &u->test_enabled,
 				    &u->set_test_enabled, e);
+	return ERR_OK;
+}
+
+enum err_code api_update_read(struct api_ctx *c, json_t *body, unsigned fields,
+			      struct meta_update *u, struct err *e)
+{
+	int64_t folder_id;
+	struct meta_folder f;
+	enum err_code rc = api_update_parse(body, fields, &c->api->limits, c->req->pool, u,
+					    &folder_id, e);
+	if (rc != ERR_OK)
+		return rc;
+	u->updated_at_us = time_now_us();
+	if (folder_id == 0)
+		return ERR_OK;
+	if (meta_folder_get(store_meta(c->api->store), c->who->account_id, folder_id,
+			    c->req->pool, &f, e) != ERR_OK)
+		return err_set(e, ERR_INVALID, "folder_id %lld names no folder of this account",
+			       (long long)folder_id);
+	u->directory_path = f.path;
 	return ERR_OK;
 }
 
@@ -482,7 +495,7 @@ void api_resource_update(struct api_ctx *c)
 	struct api_value v = {0};
 	api_if_match(http_req_header(c->req, "If-Match"), c->req->pool, &cond);
 	enum err_code rc = jsonget_object(c->req->body, c->req->body_len, &body, &e);
-	if (rc == ERR_OK && (rc = api_update_parse(c, body, UPD_ALL, &u, &e)) == ERR_OK &&
+	if (rc == ERR_OK && (rc = api_update_read(c, body, UPD_ALL, &u, &e)) == ERR_OK &&
 	    (rc = read_value(body, &v, &e)) == ERR_OK)
 		rc = api_resource_apply(c, c->req->params[0], &u, &v, &cond, &r, &e);
 	json_decref(body);

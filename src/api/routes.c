@@ -206,21 +206,36 @@ static enum err_code authenticate(struct api_ctx *c, struct api_state *st, struc
 	return ERR_OK;
 }
 
+const struct route *api_route_find(enum http_method method, const char *path,
+				   struct pool *pool, const char *params[HTTP_MAX_PARAMS],
+				   unsigned *allowed)
+{
+	const struct route *hit = NULL;
+	*allowed = 0;
+	for (size_t i = 0; i < NROUTES; i++) {
+		const char *p[HTTP_MAX_PARAMS] = {0};
+		if (!http_route_match(routes[i].pattern, path, pool, p))
+			continue;
+		*allowed |= routes[i].methods;
+		if (hit == NULL && (routes[i].methods & method)) {
+			hit = &routes[i];
+			memcpy(params, p, sizeof(p));
+		}
+	}
+	return hit;
+}
+
+const char *api_route_pattern(const struct route *r)
+{
+	return r->pattern;
+}
+
 static void route_headers(struct api *api, struct http_req *req, struct http_resp *resp)
 {
 	struct api_ctx c = {.api = api, .req = req, .resp = resp};
-	const struct route *hit = NULL;
-	unsigned allowed = 0;
-	for (size_t i = 0; i < NROUTES; i++) {
-		const char *params[HTTP_MAX_PARAMS] = {0};
-		if (!http_route_match(routes[i].pattern, req->path, req->pool, params))
-			continue;
-		allowed |= routes[i].methods;
-		if (hit == NULL && (routes[i].methods & req->method)) {
-			hit = &routes[i];
-			memcpy(req->params, params, sizeof(params));
-		}
-	}
+	unsigned allowed;
+	const struct route *hit = api_route_find(req->method, req->path, req->pool, req->params,
+						 &allowed);
 	if (hit == NULL) {
 		if (allowed) {
 			http_resp_header(resp, "Allow", allow_header(allowed, req->pool));

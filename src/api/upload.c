@@ -12,16 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_FORM_PARTS 64
-
 enum upload_kind { UP_JSON, UP_FORM, UP_RAW };
-
-/* A text part of a multipart form. */
-struct part {
-	char *field;
-	char *data; /* malloc'd, NUL-terminated */
-	size_t len, cap;
-};
 
 struct upload {
 	enum upload_kind kind;
@@ -36,10 +27,7 @@ struct upload {
 	struct dataurl_stream du;
 	/* form */
 	struct http_form *form;
-	struct part parts[MAX_FORM_PARTS];
-	size_t nparts, text_bytes;
-	bool file_seen;
-	const char *filename, *file_type;
+	struct form_parts fp;
 	/* raw */
 	const char *id;
 	struct meta_cond cond;
@@ -57,11 +45,7 @@ static void upload_free(struct upload *u)
 	if (u->form != NULL)
 		http_form_free(u->form);
 	u->form = NULL;
-	for (size_t i = 0; i < u->nparts; i++) {
-		free(u->parts[i].field);
-		free(u->parts[i].data);
-	}
-	u->nparts = 0;
+	api_form_parts_cleanup(&u->fp);
 }
 
 static bool fail(struct upload *u, enum err_code rc)
@@ -100,42 +84,60 @@ static bool on_form_piece(void *ctx, const char *field, const char *filename,
 			  const char *content_type, const char *data, uint64_t off, size_t len)
 {
 	struct upload *u = ctx;
+	enum err_code rc;
 	if (field == NULL)
 		return true;
-	if (strcmp(field, "file") == 0) {
-		if (off == 0) {
-			if (u->file_seen) {
-				err_set(&u->e, ERR_INVALID, "give one file part only");
-				return fail(u, ERR_INVALID);
-			}
-			u->file_seen = true;
-			u->filename = filename ? pool_strdup(u->req->pool, filename) : NULL;
-			u->file_type = text_is_media_type(content_type)
-					       ? pool_strdup(u->req->pool, content_type)
-					       : NULL;
-			if (u->w == NULL) {
-				enum err_code rc = store_writer_new(u->api->store, &u->w, &u->e);
-				if (rc != ERR_OK)
-					return fail(u, rc);
-			}
-		}
-		enum err_code rc = write_bytes(u, data, len, &u->e);
+	if (strcmp(field, "file") != 0) {
+		rc = api_form_text_piece(&u->fp, field, data, off, len, u->api->max_json_bytes,
+					 &u->e);
 		return rc == ERR_OK ? true : fail(u, rc);
 	}
 	if (off == 0) {
-		if (u->nparts == MAX_FORM_PARTS) {
-			err_set(&u->e, ERR_INVALID, "more than %d form parts", MAX_FORM_PARTS);
-			return fail(u, ERR_INVALID);
-		}
-		u->parts[u->nparts++].field = xstrdup(field);
+		rc = api_form_file_begin(&u->fp, filename, content_type, u->req->pool, &u->e);
+		if (rc == ERR_OK && u->w == NULL)
+			rc = store_writer_new(u->api->store, &u->w, &u->e);
+		if (rc != ERR_OK)
+			return fail(u, rc);
 	}
-	struct part *p = &u->parts[u->nparts - 1];
-	u->text_bytes += len;
-	if (u->text_bytes > u->api->max_json_bytes) {
-		err_set(&u->e, ERR_TOO_LARGE, "form fields besides file exceed %zu bytes",
-			u->api->max_json_bytes);
-		return fail(u, ERR_TOO_LARGE);
+	rc = write_bytes(u, data, len, &u->e);
+	return rc == ERR_OK ? true : fail(u, rc);
+}
+
+/* ---- the fields of a multipart create (pure) ---- */
+
+void api_form_parts_cleanup(struct form_parts *fp)
+{
+	for (size_t i = 0; i < fp->nparts; i++) {
+		free(fp->parts[i].field);
+		free(fp->parts[i].data);
 	}
+	fp->nparts = 0;
+}
+
+enum err_code api_form_file_begin(struct form_parts *fp, const char *filename,
+				  const char *content_type, struct pool *pool, struct err *e)
+{
+	if (fp->file_seen)
+		return err_set(e, ERR_INVALID, "give one file part only");
+	fp->file_seen = true;
+	fp->filename = filename ? pool_strdup(pool, filename) : NULL;
+	fp->file_type = text_is_media_type(content_type) ? pool_strdup(pool, content_type) : NULL;
+	return ERR_OK;
+}
+
+enum err_code api_form_text_piece(struct form_parts *fp, const char *field, const char *data,
+				  uint64_t off, size_t len, size_t max_bytes, struct err *e)
+{
+	if (off == 0 || fp->nparts == 0) {
+		if (fp->nparts == API_FORM_MAX_PARTS)
+			return err_set(e, ERR_INVALID, "more than %d form parts", API_FORM_MAX_PARTS);
+		fp->parts[fp->nparts++].field = xstrdup(field);
+	}
+	struct form_part *p = &fp->parts[fp->nparts - 1];
+	fp->text_bytes += len;
+	if (fp->text_bytes > max_bytes)
+		return err_set(e, ERR_TOO_LARGE, "form fields besides file exceed %zu bytes",
+			       max_bytes);
 	if (p->len + len + 1 > p->cap) {
 		p->cap = (p->len + len + 1) * 2;
 		p->data = xrealloc(p->data, p->cap);
@@ -143,7 +145,7 @@ static bool on_form_piece(void *ctx, const char *field, const char *filename,
 	memcpy(p->data + p->len, data, len);
 	p->len += len;
 	p->data[p->len] = '\0';
-	return true;
+	return ERR_OK;
 }
 
 static bool on_body(struct http_req *req, const char *data, size_t len)
@@ -176,23 +178,17 @@ static bool on_body(struct http_req *req, const char *data, size_t len)
 
 /* ---- the end of a JSON create ---- */
 
-/* The sources of a JSON create's bytes. */
-struct json_source {
-	bool has_content, has_uri, has_value;
-	const char *content, *uri, *value;
-	size_t content_len, value_len;
-};
-
-static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *body,
-				 struct create_fields *f, struct json_source *src, struct err *e)
+enum err_code api_create_json_fields(json_t *body, bool content_streamed,
+				    const struct limits *l, struct pool *pool,
+				    struct create_fields *f, struct create_source *src,
+				    struct err *e)
 {
-	const struct limits *l = &c->api->limits;
-	struct pool *pool = c->req->pool;
 	const char *s, *upload;
 	size_t len, ulen;
 	bool present, has_upload;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
+	memset(src, 0, sizeof(*src));
 	if ((rc = jsonget_string(body, "name", true, false, &s, &len, &present, e)) != ERR_OK ||
 	    (rc = validate_name(s, len, l, e)) != ERR_OK)
 		return rc;
@@ -208,7 +204,7 @@ static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *bo
 		return rc;
 	if ((rc = jsonget_object_text(body, "metadata", l->max_metadata_bytes, pool,
 				      &f->metadata_json, &present, e)) != ERR_OK ||
-	    (rc = api_create_common(c, body, f, e)) != ERR_OK)
+	    (rc = api_create_common(body, l, pool, f, e)) != ERR_OK)
 		return rc;
 	if ((rc = jsonget_string(body, "content", false, true, &src->content, &src->content_len,
 				 &src->has_content, e)) != ERR_OK ||
@@ -219,7 +215,12 @@ static enum err_code json_fields(struct api_ctx *c, struct upload *u, json_t *bo
 	    (rc = jsonget_string(body, "upload", false, true, &upload, &len, &has_upload, e)) !=
 		    ERR_OK)
 		return rc;
-	src->has_content = src->has_content || u->scan.captured;
+	if (content_streamed) {
+		/* The text left for jansson holds "" where the streamed value was. */
+		src->has_content = true;
+		src->content = NULL;
+		src->content_len = 0;
+	}
 	if (has_upload) {
 		if (strcmp(upload, "pending") != 0)
 			return err_set(e, ERR_INVALID, "upload must be \"pending\"");
@@ -250,22 +251,21 @@ static void finish_json(struct api_ctx *c, struct upload *u)
 	struct err *e = &u->e;
 	json_t *body = NULL;
 	struct create_fields f;
-	struct json_source src = {0};
+	struct create_source src;
 	enum err_code rc = jsonscan_finish(&u->scan, e);
 	if (rc == ERR_OK)
 		rc = jsonget_object(u->scan.rest, u->scan.rest_len, &body, e);
 	if (rc == ERR_OK)
-		rc = json_fields(c, u, body, &f, &src, e);
+		rc = api_create_json_fields(body, u->scan.captured, &c->api->limits, c->req->pool,
+					    &f, &src, e);
 	if (rc == ERR_OK && src.has_content) {
-		if (u->scan.captured) {
-			rc = dataurl_stream_finish(&u->du, c->req->pool, e);
-		} else {
-			/* content under an escaped key: decode the copy in the (bounded) rest. */
+		/* content under an escaped key was not streamed: decode its copy in the (bounded)
+		 * rest. */
+		if (src.content != NULL)
 			rc = dataurl_stream_feed(&u->du, src.content, src.content_len, c->req->pool,
 						 e);
-			if (rc == ERR_OK)
-				rc = dataurl_stream_finish(&u->du, c->req->pool, e);
-		}
+		if (rc == ERR_OK)
+			rc = dataurl_stream_finish(&u->du, c->req->pool, e);
 		f.mime_type = u->du.mime;
 		if (rc == ERR_OK && u->w == NULL)
 			rc = store_writer_new(c->api->store, &u->w, e);
@@ -291,28 +291,39 @@ static void finish_json(struct api_ctx *c, struct upload *u)
 
 /* ---- the end of a multipart create ---- */
 
-static const char *part_text(struct upload *u, const char *field)
+/* The text of the first part named field, or NULL. A NUL in any part of that name would cut
+ * it short: refused. */
+static enum err_code part_text(const struct form_parts *fp, const char *field, const char **out,
+			       struct err *e)
 {
-	for (size_t i = 0; i < u->nparts; i++)
-		if (strcmp(u->parts[i].field, field) == 0)
-			return u->parts[i].data ? u->parts[i].data : "";
-	return NULL;
+	*out = NULL;
+	for (size_t i = 0; i < fp->nparts; i++) {
+		const struct form_part *p = &fp->parts[i];
+		if (strcmp(p->field, field) != 0)
+			continue;
+		if (*out == NULL)
+			*out = p->data ? p->data : "";
+		if (p->data != NULL && strlen(p->data) != p->len)
+			return err_set(e, ERR_INVALID, "%s must not contain NUL characters", field);
+	}
+	return ERR_OK;
 }
 
 /* description, read_access and shared_team_slugs (comma-separated) as text parts, read by the
  * JSON create's rules. */
-static enum err_code form_capabilities(struct api_ctx *c, struct upload *u,
-				       struct create_fields *f, struct err *e)
+static enum err_code form_capabilities(const struct form_parts *fp, const struct limits *l,
+				       struct pool *pool, struct create_fields *f, struct err *e)
 {
 	static const char *const names[] = {"description", "read_access", "shared_team_slugs"};
 	json_t *body = json_object();
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		const char *v = part_text(u, names[i]);
-		if (v == NULL)
+	enum err_code rc = ERR_OK;
+	for (size_t i = 0; rc == ERR_OK && i < sizeof(names) / sizeof(names[0]); i++) {
+		const char *v;
+		if ((rc = part_text(fp, names[i], &v, e)) != ERR_OK || v == NULL)
 			continue;
 		if (!text_utf8_valid(v, strlen(v))) {
-			json_decref(body);
-			return err_set(e, ERR_INVALID, "%s must be valid UTF-8", names[i]);
+			rc = err_set(e, ERR_INVALID, "%s must be valid UTF-8", names[i]);
+			continue;
 		}
 		if (i < 2) {
 			json_object_set_new(body, names[i], json_string(v));
@@ -326,36 +337,39 @@ static enum err_code form_capabilities(struct api_ctx *c, struct upload *u,
 		}
 		json_object_set_new(body, names[i], arr);
 	}
-	enum err_code rc = api_create_common(c, body, f, e);
-	/* The fields point into body: keep copies in the request's pool. */
+	if (rc == ERR_OK)
+		rc = api_create_common(body, l, pool, f, e);
+	/* The fields point into body: keep copies in the pool. */
 	if (rc == ERR_OK && f->description != NULL)
-		f->description = pool_strdup(c->req->pool, f->description);
+		f->description = pool_strdup(pool, f->description);
 	if (rc == ERR_OK && f->read_access != NULL)
-		f->read_access = pool_strdup(c->req->pool, f->read_access);
+		f->read_access = pool_strdup(pool, f->read_access);
 	for (size_t i = 0; rc == ERR_OK && i < f->nshared; i++)
-		f->shared_with[i] = pool_strdup(c->req->pool, f->shared_with[i]);
+		f->shared_with[i] = pool_strdup(pool, f->shared_with[i]);
 	json_decref(body);
 	return rc;
 }
 
-static enum err_code form_fields(struct api_ctx *c, struct upload *u, struct create_fields *f,
-				 struct err *e)
+enum err_code api_form_fields(const struct form_parts *fp, const struct limits *l,
+			      struct pool *pool, struct create_fields *f, struct err *e)
 {
-	const struct limits *l = &c->api->limits;
-	struct pool *pool = c->req->pool;
 	enum err_code rc;
 	memset(f, 0, sizeof(*f));
-	if (!u->file_seen)
+	if (!fp->file_seen)
 		return err_set(e, ERR_INVALID, "multipart create needs a file part");
-	const char *name = part_text(u, "name");
+	const char *name, *dir, *tags_text, *meta;
+	if ((rc = part_text(fp, "name", &name, e)) != ERR_OK ||
+	    (rc = part_text(fp, "directory_path", &dir, e)) != ERR_OK ||
+	    (rc = part_text(fp, "tags", &tags_text, e)) != ERR_OK ||
+	    (rc = part_text(fp, "metadata", &meta, e)) != ERR_OK)
+		return rc;
 	if (name == NULL || !*name)
-		name = u->filename;
+		name = fp->filename;
 	if (name == NULL)
 		return err_set(e, ERR_INVALID, "name is required (or a filename on the file part)");
 	if ((rc = validate_name(name, strlen(name), l, e)) != ERR_OK)
 		return rc;
 	f->name = name;
-	const char *dir = part_text(u, "directory_path");
 	if (dir == NULL)
 		return err_set(e, ERR_INVALID, "directory_path is required");
 	if ((rc = validate_directory_path(dir, strlen(dir), l, pool, &f->directory_path, e)) !=
@@ -364,10 +378,10 @@ static enum err_code form_fields(struct api_ctx *c, struct upload *u, struct cre
 	/* tags: every tags part, each comma-separated */
 	size_t ntags = 0, cap = 8;
 	const char **tags = pool_alloc(pool, cap * sizeof(*tags));
-	for (size_t i = 0; i < u->nparts; i++) {
-		if (strcmp(u->parts[i].field, "tags") != 0 || u->parts[i].data == NULL)
+	for (size_t i = 0; i < fp->nparts; i++) {
+		if (strcmp(fp->parts[i].field, "tags") != 0 || fp->parts[i].data == NULL)
 			continue;
-		const char *p = u->parts[i].data;
+		const char *p = fp->parts[i].data;
 		while (*p) {
 			size_t n = strcspn(p, ",");
 			if (ntags == cap) {
@@ -382,7 +396,6 @@ static enum err_code form_fields(struct api_ctx *c, struct upload *u, struct cre
 	}
 	if ((rc = validate_tags(tags, ntags, l, "tags", pool, &f->tags, &f->ntags, e)) != ERR_OK)
 		return rc;
-	const char *meta = part_text(u, "metadata");
 	if (meta != NULL && *meta) {
 		json_t *wrap = json_object();
 		json_error_t je;
@@ -399,8 +412,8 @@ static enum err_code form_fields(struct api_ctx *c, struct upload *u, struct cre
 		if (rc != ERR_OK)
 			return rc;
 	}
-	f->mime_type = u->file_type;
-	return form_capabilities(c, u, f, e);
+	f->mime_type = fp->file_type;
+	return form_capabilities(fp, l, pool, f, e);
 }
 
 static void finish_form(struct api_ctx *c, struct upload *u)
@@ -412,7 +425,7 @@ static void finish_form(struct api_ctx *c, struct upload *u)
 	if (!well_formed)
 		rc = err_set(&u->e, ERR_INVALID, "malformed multipart/form-data body");
 	if (rc == ERR_OK)
-		rc = form_fields(c, u, &f, &u->e);
+		rc = api_form_fields(&u->fp, &c->api->limits, c->req->pool, &f, &u->e);
 	if (rc == ERR_OK)
 		api_create_finish(c, &f, u->w);
 	else

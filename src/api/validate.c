@@ -23,7 +23,9 @@ enum err_code validate_name(const char *s, size_t len, const struct limits *l, s
 enum err_code validate_directory_path(const char *s, size_t len, const struct limits *l,
 				      struct pool *pool, const char **out, struct err *e)
 {
-	if (len > l->max_path_bytes)
+	/* The limit is on the stored form (a leading '/' added, a trailing one dropped), so what
+	 * depot hands out is always accepted back. */
+	if (len > l->max_path_bytes + 1)
 		return err_set(e, ERR_INVALID, "directory_path must be at most %zu bytes",
 			       l->max_path_bytes);
 	if (!text_utf8_valid(s, len))
@@ -60,6 +62,9 @@ enum err_code validate_directory_path(const char *s, size_t len, const struct li
 		p = seg_end + 1;
 	}
 	norm[n] = '\0';
+	if (n > l->max_path_bytes)
+		return err_set(e, ERR_INVALID, "directory_path must be at most %zu bytes",
+			       l->max_path_bytes);
 	*out = norm;
 	return ERR_OK;
 }

@@ -239,9 +239,11 @@ enum err_code auth_verify_token(struct auth *a, const char *token, int64_t now_s
 	if (jwt_decode(&jwt, token, a->key, (int)a->key_len) != 0 || jwt == NULL)
 		return err_set(e, ERR_UNAUTHENTICATED, "token is malformed or its signature is wrong");
 	enum err_code rc;
-	if (jwt_get_alg(jwt) != a->alg) {
-		rc = err_set(e, ERR_UNAUTHENTICATED, "token algorithm %s is not the configured %s",
-			     jwt_alg_str(jwt_get_alg(jwt)), jwt_alg_str(a->alg));
+	/* libjwt reads "alg" without regard to case; names are case-sensitive (RFC 7515). */
+	const char *alg = jwt_get_header(jwt, "alg");
+	if (jwt_get_alg(jwt) != a->alg || alg == NULL || strcmp(alg, jwt_alg_str(a->alg)) != 0) {
+		rc = err_set(e, ERR_UNAUTHENTICATED, "token algorithm %.32s is not the configured %s",
+			     alg != NULL ? alg : "(none)", jwt_alg_str(a->alg));
 		goto fail;
 	}
 	char *grants = jwt_get_grants_json(jwt, NULL);

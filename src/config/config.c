@@ -49,6 +49,13 @@ static const struct setting settings[] = {
 	 "HTTP worker threads (each may block on a fetch or the disk)"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
 	 "seconds an idle connection is kept"},
+	{"request-timeout", "DEPOT_REQUEST_TIMEOUT", K_INT, OFF(request_timeout_s), "30", 0, 86400,
+	 "seconds a request's line and headers may take to arrive, and its body's head start; "
+	 "slower is 408 and the connection closed (0: no deadline)"},
+	{"min-body-rate", "DEPOT_MIN_BODY_RATE", K_INT, OFF(min_body_rate), "1024", 0, INT64_MAX / 2,
+	 "bytes per second a request body must average beyond that head start (0: any rate)"},
+	{"max-connections", "DEPOT_MAX_CONNECTIONS", K_INT, OFF(max_connections), "10000", 16,
+	 1000000, "concurrent connections accepted (the open-files limit is raised to fit)"},
 	{"shutdown-grace", "DEPOT_SHUTDOWN_GRACE", K_INT, OFF(shutdown_grace_s), "30", 0, 3600,
 	 "seconds in-flight requests may take to finish after SIGTERM/SIGINT"},
 	{"connection-memory", "DEPOT_CONNECTION_MEMORY", K_INT, OFF(connection_memory), "32768",

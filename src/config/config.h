@@ -21,6 +21,9 @@ struct config {
 	int64_t s3_sweep_grace_s;       /* start-up cleanup spares younger objects */
 	int64_t threads;            /* HTTP worker threads */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
+	int64_t request_timeout_s;  /* a request's headers must arrive within this; 0 = no deadline */
+	int64_t min_body_rate;      /* bytes/s a body must average after request_timeout_s; 0 = any */
+	int64_t max_connections;    /* concurrent connections accepted */
 	int64_t shutdown_grace_s;   /* after SIGTERM, how long in-flight requests may finish */
 	int64_t connection_memory;  /* bytes of libmicrohttpd's pool per connection */
 	int64_t max_upload_bytes;   /* decoded content of one resource */

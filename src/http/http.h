@@ -142,6 +142,10 @@ struct http_server_opts {
 	const char *listen;        /* "HOST:PORT" or "[V6]:PORT" */
 	int threads;
 	int idle_timeout_s;
+	int request_timeout_s;     /* headers within this (from the connection's start or its
+				    * previous response), else 408 and close; 0 = no deadline */
+	uint64_t min_body_rate;    /* bytes/s a body must average beyond request_timeout_s */
+	unsigned max_connections;  /* concurrent connections accepted */
 	uint64_t max_body_bytes;   /* larger bodies are answered 413 */
 	size_t connection_memory_bytes; /* libmicrohttpd's pool per connection (zeroed per request) */
 };

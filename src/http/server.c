@@ -1,6 +1,7 @@
 /* The only file that knows libmicrohttpd: it reads requests (headers, query, a size-capped body),
  * hands them to one handler, turns its struct http_resp into an MHD response, and writes the
- * access log line when a request completes. */
+ * access log line when a request completes. It also refuses ambiguous framing before a body is
+ * read, and cuts off requests that arrive too slowly (a watchdog thread). */
 #include "http/http.h"
 #include "core/log.h"
 #include "core/xalloc.h"
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+struct watch;
+
 struct http_server {
 	struct MHD_Daemon *daemon;
 	http_handler_fn handler;
@@ -24,6 +28,15 @@ struct http_server {
 	uint64_t max_body_bytes;
 	int port;
 	atomic_int active; /* requests between their first byte and their completion */
+	/* the request deadlines (see "slow clients" below) */
+	int64_t request_timeout_ms; /* 0: no watchdog */
+	uint64_t min_body_rate;     /* bytes/s */
+	pthread_mutex_t watch_lock;
+	pthread_cond_t watch_cond;
+	struct watch *watches;      /* every open connection, under watch_lock */
+	bool watch_stop;
+	bool watchdog_running;
+	pthread_t watchdog;
 };
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
@@ -41,7 +54,243 @@ struct request {
 	uint64_t discarded;   /* body bytes read after that */
 	int status;
 	uint64_t bytes_out;
+	struct watch *watch;  /* its connection's deadline, or NULL */
 };
+
+/* ---- slow clients ----
+ * libmicrohttpd's connection timeout counts idle time only, so a client that sends one byte a
+ * second keeps a connection (and its memory) forever. Every connection is watched from
+ * libmicrohttpd's STARTED notification to CLOSED, which comes before the socket is closed: a
+ * request's line and headers must arrive within request_timeout of the connection's start or of
+ * its previous response, and its body must then average min_body_rate beyond that head start.
+ * The watchdog thread answers a late request 408, shuts its socket down, and libmicrohttpd then
+ * closes the connection in its own thread. A phase moves by compare-and-swap, so the watchdog
+ * and a response never both answer one request. */
+enum watch_phase {
+	WATCH_HEADERS,  /* waiting for a request's line and headers */
+	WATCH_BODY,     /* headers in, the body arriving */
+	WATCH_ANSWER,   /* the request is in (handled, answered): no deadline of ours */
+	WATCH_DRAIN,    /* answered mid-body (answer_now): the rest is read and dropped */
+	WATCH_EXPIRED,  /* the watchdog cut it off */
+};
+
+struct watch {
+	struct watch *prev, *next;  /* srv->watches, under srv->watch_lock */
+	int fd;
+	atomic_int phase;           /* enum watch_phase */
+	_Atomic int64_t since_ms;   /* when the phase began (monotonic) */
+	_Atomic uint64_t body_bytes;
+	atomic_bool request_line;   /* a request line arrived since the last response */
+	atomic_bool served;         /* the connection has answered a request */
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static struct watch *watch_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* Moves r's connection from phase `from` to `to`; false when the watchdog was first. */
+static bool watch_move(struct request *r, int from, int to)
+{
+	if (r->watch == NULL)
+		return true;
+	int expect = from;
+	if (!atomic_compare_exchange_strong(&r->watch->phase, &expect, to))
+		return expect == to;
+	atomic_store(&r->watch->since_ms, now_ms());
+	return true;
+}
+
+static bool watch_expired(const struct request *r)
+{
+	return r->watch != NULL && atomic_load(&r->watch->phase) == WATCH_EXPIRED;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *srv = cls;
+	struct watch *w = *socket_context;
+	pthread_mutex_lock(&srv->watch_lock);
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+			MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		w = xcalloc(1, sizeof(*w));
+		w->fd = ci != NULL ? ci->connect_fd : -1;
+		atomic_init(&w->phase, WATCH_HEADERS);
+		atomic_init(&w->since_ms, now_ms());
+		w->next = srv->watches;
+		if (srv->watches != NULL)
+			srv->watches->prev = w;
+		srv->watches = w;
+		*socket_context = w;
+	} else if (w != NULL) {
+		if (w->prev != NULL)
+			w->prev->next = w->next;
+		else
+			srv->watches = w->next;
+		if (w->next != NULL)
+			w->next->prev = w->prev;
+		free(w);
+		*socket_context = NULL;
+	}
+	pthread_mutex_unlock(&srv->watch_lock);
+}
+
+/* libmicrohttpd calls this when a request line is complete; what it returns becomes the
+ * request's first *con_cls, so NULL. */
+static void *on_request_line(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	(void)cls;
+	(void)uri;
+	struct watch *w = watch_of(conn);
+	if (w != NULL)
+		atomic_store(&w->request_line, true);
+	return NULL;
+}
+
+static const char timeout_answer[] =
+	"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
+	"Content-Length: 50\r\nConnection: close\r\n\r\n"
+	"{\"error\": \"the request did not arrive in time\"}\n";
+
+/* Cuts w off when its phase is past its deadline. Under srv->watch_lock, so w->fd is open. */
+static void expire(struct http_server *srv, struct watch *w, int64_t now)
+{
+	int phase = atomic_load(&w->phase);
+	int64_t limit = srv->request_timeout_ms;
+	if (phase == WATCH_BODY || phase == WATCH_DRAIN) {
+		if (srv->min_body_rate == 0)
+			return;
+		limit += (int64_t)(atomic_load(&w->body_bytes) * 1000 / srv->min_body_rate);
+	} else if (phase != WATCH_HEADERS) {
+		return;
+	}
+	if (now - atomic_load(&w->since_ms) <= limit ||
+	    !atomic_compare_exchange_strong(&w->phase, &phase, WATCH_EXPIRED))
+		return;
+	/* A connection idle since its last response is closed quietly, as an idle timeout would. */
+	bool started = phase == WATCH_BODY || atomic_load(&w->request_line) ||
+		       (phase == WATCH_HEADERS && !atomic_load(&w->served));
+	if (started && phase != WATCH_DRAIN) {
+		ssize_t n = send(w->fd, timeout_answer, sizeof(timeout_answer) - 1,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n;
+	}
+	shutdown(w->fd, SHUT_RDWR);
+	if (phase == WATCH_HEADERS && started)
+		log_info("- - 408 0 %lldms account=- (request headers not in after %llds)",
+			 (long long)(now - atomic_load(&w->since_ms)),
+			 (long long)(srv->request_timeout_ms / 1000));
+}
+
+static void *watchdog(void *arg)
+{
+	struct http_server *srv = arg;
+	pthread_mutex_lock(&srv->watch_lock);
+	while (!srv->watch_stop) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200 * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&srv->watch_cond, &srv->watch_lock, &until);
+		int64_t now = now_ms();
+		for (struct watch *w = srv->watches; w != NULL; w = w->next)
+			expire(srv, w, now);
+	}
+	pthread_mutex_unlock(&srv->watch_lock);
+	return NULL;
+}
+
+/* ---- framing ----
+ * What RFC 9112 says a server must refuse before it reads a body: both Content-Length and
+ * Transfer-Encoding (6.1), a transfer coding other than a final chunked (6.1: 501 for a coding
+ * depot does not know, else 400), Content-Length values that disagree (6.3), whitespace before
+ * a header's colon (5.1), a missing or repeated Host (3.2). libmicrohttpd 0.9.75 takes the first
+ * Content-Length, lets Transfer-Encoding win but keeps the connection open, ignores a space
+ * before the colon, and reads a body of another coding until the connection ends: each a way to
+ * frame a request differently from a proxy in front, and so to smuggle one past it. The answer
+ * closes the connection. */
+struct framing {
+	int content_lengths, transfer_encodings, hosts;
+	const char *content_length;
+	bool lengths_differ, space_in_name;
+};
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct framing *f = cls;
+	(void)kind;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		if (f->content_lengths++ == 0)
+			f->content_length = value;
+		else if (strcmp(f->content_length, value) != 0)
+			f->lengths_differ = true;
+	}
+	f->transfer_encodings += strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0;
+	f->hosts += strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0;
+	f->space_in_name = f->space_in_name || strpbrk(key, " \t") != NULL;
+	return MHD_YES;
+}
+
+/* True when a Transfer-Encoding list names chunked once, last (RFC 9112 6.1). */
+static bool chunked_once_last(const char *te)
+{
+	bool last = false;
+	int chunked = 0;
+	for (const char *p = te + strspn(te, " \t,"); *p; p += strspn(p, " \t,")) {
+		size_t n = strcspn(p, ","), m = n;
+		while (m > 0 && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+			m--;
+		last = m == 7 && strncasecmp(p, "chunked", 7) == 0;
+		chunked += last;
+		p += n;
+	}
+	return last && chunked == 1;
+}
+
+/* The JSON answer to a request framed ambiguously, or NULL. */
+static const char *framing_error(struct MHD_Connection *conn, const char *version, int *status)
+{
+	struct framing f = {0};
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &f);
+	const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_TRANSFER_ENCODING);
+	*status = 400;
+	if (f.space_in_name)
+		return "{\"error\": \"a header name holds whitespace\"}";
+	if (f.hosts > 1 || (f.hosts == 0 && strcmp(version, MHD_HTTP_VERSION_1_1) == 0))
+		return "{\"error\": \"an HTTP/1.1 request needs exactly one Host header\"}";
+	if (f.lengths_differ)
+		return "{\"error\": \"Content-Length headers disagree\"}";
+	if (te == NULL)
+		return NULL;
+	if (f.content_lengths > 0)
+		return "{\"error\": \"a request cannot have both Content-Length and "
+		       "Transfer-Encoding\"}";
+	if (strcmp(version, MHD_HTTP_VERSION_1_1) != 0)
+		return "{\"error\": \"Transfer-Encoding needs HTTP/1.1\"}";
+	if (f.transfer_encodings > 1 || !chunked_once_last(te))
+		return "{\"error\": \"Transfer-Encoding must end with chunked, given once\"}";
+	if (strcasecmp(te, "chunked") != 0) {
+		*status = 501;
+		return "{\"error\": \"only the chunked transfer coding is supported\"}";
+	}
+	return NULL;
+}
 
 const char *http_req_header(const struct http_req *req, const char *name)
 {
@@ -134,6 +383,10 @@ static enum MHD_Result queue(struct request *r, struct MHD_Connection *conn,
 			     struct http_resp *resp)
 {
 	struct MHD_Response *mr;
+	if (!watch_move(r, WATCH_BODY, WATCH_ANSWER)) { /* the watchdog answered 408 */
+		resp_discard(resp);
+		return MHD_NO;
+	}
 	if (resp->kind == HTTP_BODY_STREAM) {
 		mr = stream_response(&resp->stream);
 		r->bytes_out = resp->stream.len;
@@ -246,7 +499,8 @@ static enum MHD_Result answer_now(struct request *r, struct MHD_Connection *conn
 	r->answered_raw = true;
 	r->status = resp->status;
 	r->bytes_out = len;
-	bool sent = ci != NULL && n > 0 && (size_t)n < sizeof(head) &&
+	bool sent = watch_move(r, WATCH_BODY, WATCH_DRAIN) && ci != NULL && n > 0 &&
+		    (size_t)n < sizeof(head) &&
 		    send(ci->connect_fd, head, (size_t)n, MSG_NOSIGNAL) == n &&
 		    (len == 0 || send(ci->connect_fd, resp->body, len, MSG_NOSIGNAL) == (ssize_t)len);
 	if (resp->body_owned)
@@ -278,7 +532,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
 	struct http_server *srv = cls;
 	struct request *r = *con_cls;
-	(void)version;
 
 	if (r == NULL) {
 		r = xcalloc(1, sizeof(*r));
@@ -292,6 +545,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		r->req.path = pool_strdup(&r->pool, url);
 		*con_cls = r;
 		atomic_fetch_add(&srv->active, 1);
+		r->watch = watch_of(conn);
+		if (!watch_move(r, WATCH_HEADERS, WATCH_BODY))
+			return MHD_NO; /* too late: the watchdog has answered */
+		int status;
+		const char *framing = framing_error(conn, version, &status);
+		if (framing != NULL) {
+			struct http_resp bad = {.status = status,
+						.content_type = "application/json",
+						.kind = HTTP_BODY_MEM,
+						.body = framing,
+						.body_len = strlen(framing)};
+			http_resp_header(&bad, MHD_HTTP_HEADER_CONNECTION, "close");
+			return queue(r, conn, &bad);
+		}
 		struct http_resp resp = {.kind = HTTP_BODY_MEM, .fd = -1};
 		r->req.phase = HTTP_PHASE_HEADERS;
 		srv->handler(srv->app, &r->req, &resp);
@@ -316,9 +583,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 
+	if (watch_expired(r))
+		return MHD_NO;
 	if (*upload_data_size != 0) {
 		size_t n = *upload_data_size;
 		*upload_data_size = 0;
+		if (r->watch != NULL)
+			atomic_fetch_add(&r->watch->body_bytes, n);
 		if (r->responded)
 			return MHD_YES;
 		if (r->answered_raw || r->held) {
@@ -351,6 +622,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (r->answered_raw)
 		return MHD_NO; /* the answer is out; closing ends the connection */
+	/* The whole request is in: the time the handler takes is depot's, not the client's. */
+	if (!watch_move(r, WATCH_BODY, WATCH_ANSWER))
+		return MHD_NO;
 	if (r->held)
 		return queue(r, conn, &r->answer);
 	if (r->req.on_end != NULL)
@@ -385,10 +659,19 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+	bool late = watch_expired(r);
 	log_info("%s %s %d %llu %.3fms account=%s%s", r->req.method_name, r->req.path,
-		 r->responded || r->answered_raw ? r->status : 0, (unsigned long long)r->bytes_out, ms,
-		 r->req.log_account ? r->req.log_account : "-",
-		 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || r->answered_raw ? "" : " aborted");
+		 late ? 408 : r->responded || r->answered_raw ? r->status : 0,
+		 (unsigned long long)r->bytes_out, ms, r->req.log_account ? r->req.log_account : "-",
+		 late ? " (body too slow)"
+		 : toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || r->answered_raw ? "" : " aborted");
+	if (r->watch != NULL && !late) { /* the next request's headers: a new deadline */
+		atomic_store(&r->watch->served, true);
+		atomic_store(&r->watch->request_line, false);
+		atomic_store(&r->watch->body_bytes, 0);
+		atomic_store(&r->watch->since_ms, now_ms());
+		atomic_store(&r->watch->phase, WATCH_HEADERS);
+	}
 	free(r->body);
 	pool_cleanup(&r->pool);
 	free(r);
@@ -506,6 +789,10 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 	srv->handler = handler;
 	srv->app = app;
 	srv->max_body_bytes = opts->max_body_bytes;
+	srv->request_timeout_ms = (int64_t)opts->request_timeout_s * 1000;
+	srv->min_body_rate = opts->min_body_rate;
+	pthread_mutex_init(&srv->watch_lock, NULL);
+	pthread_cond_init(&srv->watch_cond, NULL);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
 			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
 	srv->daemon = MHD_start_daemon(
@@ -514,9 +801,20 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->idle_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_bytes,
+		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		srv, MHD_OPTION_END);
+		srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
+		on_request_line, srv, MHD_OPTION_END);
+	if (srv->daemon != NULL && srv->request_timeout_ms > 0) {
+		srv->watchdog_running = pthread_create(&srv->watchdog, NULL, watchdog, srv) == 0;
+		if (!srv->watchdog_running) {
+			MHD_stop_daemon(srv->daemon);
+			srv->daemon = NULL;
+		}
+	}
 	if (srv->daemon == NULL) {
+		pthread_cond_destroy(&srv->watch_cond);
+		pthread_mutex_destroy(&srv->watch_lock);
 		free(srv);
 		return err_set(e, ERR_INTERNAL, "cannot listen on %s", opts->listen);
 	}
@@ -541,6 +839,15 @@ void http_server_stop(struct http_server *srv, int grace_ms)
 		close(s);
 	for (int waited = 0; atomic_load(&srv->active) > 0 && waited < grace_ms; waited += 10)
 		usleep(10 * 1000);
+	if (srv->watchdog_running) {
+		pthread_mutex_lock(&srv->watch_lock);
+		srv->watch_stop = true;
+		pthread_cond_signal(&srv->watch_cond);
+		pthread_mutex_unlock(&srv->watch_lock);
+		pthread_join(srv->watchdog, NULL);
+	}
 	MHD_stop_daemon(srv->daemon);
+	pthread_cond_destroy(&srv->watch_cond);
+	pthread_mutex_destroy(&srv->watch_lock);
 	free(srv);
 }

@@ -13,6 +13,7 @@
 #include <jwt.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
@@ -249,6 +250,51 @@ static void alg_none_is_refused(void **state)
 	const char *handmade = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0."
 			       "eyJhY2NvdW50X2lkIjoiYSIsImV4cCI6MTgwMDAwMDEwMH0.";
 	assert_int_equal(verify(a, handmade, NOW, &p), ERR_UNAUTHENTICATED);
+	auth_free(a);
+}
+
+/* base64url without padding of n bytes into out. */
+static void b64url(const void *bytes, size_t n, char *out)
+{
+	int len = EVP_EncodeBlock((unsigned char *)out, bytes, (int)n);
+	while (len > 0 && out[len - 1] == '=')
+		len--;
+	out[len] = '\0';
+	for (char *p = out; *p; p++)
+		*p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+}
+
+/* A token with a header of our own, signed HS256 with SECRET by hand (OpenSSL HMAC). */
+static void mint_with_header(const char *header, const char *claims, char *tok, size_t cap)
+{
+	char h[512], c[512], sig[128];
+	b64url(header, strlen(header), h);
+	b64url(claims, strlen(claims), c);
+	int n = snprintf(tok, cap, "%s.%s", h, c);
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned mac_len = 0;
+	HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (const unsigned char *)tok, (size_t)n, mac,
+	     &mac_len);
+	b64url(mac, mac_len, sig);
+	snprintf(tok + n, cap - (size_t)n, ".%s", sig);
+}
+
+/* Found by fuzz_claims: libjwt reads "alg" without regard to case, so a header "Hs256" passed
+ * as HS256. Algorithm names are case-sensitive (RFC 7515, 4.1.1): only the exact name is the
+ * pinned algorithm. */
+static void alg_name_in_another_case_is_refused(void **state)
+{
+	(void)state;
+	struct auth *a = new_hs(NULL, NULL, 0);
+	struct auth_principal p;
+	const char *claims = "{\"account_id\":\"a\",\"exp\":1800000100}";
+	const char *headers[] = {"{\"alg\":\"Hs256\",\"typ\":\"JWT\"}", "{\"alg\":\"hs256\"}",
+				 "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"};
+	for (size_t i = 0; i < 3; i++) {
+		char tok[1024];
+		mint_with_header(headers[i], claims, tok, sizeof(tok));
+		assert_int_equal(verify(a, tok, NOW, &p), i == 2 ? ERR_OK : ERR_UNAUTHENTICATED);
+	}
 	auth_free(a);
 }
 
@@ -672,6 +718,7 @@ int main(void)
 		cmocka_unit_test(tampered_payload_is_refused),
 		cmocka_unit_test(alg_none_is_refused),
 		cmocka_unit_test(other_hmac_alg_with_same_secret_is_refused),
+		cmocka_unit_test(alg_name_in_another_case_is_refused),
 		cmocka_unit_test(missing_or_non_string_account_id_is_refused),
 		cmocka_unit_test(account_id_length_limit_is_255_bytes),
 		cmocka_unit_test(scope_string_is_parsed),

@@ -550,6 +550,37 @@ static void stream_refuses_malformed_urls(void **state)
 	assert_int_equal(stream_rc(longhdr), ERR_INVALID);
 }
 
+/* Found by fuzz_create_json: a header of exactly DATAURL_HEADER_MAX bytes followed by ','
+ * wrote the terminating NUL one byte past the header buffer. Every length around the limit is
+ * refused cleanly, in one piece and byte by byte. */
+static void stream_header_at_the_limit_is_refused_in_bounds(void **state)
+{
+	(void)state;
+	for (size_t hlen = DATAURL_HEADER_MAX - 2; hlen <= DATAURL_HEADER_MAX + 2; hlen++) {
+		char text[DATAURL_HEADER_MAX + 16];
+		memset(text, 'a', sizeof(text));
+		memcpy(text, "data:", 5);
+		memcpy(text + hlen, ",QQ==", 6);
+		for (size_t step = 1; step <= sizeof(text); step += sizeof(text) - 1) {
+			struct pool p;
+			pool_init(&p);
+			struct collect c = {0};
+			struct err e = {0};
+			struct dataurl_stream d;
+			dataurl_stream_init(&d, 100, collect_sink, &c);
+			enum err_code rc = ERR_OK;
+			size_t len = strlen(text);
+			for (size_t off = 0; rc == ERR_OK && off < len; off += step)
+				rc = dataurl_stream_feed(&d, text + off,
+							 len - off < step ? len - off : step, &p, &e);
+			assert_int_equal(rc, ERR_INVALID);
+			dataurl_stream_cleanup(&d);
+			pool_cleanup(&p);
+			free(c.buf);
+		}
+	}
+}
+
 static void stream_stops_at_the_first_sink_error(void **state)
 {
 	(void)state;
@@ -593,6 +624,7 @@ int main(void)
 		cmocka_unit_test(stream_small_and_empty_payloads),
 		cmocka_unit_test(stream_over_max_bytes_is_too_large),
 		cmocka_unit_test(stream_refuses_malformed_urls),
+		cmocka_unit_test(stream_header_at_the_limit_is_refused_in_bounds),
 		cmocka_unit_test(stream_stops_at_the_first_sink_error),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,6 +245,25 @@ static void malformed_escape_in_content_is_invalid(void **state)
 	scan_free(&r);
 }
 
+/* Found by fuzz_create_json: a \u escape past ASCII became '?', which a data URL's media type
+ * accepts, so "text/pl\u00e9in" was stored as "text/pl?in" though jansson reads the body
+ * otherwise. A data URL is ASCII: such an escape is refused, in every chunking. */
+static void non_ascii_escape_in_content_is_invalid(void **state)
+{
+	(void)state;
+	const char *bodies[] = {"{\"content\":\"data:text/pl\\u00e9in;base64,QQ==\"}",
+				"{\"content\":\"data:;base64,QQ\\u0080=\"}",
+				"{\"content\":\"\\ud83d\\ude00\"}"};
+	for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+		for (size_t chunk = 0; chunk < 3; chunk++) {
+			struct scan r = run_scan(bodies[i], strlen(bodies[i]), chunk, 1, REST_MAX);
+			assert_true(r.feed_rc == ERR_INVALID || r.finish_rc == ERR_INVALID);
+			assert_non_null(strstr(r.msg, "ASCII"));
+			scan_free(&r);
+		}
+	}
+}
+
 static void escapes_elsewhere_are_kept_verbatim(void **state)
 {
 	(void)state;
@@ -487,6 +506,7 @@ int main(void)
 		cmocka_unit_test(large_content_matches_in_random_chunks),
 		cmocka_unit_test(escapes_in_content_are_unescaped),
 		cmocka_unit_test(malformed_escape_in_content_is_invalid),
+		cmocka_unit_test(non_ascii_escape_in_content_is_invalid),
 		cmocka_unit_test(escapes_elsewhere_are_kept_verbatim),
 		cmocka_unit_test(nested_content_is_not_captured),
 		cmocka_unit_test(nested_content_then_top_level_content),

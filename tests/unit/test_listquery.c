@@ -8,17 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "api/listquery.h"
+#include <openssl/evp.h>
 
-static const struct limits defaults = {
-	.max_name_bytes = 255,
-	.max_path_bytes = 1024,
-	.max_tag_bytes = 64,
-	.max_tags = 50,
-	.max_metadata_bytes = 65536,
-	.max_page_size = 100,
-	.max_upload_bytes = 100 * 1024 * 1024,
-};
+#include "api/listquery.h"
+#include "limits.h"
+
 
 struct arg {
 	const char *name, *value;
@@ -61,7 +55,7 @@ static struct result run(const struct arg *args)
 	struct result r;
 	memset(&r, 0, sizeof(r));
 	r.q.account_id = "acct";
-	r.rc = listquery_parse(table_get, (void *)args, &defaults, &pool, &r.q, &r.page,
+	r.rc = listquery_parse(table_get, (void *)args, &test_limits, &pool, &r.q, &r.page,
 			       &r.page_size, &r.e);
 	return r;
 }
@@ -359,6 +353,58 @@ static void cursor_malformed_is_invalid(void **state)
 		assert_refused("cursor", bad[i]);
 }
 
+/* The cursor depot writes for a position, made by hand with OpenSSL (no padding, URL-safe). */
+static void spell_cursor(const char *plain, char out[LISTQUERY_CURSOR_MAX])
+{
+	unsigned char b64[LISTQUERY_CURSOR_MAX];
+	int m = EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)strlen(plain));
+	int k = 0;
+	for (int i = 0; i < m && b64[i] != '='; i++)
+		out[k++] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : (char)b64[i];
+	out[k] = '\0';
+}
+
+/* Found by fuzz_listquery: a cursor for a one-digit created_us (43 bytes decoded) was refused
+ * as too short, though depot writes it. */
+static void cursor_for_every_created_us_round_trips(void **state)
+{
+	(void)state;
+	const int64_t times[] = {0, 9, -1, 10, INT64_MAX, INT64_MIN, 1767323045123456LL};
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		char cur[LISTQUERY_CURSOR_MAX];
+		listquery_cursor_encode(META_SORT_DESC, times[i], CUR_ID, cur);
+		struct arg args[] = {{"cursor", cur}, {NULL, NULL}};
+		struct result r = run(args);
+		if (r.rc != ERR_OK)
+			fail_msg("created_us %lld: %s", (long long)times[i], r.e.msg);
+		assert_int_equal(r.q.cursor_created_us, times[i]);
+		assert_string_equal(r.q.cursor_id, CUR_ID);
+	}
+}
+
+/* Found by fuzz_listquery: other spellings of a position (what strtoll and text_is_uuid let
+ * through, or base64 with stray low bits) were accepted; a cursor is only ever what depot
+ * wrote. */
+static void cursor_other_spellings_are_invalid(void **state)
+{
+	(void)state;
+	const char *plains[] = {
+		"c1:d:01000:" CUR_ID, "c1:d:+1000:" CUR_ID, "c1:d: 1000:" CUR_ID,
+		"c1:d:1000:123E4567-E89B-42D3-A456-426614174000", "c1:d:99999999999999999999:" CUR_ID,
+	};
+	for (size_t i = 0; i < sizeof(plains) / sizeof(plains[0]); i++) {
+		char cur[LISTQUERY_CURSOR_MAX];
+		spell_cursor(plains[i], cur);
+		assert_refused("cursor", cur);
+	}
+	char cur[LISTQUERY_CURSOR_MAX];
+	listquery_cursor_encode(META_SORT_DESC, 1000, CUR_ID, cur);
+	size_t n = strlen(cur);
+	assert_true(n % 4 != 0); /* the last character carries unused low bits */
+	cur[n - 1] = cur[n - 1] == 'A' ? 'B' : (char)(cur[n - 1] + 1);
+	assert_refused("cursor", cur);
+}
+
 static void first_bad_parameter_wins_over_good_ones(void **state)
 {
 	(void)state;
@@ -390,6 +436,8 @@ int main(void)
 		cmocka_unit_test(cursor_round_trips_through_encode),
 		cmocka_unit_test(cursor_for_other_sort_or_with_page_is_invalid),
 		cmocka_unit_test(cursor_malformed_is_invalid),
+		cmocka_unit_test(cursor_for_every_created_us_round_trips),
+		cmocka_unit_test(cursor_other_spellings_are_invalid),
 		cmocka_unit_test(first_bad_parameter_wins_over_good_ones),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

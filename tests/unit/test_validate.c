@@ -9,22 +9,13 @@
 #include <string.h>
 
 #include "api/validate.h"
+#include "limits.h"
 
-static const struct limits defaults = {
-	.max_name_bytes = 255,
-	.max_path_bytes = 1024,
-	.max_tag_bytes = 64,
-	.max_tags = 50,
-	.max_metadata_bytes = 65536,
-	.max_description_bytes = 8,
-	.max_page_size = 100,
-	.max_upload_bytes = 100 * 1024 * 1024,
-};
 
 static enum err_code name_rc(const char *s, size_t len)
 {
 	struct err e = {0};
-	enum err_code rc = validate_name(s, len, &defaults, &e);
+	enum err_code rc = validate_name(s, len, &test_limits, &e);
 	if (rc != ERR_OK)
 		assert_true(e.msg[0] != '\0');
 	return rc;
@@ -98,7 +89,7 @@ static void name_rejects_invalid_utf8(void **state)
 static void name_respects_a_configured_limit(void **state)
 {
 	(void)state;
-	struct limits l = defaults;
+	struct limits l = test_limits;
 	l.max_name_bytes = 4;
 	struct err e;
 	assert_int_equal(validate_name("abcd", 4, &l, &e), ERR_OK);
@@ -113,7 +104,7 @@ static enum err_code path_norm(const char *in, size_t len, const char **out)
 	pool_init(&p);
 	struct err e = {0};
 	const char *res = NULL;
-	enum err_code rc = validate_directory_path(in, len, &defaults, &p, &res, &e);
+	enum err_code rc = validate_directory_path(in, len, &test_limits, &p, &res, &e);
 	static char keep[2048];
 	keep[0] = '\0';
 	if (rc == ERR_OK) {
@@ -200,19 +191,28 @@ static void path_rejects_control_and_bad_utf8(void **state)
 	REFUSED("a/\xed\xa0\x80");
 }
 
+/* Found by fuzz_update_json: the limit was on the input, so 1024 bytes without a leading slash
+ * were stored as 1025, which a client could not send back (an update with the directory_path it
+ * had read was 400). The limit is on the stored form, which is therefore always accepted again. */
 static void path_rejects_more_than_max_bytes(void **state)
 {
 	(void)state;
 	char buf[1100];
 	memset(buf, 'p', sizeof(buf));
-	const char *got;
-	assert_int_equal(path_norm(buf, 1024, &got), ERR_OK);
-	assert_int_equal(strlen(got), 1025);
-	assert_int_equal(path_norm(buf, 1025, &got), ERR_INVALID);
-	/* The limit is on the input: 1024 bytes with a leading slash is fine. */
+	const char *got, *again;
+	assert_int_equal(path_norm(buf, 1023, &got), ERR_OK);
+	assert_int_equal(strlen(got), 1024);
+	assert_int_equal(path_norm(buf, 1024, &got), ERR_INVALID);
 	buf[0] = '/';
 	assert_int_equal(path_norm(buf, 1024, &got), ERR_OK);
 	assert_int_equal(strlen(got), 1024);
+	assert_int_equal(path_norm(buf, 1025, &got), ERR_INVALID);
+	buf[1024] = '/'; /* "/p...p/": 1026 bytes whose stored form is 1024 */
+	assert_int_equal(path_norm(buf, 1025, &got), ERR_OK);
+	assert_int_equal(strlen(got), 1024);
+	assert_int_equal(path_norm(got, strlen(got), &again), ERR_OK);
+	assert_string_equal(again, got);
+	assert_int_equal(path_norm(buf, 1026, &got), ERR_INVALID); /* "/p...p/p" */
 }
 
 /* ---- tags ---- */
@@ -235,7 +235,7 @@ static void tags_are_sorted_and_folded(void **state)
 	const char *in[] = {"zeta", "alpha", "Beta", "alpha", "zeta", "\xc3\xa9t\xc3\xa9", "b"};
 	const char **out = NULL;
 	size_t n = 99;
-	assert_int_equal(tags_run(in, 7, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(in, 7, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 5);
 	assert_string_equal(out[0], "Beta");
 	assert_string_equal(out[1], "alpha");
@@ -255,7 +255,7 @@ static void tags_empty_list_is_ok(void **state)
 	pool_init(&p);
 	const char **out = NULL;
 	size_t n = 99;
-	assert_int_equal(tags_run(NULL, 0, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(NULL, 0, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 0);
 	pool_cleanup(&p);
 }
@@ -268,15 +268,15 @@ static void tags_reject_empty_comma_control_and_bad_utf8(void **state)
 	const char **out;
 	size_t n;
 	const char *empty[] = {"ok", ""};
-	assert_int_equal(tags_run(empty, 2, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(empty, 2, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *comma[] = {"a,b"};
-	assert_int_equal(tags_run(comma, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(comma, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *ctrl[] = {"a\tb"};
-	assert_int_equal(tags_run(ctrl, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(ctrl, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *c1[] = {"a\xc2\x9f"};
-	assert_int_equal(tags_run(c1, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(c1, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	const char *bad[] = {"\xc3"};
-	assert_int_equal(tags_run(bad, 1, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(bad, 1, &test_limits, &p, &out, &n), ERR_INVALID);
 	pool_cleanup(&p);
 }
 
@@ -293,10 +293,10 @@ static void tags_length_is_1_to_64_bytes(void **state)
 	const char **out;
 	size_t n;
 	const char *ok[] = {t64};
-	assert_int_equal(tags_run(ok, 1, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(ok, 1, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 1);
 	const char *long1[] = {"fine", t65};
-	assert_int_equal(tags_run(long1, 2, &defaults, &p, &out, &n), ERR_INVALID);
+	assert_int_equal(tags_run(long1, 2, &test_limits, &p, &out, &n), ERR_INVALID);
 	pool_cleanup(&p);
 }
 
@@ -314,15 +314,15 @@ static void tags_at_most_max_distinct_after_folding(void **state)
 	/* 50 distinct, each given twice: 100 inputs fold to 50. */
 	for (int i = 0; i < 100; i++)
 		in[i] = names[i % 50];
-	assert_int_equal(tags_run(in, 100, &defaults, &p, &out, &n), ERR_OK);
+	assert_int_equal(tags_run(in, 100, &test_limits, &p, &out, &n), ERR_OK);
 	assert_int_equal(n, 50);
 	assert_string_equal(out[0], "t00");
 	assert_string_equal(out[49], "t49");
 	/* 51 distinct. */
 	for (int i = 0; i < 51; i++)
 		in[i] = names[i];
-	assert_int_equal(tags_run(in, 51, &defaults, &p, &out, &n), ERR_INVALID);
-	struct limits l = defaults;
+	assert_int_equal(tags_run(in, 51, &test_limits, &p, &out, &n), ERR_INVALID);
+	struct limits l = test_limits;
 	l.max_tags = 2;
 	const char *three[] = {"a", "b", "c"};
 	assert_int_equal(tags_run(three, 3, &l, &p, &out, &n), ERR_INVALID);
@@ -336,6 +336,8 @@ static void description_bytes_utf8_and_no_nul(void **state)
 {
 	(void)state;
 	struct err e;
+	struct limits defaults = test_limits;
+	defaults.max_description_bytes = 8;
 	assert_int_equal(validate_description("", 0, &defaults, &e), ERR_OK);
 	assert_int_equal(validate_description("a\nb\tc", 5, &defaults, &e), ERR_OK);
 	assert_int_equal(validate_description("12345678", 8, &defaults, &e), ERR_OK);
@@ -364,7 +366,7 @@ static void slugs_fold_sort_and_refuse_bad_ids(void **state)
 	const char **out;
 	size_t n;
 	const char *in[] = {"b", "a,b", "b", "\xc3\xa9"};
-	assert_int_equal(validate_slugs(in, 4, &defaults, &p, &out, &n, &e), ERR_OK);
+	assert_int_equal(validate_slugs(in, 4, &test_limits, &p, &out, &n, &e), ERR_OK);
 	assert_int_equal(n, 3);
 	assert_string_equal(out[0], "a,b"); /* account ids may hold commas */
 	assert_string_equal(out[1], "b");
@@ -373,11 +375,11 @@ static void slugs_fold_sort_and_refuse_bad_ids(void **state)
 	long_id[256] = '\0';
 	const char *bad[][1] = {{""}, {"a\x01"}, {"\xff"}, {long_id}};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(validate_slugs(bad[i], 1, &defaults, &p, &out, &n, &e),
+		assert_int_equal(validate_slugs(bad[i], 1, &test_limits, &p, &out, &n, &e),
 				 ERR_INVALID);
 	long_id[255] = '\0';
 	const char *ok[] = {long_id};
-	assert_int_equal(validate_slugs(ok, 1, &defaults, &p, &out, &n, &e), ERR_OK);
+	assert_int_equal(validate_slugs(ok, 1, &test_limits, &p, &out, &n, &e), ERR_OK);
 	pool_cleanup(&p);
 }
 
