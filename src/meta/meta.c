@@ -263,6 +263,11 @@ enum err_code meta_lock_keys(struct meta *m, const char *const *keys, size_t n, 
 	return m->ops->lock_keys && n > 0 ? m->ops->lock_keys(m, keys, n, e) : ERR_OK;
 }
 
+bool meta_settle(struct meta *m, int max_ms)
+{
+	return m->ops->settle == NULL || m->ops->settle(m, max_ms);
+}
+
 void meta_unlock_keys(struct meta *m, const char *const *keys, size_t n)
 {
 	if (m->ops->unlock_keys && n > 0)

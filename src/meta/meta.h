@@ -285,4 +285,10 @@ enum err_code meta_lock_keys(struct meta *m, const char *const *keys, size_t n, 
 /* Releases what meta_lock_keys took (same keys, same thread). */
 void meta_unlock_keys(struct meta *m, const char *const *keys, size_t n);
 
+/* Waits (at most max_ms) until the writes other processes had in flight at the call are
+ * committed or gone, so that what this process reads next includes them; the start-up sweep
+ * asks this before it judges a blob unused. Whether everything settled (always true for a
+ * single-process store). */
+bool meta_settle(struct meta *m, int max_ms);
+
 #endif

@@ -51,6 +51,8 @@ struct meta_ops {
 	enum err_code (*lock_keys)(struct meta *m, const char *const *keys, size_t n,
 				   struct err *e);
 	void (*unlock_keys)(struct meta *m, const char *const *keys, size_t n);
+	/* See meta_settle. NULL when no other process writes (SQLite). */
+	bool (*settle)(struct meta *m, int max_ms);
 };
 
 /* Every backend's struct meta starts with this. */

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- the schema, one migration per entry; schema_migrations lists the applied ones ---- */
 
@@ -238,6 +239,7 @@ enum stmt {
 	S_INLINE_DROP_UNUSED,
 	S_INLINE_GET,
 	S_LOCK_KEYS,
+	S_OLD_XACTS,
 	S_UNLOCK_KEYS,
 	S_LIST,                        /* + mode * V_MODE + V_* bits */
 	S_COUNT = S_LIST + 3 * V_MODE, /* + V_PREFIX | V_TAGS: own rows */
@@ -361,6 +363,14 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	[S_LOCK_KEYS] = {"lock keys", "SELECT pg_advisory_lock(h) FROM " KEY_HASHES " ORDER BY h",
 			 "a"},
 	[S_UNLOCK_KEYS] = {"unlock keys", "SELECT pg_advisory_unlock(h) FROM " KEY_HASHES, "a"},
+	/* Other sessions of this database in a transaction begun before $1 (microseconds since
+	 * the Unix epoch), and the server's time now (same unit). */
+	[S_OLD_XACTS] = {"settle",
+			 "SELECT count(*) FILTER (WHERE pid <> pg_backend_pid()"
+			 " AND xact_start < to_timestamp($1::bigint / 1e6)),"
+			 " (extract(epoch FROM clock_timestamp()) * 1e6)::bigint"
+			 " FROM pg_stat_activity WHERE datname = current_database()",
+			 "i"},
 	[S_LIST] = META_LIST16(LIST_ME), META_LIST16(LIST_SHARED), META_LIST16(LIST_ANY),
 	[S_COUNT] = COUNT(""),
 	COUNT(W_PREFIX),
@@ -1602,6 +1612,44 @@ fail:
 	return rc;
 }
 
+/* Waits until every transaction open in another session at the call has ended: committed,
+ * rolled back, or aborted because its client is gone. A depotd killed just after sending a
+ * COMMIT leaves a session that commits a moment later; the start-up sweep must not decide which
+ * blobs are unused before that change is visible. Bounded by max_ms (a session idle in a
+ * transaction, e.g. an operator's psql, would otherwise hold start-up). Whether it settled. */
+static bool pg_settle(struct meta *base, int max_ms)
+{
+	struct conn *c;
+	struct err e = {0};
+	if (conn_get((struct meta_pg *)base, &c, &e) != ERR_OK)
+		return false;
+	int64_t since = -1, waited_us = 0;
+	for (;;) {
+		struct params p = {0};
+		p_int(&p, since);
+		PGresult *res = NULL;
+		if (run(c, S_OLD_XACTS, &p, 0, &res, &e) != ERR_OK) {
+			log_warn("meta: could not wait for open transactions: %s", e.msg);
+			return false;
+		}
+		int64_t open = col_int(res, 0, 0), now = col_int(res, 0, 1);
+		PQclear(res);
+		if (since < 0) {
+			since = now; /* the first round only reads the server's clock */
+			continue;
+		}
+		if (open == 0)
+			return true;
+		if (waited_us >= (int64_t)max_ms * 1000) {
+			log_warn("meta: %lld transactions of other sessions still open after %d ms",
+				 (long long)open, max_ms);
+			return false;
+		}
+		usleep(10000);
+		waited_us += 10000;
+	}
+}
+
 static void pg_close(struct meta *base)
 {
 	struct meta_pg *m = (struct meta_pg *)base;
@@ -1656,4 +1704,5 @@ const struct meta_ops meta_pg_ops = {
 	.folder_list = pg_folder_list,
 	.lock_keys = pg_lock_keys,
 	.unlock_keys = pg_unlock_keys,
+	.settle = pg_settle,
 };

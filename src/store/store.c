@@ -41,6 +41,8 @@ struct group_item {
 };
 
 #define GROUP_MAX 256
+/* How long start-up waits for the writes other sessions had in flight (meta_settle). */
+#define SETTLE_MS 10000
 
 struct store {
 	struct meta *meta;
@@ -84,6 +86,9 @@ enum err_code store_open(const char *meta_url, const char *blob_url, struct stor
 	pthread_mutex_init(&s->queue_lock, NULL);
 	pthread_cond_init(&s->queue_cond, NULL);
 	uint64_t staged, orphans;
+	/* A process that died committing (another depotd's COMMIT still on its way to PostgreSQL)
+	 * may yet remove a row or point it at another blob: let that land first. */
+	(void)meta_settle(s->meta, SETTLE_MS);
 	if ((rc = blob_sweep(s->blobs, sweep_drop, s, &staged, &orphans, e)) != ERR_OK) {
 		store_close(s);
 		return rc;
