@@ -132,7 +132,7 @@ bool fetch_addr_allowed(const struct sockaddr *sa, bool allow_private, const cha
 	return !v6_forbidden(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
 }
 
-enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err *e)
+enum err_code fetch_uri_chars_check(const char *uri, int64_t max_uri_bytes, struct err *e)
 {
 	if ((int64_t)strlen(uri) > max_uri_bytes)
 		return err_set(e, ERR_INVALID, "uri is longer than %lld bytes",
@@ -141,13 +141,20 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
 		if (*p <= 0x20 || *p >= 0x7f)
 			return err_set(e, ERR_INVALID,
 				       "uri must not contain spaces, control or non-ASCII characters");
+	return ERR_OK;
+}
+
+enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err *e)
+{
+	enum err_code rc = fetch_uri_chars_check(uri, max_uri_bytes, e);
+	if (rc != ERR_OK)
+		return rc;
 	const char *sep = strstr(uri, "://");
 	if (sep == NULL || strcspn(uri, ":/?#") != (size_t)(sep - uri) || sep[3] == '/' ||
 	    sep[3] == '\0')
 		return err_set(e, ERR_INVALID, "uri is not an absolute http or https URL");
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
-	enum err_code rc = ERR_OK;
 	if (u == NULL)
 		return err_set(e, ERR_INTERNAL, "curl_url failed");
 	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||

@@ -27,6 +27,11 @@ struct fetch_get {
 	struct err write_err;
 };
 
+/* The length and characters every uri must have (at most max_uri_bytes, printable ASCII, no
+ * space), whatever its scheme. ERR_INVALID otherwise. */
+enum err_code fetch_uri_chars_check(const char *uri, int64_t max_uri_bytes, struct err *e)
+	__attribute__((warn_unused_result));
+
 /* Makes g's handle for a GET of url: http/https only, no proxy from the environment, no
  * redirects (the caller may allow some), o's time and size limits, the address check on every
  * connection, 2xx bodies into w and other bodies into error_body. ERR_INTERNAL when curl
