@@ -18,49 +18,21 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 AZURITE=tests/azure/node_modules/azurite/dist/src/blob/main.js
 
-install() {
-	command -v node >/dev/null && command -v npm >/dev/null || scripts/deps.sh >&2
-	[ -f "$AZURITE" ] && return 0
-	(cd tests/azure && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-}
+. scripts/npm-daemon.sh
 
 start() {
-	install
+	npm_daemon_install tests/azure "$AZURITE"
 	: >"$dir/log"
 	# Run from DIR: Azurite writes its debug and extent files under the working folder.
 	(cd "$dir" && exec setsid node "$OLDPWD/$AZURITE" --blobHost 127.0.0.1 --blobPort 0 \
 		--inMemoryPersistence --extentMemoryLimit 256 --skipApiVersionCheck --loose \
 		--disableTelemetry --silent >>"$dir/log" 2>&1 </dev/null) &
 	echo $! >"$dir/pid"
-	for _ in $(seq 1 300); do
-		local got
-		got=$(sed -n 's/.*listens on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/log" | tail -1)
-		if [ -n "$got" ]; then
-			echo "http://127.0.0.1:$got"
-			return 0
-		fi
-		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	echo "azurite did not start:" >&2
-	cat "$dir/log" >&2
-	stop
-	return 1
+	npm_daemon_wait "$dir" azurite 's/.*listens on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p'
 }
 
 stop() {
-	[ -s "$dir/pid" ] || return 0
-	local pid
-	pid=$(cat "$dir/pid")
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$dir/pid"
+	npm_daemon_stop "$dir"
 }
 
 case $cmd in
