@@ -157,7 +157,8 @@ void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct 
  * failure): an external object (s3://, gs://, an Azure Blob URL) or any other http(s) uri.
  * Sets f's original_uri (without credentials), mime_type and external fields. */
 enum err_code api_uri_read(struct api_ctx *c, const char *uri, struct blob_writer **w,
-			   struct create_fields *f, struct err *e) __attribute__((warn_unused_result));
+			   struct create_fields *f, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* ---- the pure parsers of request bodies (no I/O, no clock; tests/fuzz calls them) ---- */
 

@@ -260,8 +260,8 @@ static enum err_code bucket_parse(const struct external *x, enum external_kind k
 		return err_set(e, ERR_FORBIDDEN, "uri: %s is depot's own bucket", bucket);
 	char *key = pool_alloc(pool, KEY_MAX + 1);
 	if (!s3_pct_decode(slash + 1, strlen(slash + 1), key, KEY_MAX + 1))
-		return err_set(e, ERR_INVALID, "uri: the object name has a bad %%-escape, a NUL, or "
-					       "more than %d bytes", KEY_MAX);
+		return err_set(e, ERR_INVALID, "uri: the object name has a bad %%-escape, a NUL, "
+					       "or more than %d bytes", KEY_MAX);
 	if (!text_utf8_valid(key, strlen(key)) || text_has_control(key, strlen(key)))
 		return err_set(e, ERR_INVALID,
 			       "uri: the object name must be UTF-8 without control characters");
@@ -326,10 +326,12 @@ static bool has_param(const char *query, const char *name)
 static const struct endpoint *emulator_of(const struct external *x, const char *scheme,
 					  const char *host, long port)
 {
-	for (size_t i = 0; i < x->nazure; i++)
-		if (strcmp(x->azure[i].scheme, scheme) == 0 && strcmp(x->azure[i].host, host) == 0 &&
-		    x->azure[i].port == port)
-			return &x->azure[i];
+	for (size_t i = 0; i < x->nazure; i++) {
+		const struct endpoint *ep = &x->azure[i];
+		if (strcmp(ep->scheme, scheme) == 0 && strcmp(ep->host, host) == 0 &&
+		    ep->port == port)
+			return ep;
+	}
 	return NULL;
 }
 

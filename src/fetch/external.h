@@ -21,8 +21,8 @@ struct external_settings {
 	const char *gcs_endpoint;    /* the XML API: http(s)://HOST[:PORT], path-style */
 	const char *gcs_access_key;  /* an HMAC key id; "" = unsigned requests */
 	const char *gcs_secret_key;
-	const char *azure_endpoints; /* "URL,URL": emulators, addressed URL/ACCOUNT/CONTAINER/BLOB */
-	const char *own_bucket;      /* the S3 bucket of depot's own blobs (never a source), or "" */
+	const char *azure_endpoints; /* "URL,URL": emulators, as URL/ACCOUNT/CONTAINER/BLOB */
+	const char *own_bucket;      /* the S3 bucket of depot's own blobs (no source), or "" */
 };
 
 struct external;

@@ -304,8 +304,8 @@ enum err_code fetch_uri(const struct fetch_opts *o, const char *uri, struct blob
 	CURLcode cc = fetch_get_perform(&g);
 	rc = fetch_get_failure(&g, cc, "uri", e);
 	if (rc == ERR_OK && (g.status < 200 || g.status > 299))
-		rc = err_set(e, g.status < 500 ? ERR_INVALID : ERR_UPSTREAM, "uri answered HTTP %ld",
-			     g.status);
+		rc = err_set(e, g.status < 500 ? ERR_INVALID : ERR_UPSTREAM,
+			     "uri answered HTTP %ld", g.status);
 	if (rc == ERR_OK)
 		*content_type = fetch_get_content_type(&g, pool);
 	fetch_get_cleanup(&g);

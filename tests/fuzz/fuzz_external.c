@@ -57,7 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (r.kind == EXTERNAL_S3 || r.kind == EXTERNAL_GCS) {
 		FZ_CHECK(strcmp(r.public_uri, uri) == 0, "recorded %s", r.public_uri);
 		FZ_CHECK(q == NULL && strchr(uri, '#') == NULL, "query or fragment accepted");
-		const char *ep = r.kind == EXTERNAL_S3 ? settings.s3_endpoint : settings.gcs_endpoint;
+		const char *ep = r.kind == EXTERNAL_S3 ? settings.s3_endpoint
+						       : settings.gcs_endpoint;
 		FZ_CHECK(strncmp(r.url, ep, strlen(ep)) == 0 && r.url[strlen(ep)] == '/',
 			 "requested %s", r.url);
 		FZ_CHECK(strcspn(r.url, " \t\r\n?#") == strlen(r.url), "requested %s", r.url);

@@ -108,7 +108,7 @@ static void s3_key_is_decoded_then_encoded_for_sigv4(void **state)
 	fx_free(f);
 }
 
-static void s3_without_endpoint_is_aws_virtual_host_or_path_for_dotted_buckets(void **state)
+static void s3_without_endpoint_is_aws_by_virtual_host_or_path_if_dotted(void **state)
 {
 	(void)state;
 	struct external_settings s = base;
@@ -264,7 +264,7 @@ int main(void)
 		cmocka_unit_test(settings_are_checked),
 		cmocka_unit_test(s3_uri_goes_to_the_configured_endpoint_path_style),
 		cmocka_unit_test(s3_key_is_decoded_then_encoded_for_sigv4),
-		cmocka_unit_test(s3_without_endpoint_is_aws_virtual_host_or_path_for_dotted_buckets),
+		cmocka_unit_test(s3_without_endpoint_is_aws_by_virtual_host_or_path_if_dotted),
 		cmocka_unit_test(bad_bucket_uris_are_refused),
 		cmocka_unit_test(own_bucket_is_never_a_source),
 		cmocka_unit_test(gs_uri_goes_to_the_gcs_endpoint),
