@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import os
+import shutil
 import subprocess
 import tempfile
 import urllib.parse
@@ -27,45 +28,71 @@ SECRET_MARK = "do-not-echo-this-secret"
 
 
 def _emulator(env_name, script, label):
-    """The endpoint from env_name, or one started with script (stopped at the end)."""
+    """(endpoint, None) from env_name or one started with script (stopped at the end), or
+    (None, why) when it cannot be installed or started."""
     given = os.environ.get(env_name)
     if given:
-        yield given.rstrip("/")
+        yield given.rstrip("/"), None
         return
     d = tempfile.mkdtemp(prefix=f"depot-{label}-")
     p = subprocess.run([str(REPO_ROOT / "scripts" / script), "start", d], capture_output=True,
                        text=True, timeout=600)
     if p.returncode != 0:
-        pytest.skip(f"{label} could not be installed or started: {p.stderr.strip()[-400:]}")
+        shutil.rmtree(d, ignore_errors=True)
+        why = " | ".join(ln.strip() for ln in p.stderr.splitlines() if ln.strip())[:300]
+        yield None, f"{label} could not be installed or started (scripts/{script}): {why}"
+        return
     try:
-        yield p.stdout.strip().splitlines()[-1]
+        yield p.stdout.strip().splitlines()[-1], None
     finally:
         subprocess.run([str(REPO_ROOT / "scripts" / script), "stop", d], timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
-def s3ep():
+def s3rver():
     yield from _emulator("DEPOT_TEST_EXT_S3_ENDPOINT", "s3.sh", "s3rver")
 
 
 @pytest.fixture(scope="module")
-def azep():
+def azurite():
     yield from _emulator("DEPOT_TEST_AZURITE_ENDPOINT", "azurite.sh", "azurite")
 
 
-def ext_env(s3ep, azep, **over):
+@pytest.fixture(scope="module")
+def s3ep(s3rver):
+    if s3rver[0] is None:
+        pytest.skip(s3rver[1])
+    return s3rver[0]
+
+
+@pytest.fixture(scope="module")
+def azep(azurite):
+    """Azurite's endpoint; the Azure tests skip without it, the others run."""
+    if azurite[0] is None:
+        pytest.skip(azurite[1])
+    return azurite[0]
+
+
+@pytest.fixture(scope="module")
+def az_opt(azurite):
+    """Azurite's endpoint for DEPOT_EXTERNAL_AZURE_ENDPOINTS, or "" without one."""
+    return azurite[0] or ""
+
+
+def ext_env(s3ep, azure, **over):
     env = {"DEPOT_EXTERNAL_S3_ENDPOINT": s3ep, "DEPOT_EXTERNAL_S3_REGION": "us-east-1",
            "DEPOT_EXTERNAL_S3_ACCESS_KEY": S3_KEY, "DEPOT_EXTERNAL_S3_SECRET_KEY": S3_SECRET,
            "DEPOT_EXTERNAL_GCS_ENDPOINT": s3ep,
            "DEPOT_EXTERNAL_GCS_ACCESS_KEY": S3_KEY, "DEPOT_EXTERNAL_GCS_SECRET_KEY": S3_SECRET,
-           "DEPOT_EXTERNAL_AZURE_ENDPOINTS": azep}
+           "DEPOT_EXTERNAL_AZURE_ENDPOINTS": azure}
     env.update(over)
     return env
 
 
 @pytest.fixture(scope="module")
-def ext(module_server_factory, s3ep, azep):
-    return module_server_factory(env=ext_env(s3ep, azep))
+def ext(module_server_factory, s3ep, az_opt):
+    return module_server_factory(env=ext_env(s3ep, az_opt))
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +111,8 @@ def s3_put(s3ep, bucket, key, data, ctype="text/plain"):
 
 
 def create(client, uri, **kw):
-    return client.post("/v1/resources", {"name": uniq("ext"), "directory_path": "/", "uri": uri, **kw}, timeout=60)
+    body = {"name": uniq("ext"), "directory_path": "/", "uri": uri, **kw}
+    return client.post("/v1/resources", body, timeout=60)
 
 
 def refresh(client, rid, uri=None, **kw):
@@ -201,10 +229,10 @@ def test_s3_missing_object_or_bucket_is_404_naming_the_uri(ext, bucket):
     assert uri in body["error"] and "NoSuchBucket" in body["error"]
 
 
-def test_s3_wrong_key_is_403_and_never_echoes_the_credentials(server_factory, s3ep, azep,
+def test_s3_wrong_key_is_403_and_never_echoes_the_credentials(server_factory, s3ep, az_opt,
                                                                bucket):
     s3_put(s3ep, bucket, "secret.txt", b"x")
-    s = server_factory(env=ext_env(s3ep, azep, DEPOT_EXTERNAL_S3_ACCESS_KEY="WRONGKEY1",
+    s = server_factory(env=ext_env(s3ep, az_opt, DEPOT_EXTERNAL_S3_ACCESS_KEY="WRONGKEY1",
                                    DEPOT_EXTERNAL_S3_SECRET_KEY=SECRET_MARK))
     c = s.client()
     body = assert_error(create(c, f"s3://{bucket}/secret.txt"), 403)
@@ -215,21 +243,21 @@ def test_s3_wrong_key_is_403_and_never_echoes_the_credentials(server_factory, s3
     assert SECRET_MARK not in s.log_text(limit=10 ** 6)
 
 
-def test_unreachable_source_is_502(server_factory, s3ep, azep, bucket):
+def test_unreachable_source_is_502(server_factory, s3ep, az_opt, bucket):
     closed = free_port()
-    s = server_factory(env=ext_env(s3ep, azep,
+    s = server_factory(env=ext_env(s3ep, az_opt,
                                    DEPOT_EXTERNAL_S3_ENDPOINT=f"http://127.0.0.1:{closed}"))
     body = assert_error(create(s.client(), f"s3://{bucket}/k"), 502)
     assert f"s3://{bucket}/k" in body["error"]
 
 
-def test_endpoint_by_host_name_obeys_the_address_rules(server_factory, s3ep, azep, bucket):
+def test_endpoint_by_host_name_obeys_the_address_rules(server_factory, s3ep, az_opt, bucket):
     """Only an endpoint given as an IP literal is exempt: a host name resolving to loopback is
     refused on connect, unless DEPOT_FETCH_ALLOW_ADDRS lists the address."""
     port = urllib.parse.urlsplit(s3ep).port
     data = b"behind a name"
     s3_put(s3ep, bucket, "named.txt", data)
-    env = ext_env(s3ep, azep, DEPOT_EXTERNAL_S3_ENDPOINT=f"http://localhost:{port}")
+    env = ext_env(s3ep, az_opt, DEPOT_EXTERNAL_S3_ENDPOINT=f"http://localhost:{port}")
     s = server_factory(env=env)
     body = assert_error(create(s.client(), f"s3://{bucket}/named.txt"), 400)
     assert "forbidden address" in body["error"]
@@ -239,10 +267,10 @@ def test_endpoint_by_host_name_obeys_the_address_rules(server_factory, s3ep, aze
     assert r.json()["sha256"] == sha(data)
 
 
-def test_depots_own_bucket_is_no_source(server_factory, s3ep, azep):
+def test_depots_own_bucket_is_no_source(server_factory, s3ep, az_opt):
     own = "ext-own-" + uniq("b").lower()
     s3_make_bucket(own, endpoint=s3ep)
-    s = server_factory(env=ext_env(s3ep, azep, DEPOT_BLOBS=f"s3://{own}?endpoint={s3ep}&"
+    s = server_factory(env=ext_env(s3ep, az_opt, DEPOT_BLOBS=f"s3://{own}?endpoint={s3ep}&"
                                    "region=us-east-1", AWS_ACCESS_KEY_ID=S3_KEY,
                                    AWS_SECRET_ACCESS_KEY=S3_SECRET))
     c = s.client()
@@ -280,9 +308,9 @@ def test_gs_missing_object_is_404(ext, bucket):
     assert uri in body["error"]
 
 
-def test_gs_wrong_key_is_403(server_factory, s3ep, azep, bucket):
+def test_gs_wrong_key_is_403(server_factory, s3ep, az_opt, bucket):
     s3_put(s3ep, bucket, "g.txt", b"g")
-    s = server_factory(env=ext_env(s3ep, azep, DEPOT_EXTERNAL_GCS_ACCESS_KEY="GOOGWRONG",
+    s = server_factory(env=ext_env(s3ep, az_opt, DEPOT_EXTERNAL_GCS_ACCESS_KEY="GOOGWRONG",
                                    DEPOT_EXTERNAL_GCS_SECRET_KEY=SECRET_MARK))
     c = s.client()
     body = assert_error(create(c, f"gs://{bucket}/g.txt"), 403)
