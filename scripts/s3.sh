@@ -19,14 +19,10 @@ mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 S3RVER=tests/s3/node_modules/s3rver/bin/s3rver.js
 
-install() {
-	command -v node >/dev/null && command -v npm >/dev/null || scripts/deps.sh >&2
-	[ -f "$S3RVER" ] && return 0
-	(cd tests/s3 && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-}
+. scripts/npm-daemon.sh
 
 start() {
-	install
+	npm_daemon_install tests/s3 "$S3RVER"
 	local port=0
 	[ -s "$dir/port" ] && port=$(cat "$dir/port")
 	mkdir -p "$dir/data"
@@ -35,36 +31,11 @@ start() {
 	NODE_OPTIONS=--openssl-legacy-provider setsid node "$S3RVER" -d "$dir/data" \
 		-a 127.0.0.1 -p "$port" -s >>"$dir/log" 2>&1 </dev/null &
 	echo $! >"$dir/pid"
-	for _ in $(seq 1 200); do
-		local got
-		got=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$dir/log" | tail -1)
-		if [ -n "$got" ]; then
-			echo "$got" >"$dir/port"
-			echo "http://127.0.0.1:$got"
-			return 0
-		fi
-		if ! kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
-			break
-		fi
-		sleep 0.1
-	done
-	echo "s3rver did not start:" >&2
-	cat "$dir/log" >&2
-	stop
-	return 1
+	npm_daemon_wait "$dir" s3rver 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p'
 }
 
 stop() {
-	[ -s "$dir/pid" ] || return 0
-	local pid
-	pid=$(cat "$dir/pid")
-	kill "$pid" 2>/dev/null || true
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f "$dir/pid"
+	npm_daemon_stop "$dir"
 }
 
 case $cmd in

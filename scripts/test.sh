@@ -4,8 +4,10 @@
 # again against the ASan+UBSan build, then the kill -9 checker and a short soak, and the suite
 # once more against the release build with its metadata in PostgreSQL and its blobs in S3, as a
 # scale-out deployment runs (an s3rver started by scripts/s3.sh, a throwaway cluster from
-# scripts/pg.sh, which the PostgreSQL unit tests use too). Ends with one line "N passed,
-# N failed" that CI reads.
+# scripts/pg.sh, which the PostgreSQL unit tests use too). The s3rver and an Azurite
+# (scripts/azurite.sh) are started once, first: every pass reads s3://, gs:// and Azure Blob
+# sources from them (tests/http/test_external.py). Ends with one line "N passed, N failed"
+# that CI reads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -16,6 +18,7 @@ log=$(mktemp -d)
 pgdir=$(mktemp -d /tmp/depot-pg-XXXXXX)
 cleanup() {
 	[ -d "$log/s3" ] && scripts/s3.sh stop "$log/s3" >/dev/null 2>&1
+	[ -d "$log/azurite" ] && scripts/azurite.sh stop "$log/azurite" >/dev/null 2>&1
 	scripts/pg.sh stop "$pgdir" >/dev/null 2>&1
 	rm -rf "$log"
 }
@@ -26,6 +29,21 @@ if scripts/pg.sh start "$pgdir"; then
 	pg_env=(DEPOT_TEST_PG_ADMIN="$(scripts/pg.sh url "$pgdir")" DEPOT_TEST_PG_DIR="$pgdir")
 else
 	echo "PostgreSQL did not start: its unit tests and black-box pass count as failed"
+	failed=$((failed + 1))
+fi
+
+# The object stores of the external-source tests, for every pass.
+if endpoint=$(scripts/s3.sh start "$log/s3"); then
+	export DEPOT_TEST_EXT_S3_ENDPOINT=$endpoint
+else
+	endpoint=""
+	echo "s3rver did not start: the postgres+s3 pass and the external-source tests count as failed"
+	failed=$((failed + 1))
+fi
+if azurite=$(scripts/azurite.sh start "$log/azurite"); then
+	export DEPOT_TEST_AZURITE_ENDPOINT=$azurite
+else
+	echo "Azurite did not start: the Azure Blob tests count as failed"
 	failed=$((failed + 1))
 fi
 
@@ -98,17 +116,11 @@ run_check "soak, 20 s (ASan+UBSan)" env DEPOTD="$BUILD/asan/depotd" \
 # and every blob in S3 (a bucket per data folder). SQLite + S3 and PostgreSQL + files are
 # supported too; the suite passes on both (by hand), and only this pairing runs here, to keep
 # make test near ten minutes.
-if endpoint=$(scripts/s3.sh start "$log/s3"); then
-	if [ ${#pg_env[@]} -gt 0 ]; then
-		run_pytest postgres+s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}"
-		run_check "kill -9 checker, 10 cycles (release, postgres+s3)" \
-			env DEPOTD="$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}" \
-			timeout 300 "$PY" tests/crash/crashcheck.py --cycles 10
-	fi
-	scripts/s3.sh stop "$log/s3"
-else
-	echo "== black-box suite: postgres+s3 — s3rver did not start"
-	failed=$((failed + 1))
+if [ -n "$endpoint" ] && [ ${#pg_env[@]} -gt 0 ]; then
+	run_pytest postgres+s3 "$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}"
+	run_check "kill -9 checker, 10 cycles (release, postgres+s3)" \
+		env DEPOTD="$BUILD/depotd" DEPOT_TEST_S3_ENDPOINT="$endpoint" "${pg_env[@]}" \
+		timeout 300 "$PY" tests/crash/crashcheck.py --cycles 10
 fi
 
 echo

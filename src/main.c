@@ -1,6 +1,7 @@
 /* depotd: settings → stores → auth → HTTP; then wait for SIGTERM/SIGINT and tear down in the
  * reverse order. Wiring only. */
 #include "api/api.h"
+#include "blob/s3_parse.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -64,12 +65,34 @@ static bool blob_url_of(const struct config *cfg, char *out, size_t cap)
 	return n > 0 && (size_t)n < cap;
 }
 
+/* The external sources (s3://, gs://, Azure Blob). Depot's own S3 bucket is never one: the
+ * operator may have given both the same keys. */
+static enum err_code external_of(const struct config *cfg, struct external **out, struct err *e)
+{
+	struct s3_config own = {0};
+	if (*cfg->blobs && s3_config_parse(cfg->blobs + 3, &own, e) != ERR_OK)
+		return ERR_INVALID;
+	struct external_settings s = {
+		.s3_endpoint = cfg->external_s3_endpoint,
+		.s3_region = cfg->external_s3_region,
+		.s3_access_key = cfg->external_s3_access_key,
+		.s3_secret_key = cfg->external_s3_secret_key,
+		.gcs_endpoint = cfg->external_gcs_endpoint,
+		.gcs_access_key = cfg->external_gcs_access_key,
+		.gcs_secret_key = cfg->external_gcs_secret_key,
+		.azure_endpoints = cfg->external_azure_endpoints,
+		.own_bucket = own.bucket,
+	};
+	return external_open(&s, out, e);
+}
+
 static int run(const struct config *cfg)
 {
 	struct err e = {0};
 	struct store *store = NULL;
 	struct auth *auth = NULL;
 	struct http_server *srv = NULL;
+	struct external *external = NULL;
 	int status = 1;
 
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
@@ -93,6 +116,10 @@ static int run(const struct config *cfg)
 	/* DEPOT_DB (a PostgreSQL URL, checked by config.c) or SQLite in the data folder. */
 	const char *meta = *cfg->db ? cfg->db : meta_url;
 	if (auth_new(&ao, &auth, &e) != ERR_OK || store_open(meta, blob_url, &store, &e) != ERR_OK) {
+		log_error("%s", e.msg);
+		goto out;
+	}
+	if (external_of(cfg, &external, &e) != ERR_OK) {
 		log_error("%s", e.msg);
 		goto out;
 	}
@@ -140,6 +167,7 @@ static int run(const struct config *cfg)
 		.import_batch = (size_t)cfg->import_batch,
 		.upload_url_ttl_s = cfg->upload_url_ttl_s,
 		.max_url_ttl_s = cfg->max_url_ttl_s,
+		.external = external,
 		.fetch = {
 			.timeout_s = cfg->fetch_timeout_s,
 			.max_redirects = cfg->fetch_max_redirects,
@@ -182,6 +210,7 @@ static int run(const struct config *cfg)
 	status = 0;
 out:
 	store_close(store);
+	external_close(external);
 	auth_free(auth);
 	return status;
 }

@@ -9,6 +9,7 @@
 #include "api/validate.h"
 #include "core/buf.h"
 #include "auth/auth.h"
+#include "fetch/external.h"
 #include "fetch/fetch.h"
 #include "http/http.h"
 #include "store/store.h"
@@ -18,6 +19,7 @@ struct api {
 	struct store *store;
 	struct limits limits;
 	struct fetch_opts fetch;
+	const struct external *external; /* s3://, gs:// and Azure Blob sources */
 	size_t max_json_bytes;          /* a JSON body besides its streamed content */
 	uint64_t max_body_bytes;        /* any request body, streamed or not (not raw PUTs) */
 	const unsigned char *url_key;   /* HMAC key of signed URLs */
@@ -81,6 +83,7 @@ void api_upload_put_begin(struct api_ctx *c);
 void api_resource_url(struct api_ctx *c);
 void api_resource_import_begin(struct api_ctx *c);
 void api_resource_value(struct api_ctx *c);
+void api_resource_refresh(struct api_ctx *c);
 void api_folder_create(struct api_ctx *c);
 void api_folder_list(struct api_ctx *c);
 void api_folder_get(struct api_ctx *c);
@@ -115,7 +118,9 @@ struct create_fields {
 	size_t ntags;
 	const char *metadata_json;
 	const char *mime_type;         /* declared, or NULL */
-	const char *original_uri;      /* for uri creates */
+	const char *original_uri;      /* for uri creates, without credentials */
+	const char *external_id;       /* an external source's version of the bytes, or NULL */
+	const char *external_storage_type; /* "s3", "gcs", "azure_blob", or NULL */
 	bool pending;                  /* "upload": "pending" */
 	const char *description;       /* or NULL */
 	const char *read_access;       /* META_ACCESS_*, or NULL for TEAM */
@@ -147,6 +152,13 @@ enum err_code api_create(struct api_ctx *c, const struct create_fields *f, struc
 
 /* api_create, answered with the /v1 Resource (and the upload URL of a pending one). */
 void api_create_finish(struct api_ctx *c, const struct create_fields *f, struct blob_writer *w);
+
+/* Reads the bytes of a create's uri into a new staging writer *w (the caller's to free, also on
+ * failure): an external object (s3://, gs://, an Azure Blob URL) or any other http(s) uri.
+ * Sets f's original_uri (without credentials), mime_type and external fields. */
+enum err_code api_uri_read(struct api_ctx *c, const char *uri, struct blob_writer **w,
+			   struct create_fields *f, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* ---- the pure parsers of request bodies (no I/O, no clock; tests/fuzz calls them) ---- */
 

@@ -136,6 +136,8 @@ enum err_code api_create(struct api_ctx *c, const struct create_fields *f, struc
 	r.metadata_json = f->metadata_json;
 	r.mime_type = f->mime_type;
 	r.original_uri = f->original_uri;
+	r.external_id = f->external_id;
+	r.external_storage_type = f->external_storage_type;
 	r.created_by = c->who->sub[0] ? c->who->sub : NULL;
 	r.created_at_us = r.updated_at_us = time_now_us();
 	r.description = f->description;

@@ -73,6 +73,7 @@ static const struct route routes[] = {
 	{HTTP_PUT, "/v1/resources/{id}/content", NULL, api_resource_put_content_begin, NEED_WRITE,
 	 0},
 	{GETS, "/v1/resources/{id}/url", api_resource_url, NULL, NEED_READ, 0},
+	{HTTP_POST, "/v1/resources/{id}/refresh", api_resource_refresh, NULL, NEED_WRITE, 0},
 	/* The seed's singular path, kept as an alias. */
 	{GETS, "/v1/resource/{id}", api_resource_get, NULL, NEED_READ, 0},
 	{EDITS, "/v1/resource/{id}", api_resource_update, NULL, NEED_WRITE, 0},

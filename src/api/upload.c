@@ -270,11 +270,7 @@ static void finish_json(struct api_ctx *c, struct upload *u)
 		if (rc == ERR_OK && u->w == NULL)
 			rc = store_writer_new(c->api->store, &u->w, e);
 	} else if (rc == ERR_OK && src.has_uri) {
-		if ((rc = fetch_uri_check(src.uri, c->api->fetch.max_uri_bytes, e)) == ERR_OK &&
-		    (rc = store_writer_new(c->api->store, &u->w, e)) == ERR_OK)
-			rc = fetch_uri(&c->api->fetch, src.uri, u->w, c->req->pool, &f.mime_type,
-				       e);
-		f.original_uri = pool_strdup(c->req->pool, src.uri);
+		rc = api_uri_read(c, src.uri, &u->w, &f, e);
 	} else if (rc == ERR_OK && src.has_value) {
 		/* A text value: its bytes as given, typed by whether they parse as JSON. */
 		f.mime_type = api_value_mime(src.value, src.value_len);

@@ -7,6 +7,7 @@
  * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY and appear in no message. */
 #include "blob/blob_int.h"
 #include "blob/s3_parse.h"
+#include "blob/s3_sign.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -86,14 +87,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct call *c = arg;
 	size_t len = size * n;
-	if (len > 5 && strncasecmp(p, "etag:", 5) == 0) {
-		size_t i = 5, j = len;
-		while (i < j && (p[i] == ' ' || p[i] == '\t'))
-			i++;
-		while (j > i && (p[j - 1] == '\r' || p[j - 1] == '\n' || p[j - 1] == ' '))
-			j--;
-		snprintf(c->etag, sizeof(c->etag), "%.*s", (int)(j - i), p + i);
-	}
+	s3_header_value(p, len, "etag", c->etag, sizeof(c->etag));
 	return len;
 }
 
@@ -164,13 +158,13 @@ static CURL *thread_easy(void)
 	return h;
 }
 
-/* What every request shares: signing, the pinned protocols, no redirects, no proxy from the
- * environment, and the timeouts. headers gets the payload-hash header the signature covers:
- * curl 7.88 signs it when set but does not add it itself. */
+/* What every request shares: signing (headers gets the payload-hash header it covers), the
+ * pinned protocols, no redirects, no proxy from the environment, and the timeouts. */
 static void easy_setup(CURL *h, const struct s3_store *s, const char *url, const char *header,
 		       struct curl_slist **headers)
 {
-	*headers = curl_slist_append(NULL, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	*headers = NULL;
+	s3_sign(h, s->sigv4, s->access_key, s->secret_key, headers);
 	if (header != NULL)
 		*headers = curl_slist_append(*headers, header);
 	curl_easy_setopt(h, CURLOPT_URL, url);
@@ -181,9 +175,6 @@ static void easy_setup(CURL *h, const struct s3_store *s, const char *url, const
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, (long)s->cfg.connect_timeout_s);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, (long)s->cfg.stall_timeout_s);
-	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
-	curl_easy_setopt(h, CURLOPT_USERNAME, s->access_key);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, s->secret_key);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, *headers);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "depot/1.0");
 }
@@ -286,7 +277,7 @@ static enum err_code s3_open(const char *rest, struct blob_store **out, struct e
 	s->cfg = cfg;
 	s->base.ops = &blob_s3_ops;
 	s->base.bucket = s->cfg.bucket;
-	snprintf(s->sigv4, sizeof(s->sigv4), "aws:amz:%s:s3", cfg.region);
+	s3_sign_provider(cfg.region, s->sigv4, sizeof(s->sigv4));
 	s->access_key = xstrdup(ak);
 	s->secret_key = xstrdup(sk);
 	*out = &s->base;

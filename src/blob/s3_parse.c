@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MiB (1024ULL * 1024)
 #define GiB (1024 * MiB)
@@ -31,8 +32,7 @@ static const struct tunable tunables[] = {
 
 #define NTUNABLES (sizeof(tunables) / sizeof(tunables[0]))
 
-/* Percent-decodes s[0..len) into out[cap]; false on a bad escape, a NUL or no room. */
-static bool pct_decode(const char *s, size_t len, char *out, size_t cap)
+bool s3_pct_decode(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {
@@ -54,7 +54,7 @@ static bool pct_decode(const char *s, size_t len, char *out, size_t cap)
 	return true;
 }
 
-static bool bucket_valid(const char *b)
+bool s3_bucket_valid(const char *b)
 {
 	size_t n = strlen(b);
 	if (n < 3 || n > 63)
@@ -78,9 +78,7 @@ static bool region_valid(const char *r)
 	return true;
 }
 
-/* http(s)://host[:port] with at most a trailing '/', which goes: the store appends
- * "/bucket/key". No user info (credentials come from the environment), path or query. */
-static bool endpoint_fix(char *url)
+bool s3_endpoint_fix(char *url)
 {
 	const char *host;
 	if (strncmp(url, "http://", 7) == 0)
@@ -144,8 +142,8 @@ static enum err_code parse_query(const char *q, struct s3_config *c, struct err 
 		const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
 		const char *eq = memchr(q, '=', (size_t)(end - q));
 		char key[32], value[1024];
-		if (eq == NULL || !pct_decode(q, (size_t)(eq - q), key, sizeof(key)) ||
-		    !pct_decode(eq + 1, (size_t)(end - eq - 1), value, sizeof(value)))
+		if (eq == NULL || !s3_pct_decode(q, (size_t)(eq - q), key, sizeof(key)) ||
+		    !s3_pct_decode(eq + 1, (size_t)(end - eq - 1), value, sizeof(value)))
 			return err_set(e, ERR_INVALID,
 				       "s3 blob store: settings must be key=value pairs joined by &");
 		enum err_code rc = set_param(c, key, value, &seen, e);
@@ -170,13 +168,13 @@ enum err_code s3_config_parse(const char *rest, struct s3_config *out, struct er
 		return err_set(e, ERR_INVALID, "s3 blob store: bucket name is too long");
 	memcpy(out->bucket, rest, blen);
 	out->bucket[blen] = '\0';
-	if (!bucket_valid(out->bucket))
+	if (!s3_bucket_valid(out->bucket))
 		return err_set(e, ERR_INVALID,
 			       "s3 blob store: bucket must be 3 to 63 of a-z, 0-9, '.' and '-'");
 	enum err_code rc = q ? parse_query(q + 1, out, e) : ERR_OK;
 	if (rc != ERR_OK)
 		return rc;
-	if (!*out->endpoint || !endpoint_fix(out->endpoint))
+	if (!*out->endpoint || !s3_endpoint_fix(out->endpoint))
 		return err_set(e, ERR_INVALID,
 			       "s3 blob store: endpoint must be http(s)://HOST[:PORT] with no path");
 	if (!region_valid(out->region))
@@ -239,6 +237,24 @@ bool s3_xml_text(const char *xml, size_t len, const char *tag, char *out, size_t
 	const char *t;
 	size_t tl;
 	return find_tag(xml, len, tag, &t, &tl) && xml_unescape(t, tl, out, cap);
+}
+
+bool s3_header_value(const char *line, size_t len, const char *name, char *out, size_t cap)
+{
+	size_t nl = strlen(name);
+	if (len <= nl || line[nl] != ':' || strncasecmp(line, name, nl) != 0)
+		return false;
+	size_t i = nl + 1, j = len;
+	while (i < j && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	while (j > i && (line[j - 1] == '\r' || line[j - 1] == '\n' || line[j - 1] == ' ' ||
+			 line[j - 1] == '\t'))
+		j--;
+	if (j - i >= cap)
+		return false;
+	memcpy(out, line + i, j - i);
+	out[j - i] = '\0';
+	return true;
 }
 
 bool s3_list_parse(const char *xml, size_t len, s3_list_fn fn, void *ctx, bool *truncated,

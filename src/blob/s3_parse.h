@@ -32,6 +32,22 @@ struct s3_config {
 enum err_code s3_config_parse(const char *rest, struct s3_config *out, struct err *e)
 	__attribute__((warn_unused_result));
 
+/* Percent-decodes s[0..len) into out[cap]; false on a bad escape, an encoded NUL or no room. */
+bool s3_pct_decode(const char *s, size_t len, char *out, size_t cap);
+
+/* An S3 bucket name: 3 to 63 of a-z, 0-9, '.' and '-', starting and ending with a letter or
+ * digit. */
+bool s3_bucket_valid(const char *b);
+
+/* Checks an endpoint in place: http(s)://host[:port] with at most a trailing '/', which goes
+ * (requests append "/bucket/key"). No user info (credentials come from elsewhere), path or
+ * query. */
+bool s3_endpoint_fix(char *url);
+
+/* The value of header name (case-insensitive) when the header line line[0..len) is that
+ * header: blanks and CRLF trimmed, into out[cap]. False for another header, or no room. */
+bool s3_header_value(const char *line, size_t len, const char *name, char *out, size_t cap);
+
 /* Copies the text of the first <tag>...</tag> of xml[0..len), entities decoded, into out (cap
  * bytes with the NUL). False when the tag is missing or its text does not fit. */
 bool s3_xml_text(const char *xml, size_t len, const char *tag, char *out, size_t cap);

@@ -48,6 +48,14 @@ struct config {
 	int64_t fetch_max_redirects;
 	bool fetch_allow_private;
 	char *fetch_allow_addrs;    /* "IP:PORT,..." exceptions to the address rules, owned */
+	char *external_s3_endpoint; /* s3:// sources; "" = AWS, owned */
+	char *external_s3_region;
+	char *external_s3_access_key; /* owned; never logged */
+	char *external_s3_secret_key; /* owned; never logged */
+	char *external_gcs_endpoint;  /* gs:// sources (the XML API), owned */
+	char *external_gcs_access_key; /* HMAC key id, owned; never logged */
+	char *external_gcs_secret_key; /* owned; never logged */
+	char *external_azure_endpoints; /* "URL,..." Azure Blob emulators, owned */
 	char *jwt_secret;           /* HS256 key, owned; never logged */
 	char *jwt_public_key;       /* path to a PEM public key, owned */
 	char *jwt_alg;              /* RS256 or ES256 with a public key */

@@ -3,7 +3,8 @@
  * checked in CURLOPT_OPENSOCKETFUNCTION against the resolved address; protocols are pinned for
  * redirects too, proxies from the environment are ignored, and the size limit is enforced on
  * the bytes actually received. */
-#include "fetch/fetch.h"
+#include "fetch/fetch_int.h"
+#include "blob/s3_parse.h"
 #include "core/log.h"
 #include "core/text.h"
 
@@ -131,7 +132,7 @@ bool fetch_addr_allowed(const struct sockaddr *sa, bool allow_private, const cha
 	return !v6_forbidden(((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr);
 }
 
-enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err *e)
+enum err_code fetch_uri_chars_check(const char *uri, int64_t max_uri_bytes, struct err *e)
 {
 	if ((int64_t)strlen(uri) > max_uri_bytes)
 		return err_set(e, ERR_INVALID, "uri is longer than %lld bytes",
@@ -140,13 +141,20 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
 		if (*p <= 0x20 || *p >= 0x7f)
 			return err_set(e, ERR_INVALID,
 				       "uri must not contain spaces, control or non-ASCII characters");
+	return ERR_OK;
+}
+
+enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err *e)
+{
+	enum err_code rc = fetch_uri_chars_check(uri, max_uri_bytes, e);
+	if (rc != ERR_OK)
+		return rc;
 	const char *sep = strstr(uri, "://");
 	if (sep == NULL || strcspn(uri, ":/?#") != (size_t)(sep - uri) || sep[3] == '/' ||
 	    sep[3] == '\0')
 		return err_set(e, ERR_INVALID, "uri is not an absolute http or https URL");
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
-	enum err_code rc = ERR_OK;
 	if (u == NULL)
 		return err_set(e, ERR_INTERNAL, "curl_url failed");
 	if (curl_url_set(u, CURLUPART_URL, uri, 0) != CURLUE_OK ||
@@ -161,26 +169,25 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
 	return rc;
 }
 
-struct transfer {
-	const struct fetch_opts *o;
-	struct blob_writer *w;
-	CURL *curl;
-	uint64_t received;
-	bool refused;   /* a connection was refused by the address rules */
-	bool too_large;
-	bool bad_status;
-	long status;
-	enum err_code write_rc;
-	struct err write_err;
-};
+static size_t on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct fetch_get *g = arg;
+	size_t len = size * n;
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		g->etag[0] = '\0'; /* a new answer: a redirect's ETag is not the object's */
+	else
+		s3_header_value(p, len, "etag", g->etag, sizeof(g->etag));
+	return len;
+}
 
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
 				    struct curl_sockaddr *addr)
 {
-	struct transfer *t = clientp;
+	struct fetch_get *g = clientp;
 	(void)purpose;
-	if (!fetch_addr_allowed(&addr->addr, t->o->allow_private, t->o->allow_addrs)) {
-		t->refused = true;
+	if (!fetch_addr_allowed(&addr->addr, g->o->allow_private, g->o->allow_addrs) &&
+	    !listed(&addr->addr, g->also_allow)) {
+		g->refused = true;
 		return CURL_SOCKET_BAD;
 	}
 	return socket(addr->family, addr->socktype, addr->protocol);
@@ -188,22 +195,99 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
-	struct transfer *t = userp;
+	struct fetch_get *g = userp;
 	size_t n = size * nmemb;
-	if (t->received == 0) {
-		curl_easy_getinfo(t->curl, CURLINFO_RESPONSE_CODE, &t->status);
-		if (t->status >= 400) {
-			t->bad_status = true;
-			return 0;
-		}
+	if (g->status == 0)
+		curl_easy_getinfo(g->curl, CURLINFO_RESPONSE_CODE, &g->status);
+	if (g->status < 200 || g->status > 299) {
+		/* An error's body: only its start is kept, for the code it names. */
+		size_t room = sizeof(g->error_body) - 1 - g->error_len;
+		size_t take = n < room ? n : room;
+		memcpy(g->error_body + g->error_len, data, take);
+		g->error_len += take;
+		g->error_body[g->error_len] = '\0';
+		return take == n ? n : 0;
 	}
-	if (t->received + n > t->o->max_bytes) {
-		t->too_large = true;
+	if (g->received + n > g->o->max_bytes) {
+		g->too_large = true;
 		return 0;
 	}
-	t->received += n;
-	t->write_rc = blob_writer_write(t->w, data, n, &t->write_err);
-	return t->write_rc == ERR_OK ? n : 0;
+	g->received += n;
+	g->write_rc = blob_writer_write(g->w, data, n, &g->write_err);
+	return g->write_rc == ERR_OK ? n : 0;
+}
+
+enum err_code fetch_get_init(struct fetch_get *g, const char *url, struct err *e)
+{
+	g->curl = curl_easy_init();
+	if (g->curl == NULL)
+		return err_set(e, ERR_INTERNAL, "curl_easy_init failed");
+	CURL *c = g->curl;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(g->o->timeout_s * 1000));
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)g->o->max_bytes);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, g);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, g);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, g);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "depot/1.0");
+	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+	return ERR_OK;
+}
+
+CURLcode fetch_get_perform(struct fetch_get *g)
+{
+	CURLcode cc = curl_easy_perform(g->curl);
+	curl_easy_getinfo(g->curl, CURLINFO_RESPONSE_CODE, &g->status);
+	return cc;
+}
+
+enum err_code fetch_get_failure(const struct fetch_get *g, CURLcode cc, const char *what,
+				struct err *e)
+{
+	bool answered = g->status != 0 && (g->status < 200 || g->status > 299);
+	if (g->refused)
+		return err_set(e, ERR_INVALID, "%s resolves to a forbidden address", what);
+	if (g->too_large || (cc == CURLE_FILESIZE_EXCEEDED && !answered))
+		return err_set(e, ERR_TOO_LARGE, "%s content is larger than %llu bytes", what,
+			       (unsigned long long)g->o->max_bytes);
+	if (g->write_rc != ERR_OK)
+		return err_set(e, g->write_rc, "%s", g->write_err.msg);
+	if (cc == CURLE_OK ||
+	    (answered && (cc == CURLE_WRITE_ERROR || cc == CURLE_FILESIZE_EXCEEDED)))
+		return ERR_OK; /* an error answer, its long body cut short: the caller judges */
+	if (cc == CURLE_OPERATION_TIMEDOUT)
+		return err_set(e, ERR_TIMEOUT, "fetching %s timed out after %lld s", what,
+			       (long long)g->o->timeout_s);
+	if (cc == CURLE_TOO_MANY_REDIRECTS)
+		return err_set(e, ERR_INVALID, "%s redirected more than %lld times", what,
+			       (long long)g->o->max_redirects);
+	if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
+		return err_set(e, ERR_INVALID, "%s (or a redirect) is not an http or https URL",
+			       what);
+	if (cc == CURLE_COULDNT_RESOLVE_HOST)
+		return err_set(e, ERR_UPSTREAM, "%s host could not be resolved", what);
+	return err_set(e, ERR_UPSTREAM, "fetching %s failed: %s", what, curl_easy_strerror(cc));
+}
+
+const char *fetch_get_content_type(const struct fetch_get *g, struct pool *pool)
+{
+	char *ct = NULL;
+	curl_easy_getinfo(g->curl, CURLINFO_CONTENT_TYPE, &ct);
+	return text_is_media_type(ct) ? pool_strdup(pool, ct) : NULL;
+}
+
+void fetch_get_cleanup(struct fetch_get *g)
+{
+	curl_easy_cleanup(g->curl);
+	g->curl = NULL;
 }
 
 enum err_code fetch_uri(const struct fetch_opts *o, const char *uri, struct blob_writer *w,
@@ -212,61 +296,18 @@ enum err_code fetch_uri(const struct fetch_opts *o, const char *uri, struct blob
 	enum err_code rc = fetch_uri_check(uri, o->max_uri_bytes, e);
 	if (rc != ERR_OK)
 		return rc;
-	struct transfer t = {.o = o, .w = w};
-	t.curl = curl_easy_init();
-	if (t.curl == NULL)
-		return err_set(e, ERR_INTERNAL, "curl_easy_init failed");
-	CURL *c = t.curl;
-	curl_easy_setopt(c, CURLOPT_URL, uri);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, (long)o->max_redirects);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(o->timeout_s * 1000));
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)o->max_bytes);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
-	curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &t);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "depot/1.0");
-	curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
-
-	CURLcode cc = curl_easy_perform(c);
-	if (t.status == 0)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &t.status);
-	if (cc == CURLE_OK && t.status >= 400)
-		t.bad_status = true;
-
-	if (t.refused)
-		rc = err_set(e, ERR_INVALID, "uri resolves to a forbidden address");
-	else if (t.too_large || cc == CURLE_FILESIZE_EXCEEDED)
-		rc = err_set(e, ERR_TOO_LARGE, "uri content is larger than %llu bytes",
-			     (unsigned long long)o->max_bytes);
-	else if (t.bad_status && t.status < 500)
-		rc = err_set(e, ERR_INVALID, "uri answered HTTP %ld", t.status);
-	else if (t.bad_status)
-		rc = err_set(e, ERR_UPSTREAM, "uri answered HTTP %ld", t.status);
-	else if (t.write_rc != ERR_OK)
-		rc = err_set(e, t.write_rc, "%s", t.write_err.msg);
-	else if (cc == CURLE_OK) {
-		char *ct = NULL;
-		curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
-		*content_type = text_is_media_type(ct) ? pool_strdup(pool, ct) : NULL;
-		rc = ERR_OK;
-	} else if (cc == CURLE_OPERATION_TIMEDOUT)
-		rc = err_set(e, ERR_TIMEOUT, "fetching uri timed out after %lld s",
-			     (long long)o->timeout_s);
-	else if (cc == CURLE_TOO_MANY_REDIRECTS)
-		rc = err_set(e, ERR_INVALID, "uri redirected more than %lld times",
-			     (long long)o->max_redirects);
-	else if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT)
-		rc = err_set(e, ERR_INVALID, "uri (or a redirect) is not an http or https URL");
-	else if (cc == CURLE_COULDNT_RESOLVE_HOST)
-		rc = err_set(e, ERR_UPSTREAM, "uri host could not be resolved");
-	else
-		rc = err_set(e, ERR_UPSTREAM, "fetching uri failed: %s", curl_easy_strerror(cc));
-	curl_easy_cleanup(c);
+	struct fetch_get g = {.o = o, .w = w};
+	if ((rc = fetch_get_init(&g, uri, e)) != ERR_OK)
+		return rc;
+	curl_easy_setopt(g.curl, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(g.curl, CURLOPT_MAXREDIRS, (long)o->max_redirects);
+	CURLcode cc = fetch_get_perform(&g);
+	rc = fetch_get_failure(&g, cc, "uri", e);
+	if (rc == ERR_OK && (g.status < 200 || g.status > 299))
+		rc = err_set(e, g.status < 500 ? ERR_INVALID : ERR_UPSTREAM,
+			     "uri answered HTTP %ld", g.status);
+	if (rc == ERR_OK)
+		*content_type = fetch_get_content_type(&g, pool);
+	fetch_get_cleanup(&g);
 	return rc;
 }

@@ -96,6 +96,7 @@ struct meta_content {
 	size_t inline_len;
 	bool test_value;              /* replaces the test value (ERR_CONFLICT without one) */
 	const char *file_name;        /* nullable: the name of a file value */
+	const char *external_id;      /* the live content's new source version, or NULL: kept */
 };
 
 /* A partial update: only fields with their set_ flag change. */

@@ -305,9 +305,10 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	[S_SET_CONTENT] = {"set content",
 			   "UPDATE resources r SET sha256 = $1, size_bytes = $2, mime_type = $3,"
 			   " storage_bucket = $4, storage_key = $5, file_name = $9, updated_at = $6,"
+			   " external_id = COALESCE($10, external_id),"
 			   " version = version + 1 WHERE account_id = $7 AND id = $8"
 			   " RETURNING " COLS,
-			   "titttittt"},
+			   "titttitttt"},
 	[S_SET_TEST_CONTENT] = {"set content",
 				"UPDATE resources r SET test_sha256 = $1, test_size_bytes = $2,"
 				" test_mime_type = $3, test_storage_bucket = $4,"
@@ -1147,6 +1148,8 @@ static enum err_code set_content_on(struct conn *c, const char *account, const c
 	p_text(&p, account);
 	p_text(&p, id);
 	p_text(&p, nc->file_name);
+	if (!nc->test_value)
+		p_text(&p, nc->external_id);
 	if ((rc = run_row(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &p, pool, out,
 			  e)) != ERR_OK)
 		goto fail;

@@ -247,6 +247,7 @@ static const char *const sql[S_NSTMTS] = {
 			   " test_file_name = NULL WHERE rid = ?1",
 	[S_SET_CONTENT] = "UPDATE resources SET sha256 = ?1, size_bytes = ?2, mime_type = ?3,"
 			  " storage_bucket = ?4, storage_key = ?5, file_name = ?9, updated_at = ?6,"
+			  " external_id = COALESCE(?10, external_id),"
 			  " version = version + 1 WHERE account_id = ?7 AND id = ?8",
 	[S_SET_TEST_CONTENT] = "UPDATE resources SET test_sha256 = ?1, test_size_bytes = ?2,"
 			       " test_mime_type = ?3, test_storage_bucket = ?4,"
@@ -924,6 +925,8 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 	bind_text(st, 7, account);
 	bind_text(st, 8, id);
 	bind_text(st, 9, nc->file_name);
+	if (!nc->test_value)
+		bind_text(st, 10, nc->external_id);
 	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK)
 		goto fail;
 	const char *before = nc->test_value ? cur.test.storage_key : cur.storage_key;

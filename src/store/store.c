@@ -554,6 +554,7 @@ enum err_code store_resource_put_content(struct store *s, const char *account, c
 	struct meta_content c = {.pending_upload_only = put->mode == STORE_PUT_PENDING_UPLOAD,
 				 .test_value = put->mode == STORE_PUT_TEST,
 				 .file_name = put->file_name,
+				 .external_id = put->external_id,
 				 .updated_at_us = time_now_us()};
 	enum err_code rc = finish_bytes(s, account, w, put->mime_type, pool, &c, e);
 	if (rc != ERR_OK)

@@ -53,6 +53,7 @@ struct store_put {
 	const char *mime_type;         /* NULL or application/octet-stream: sniffed */
 	const char *file_name;         /* the name of a file value, or NULL */
 	const struct meta_cond *cond;  /* If-Match, or NULL */
+	const char *external_id;       /* a refresh (live content): the source's version, or NULL */
 };
 
 /* Replaces the bytes of a resource (or its test value) with those staged in w. The old blob goes

@@ -22,7 +22,7 @@ import jwt
 import pytest
 import requests
 
-from depot_helpers import backend_env
+from depot_helpers import Origin, backend_env
 
 try:
     if os.environ.get("DEPOT_CONFORMANCE_NO_JSONSCHEMA"):
@@ -301,11 +301,18 @@ class Depot:
                                 params=params, timeout=HTTP_TIMEOUT, allow_redirects=False)
 
 
-def start_depot(workdir):
+# The refresh route needs a resource from external storage: an Origin configured as an Azure
+# Blob emulator (an IP literal, so the address rules let depotd reach it) serves one blob. It
+# sends no ETag, so every refresh copies.
+EXTERNAL_BLOB = "/acct/openapi/blob.txt"
+
+
+def start_depot(workdir, external):
     if not os.path.isfile(DEPOTD) or not os.access(DEPOTD, os.X_OK):
         pytest.fail("depotd binary not found at %s (build it, or set DEPOTD)" % DEPOTD)
     env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
     env["DEPOT_JWT_SECRET"] = SECRET
+    env["DEPOT_EXTERNAL_AZURE_ENDPOINTS"] = external.url("")
     last = ""
     for attempt in range(3):  # a free port can be taken between probe and bind
         data_dir = workdir / ("data%d" % attempt)
@@ -318,6 +325,7 @@ def start_depot(workdir):
                 [DEPOTD, "--listen", "127.0.0.1:%d" % port, "--data", str(data_dir)],
                 env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
         depot = Depot("http://127.0.0.1:%d" % port, proc, log_path)
+        depot.external = external
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -338,8 +346,11 @@ def start_depot(workdir):
 
 @pytest.fixture(scope="module")
 def depot(tmp_path_factory):
-    d = start_depot(tmp_path_factory.mktemp("openapi-conformance"))
+    external = Origin()
+    external.routes[EXTERNAL_BLOB] = ("bytes", b"from external storage\n", "text/plain")
+    d = start_depot(tmp_path_factory.mktemp("openapi-conformance"), external)
     yield d
+    external.close()
     d.proc.send_signal(signal.SIGTERM)
     try:
         rc = d.proc.wait(timeout=STOP_TIMEOUT)
@@ -452,6 +463,9 @@ def prepare(depot, path, method):
     if path == "/api/resources/{id}/upload":
         return (own_path(depot, create_empirical(depot)["upload_url"]), None,
                 {"data": b"uploaded bytes\n", "headers": {"Content-Type": "text/plain"}})
+    if path == "/v1/resources/{id}/refresh":
+        rid = create(depot, content=None, uri=depot.external.url(EXTERNAL_BLOB) + "?sv=1&sig=x")["id"]
+        return concrete(path, rid), TOKEN, {"json_body": None}
     token = None if path in PUBLIC_PATHS else TOKEN
     url = concrete_for(depot, path)  # fresh, so DELETE and updates have a live resource of their own
     if path == "/v1/resources/{id}/content" and method == "put":
@@ -540,6 +554,7 @@ def test_document_if_match_where_the_contract_says():
     want = {("/v1/resources/{id}", m) for m in ("put", "patch", "delete")}
     want |= {("/v1/resource/{id}", m) for m in ("put", "patch", "delete")}
     want.add(("/v1/resources/{id}/content", "put"))
+    want.add(("/v1/resources/{id}/refresh", "post"))
     have = {(path, method) for path, method, op in OPS
             if "If-Match" in {resolve(DOC, p)["name"] for p in op.get("parameters", [])}}
     assert have == want
