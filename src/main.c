@@ -72,11 +72,18 @@ static enum err_code external_of(const struct config *cfg, struct external **out
 	struct s3_config own = {0};
 	if (*cfg->blobs && s3_config_parse(cfg->blobs + 3, &own, e) != ERR_OK)
 		return ERR_INVALID;
+	/* s3:// sources use keys of their own when given, else the usual AWS_* pair (depot's own
+	 * bucket is refused as a source either way, so sharing the keys exposes no tenant). */
+	const char *ak = cfg->external_s3_access_key, *sk = cfg->external_s3_secret_key;
+	if (!*ak && !*sk && getenv("AWS_ACCESS_KEY_ID") && getenv("AWS_SECRET_ACCESS_KEY")) {
+		ak = getenv("AWS_ACCESS_KEY_ID");
+		sk = getenv("AWS_SECRET_ACCESS_KEY");
+	}
 	struct external_settings s = {
 		.s3_endpoint = cfg->external_s3_endpoint,
 		.s3_region = cfg->external_s3_region,
-		.s3_access_key = cfg->external_s3_access_key,
-		.s3_secret_key = cfg->external_s3_secret_key,
+		.s3_access_key = ak,
+		.s3_secret_key = sk,
 		.gcs_endpoint = cfg->external_gcs_endpoint,
 		.gcs_access_key = cfg->external_gcs_access_key,
 		.gcs_secret_key = cfg->external_gcs_secret_key,

@@ -109,7 +109,7 @@ static const struct setting settings[] = {
 	{"external-s3-region", "DEPOT_EXTERNAL_S3_REGION", K_STR, OFF(external_s3_region),
 	 "us-east-1", 0, 0, "s3:// sources: the region requests are signed for"},
 	{NULL, "DEPOT_EXTERNAL_S3_ACCESS_KEY", K_STR, OFF(external_s3_access_key), "", 0, 0,
-	 "s3:// sources: access key id (environment only; unset: unsigned requests)"},
+	 "s3:// sources: access key id (environment only; unset: AWS_ACCESS_KEY_ID, else unsigned)"},
 	{NULL, "DEPOT_EXTERNAL_S3_SECRET_KEY", K_STR, OFF(external_s3_secret_key), "", 0, 0,
 	 "s3:// sources: secret access key (environment only)"},
 	{"external-gcs-endpoint", "DEPOT_EXTERNAL_GCS_ENDPOINT", K_STR, OFF(external_gcs_endpoint),
