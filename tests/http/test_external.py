@@ -245,18 +245,19 @@ def test_s3_wrong_key_is_403_and_never_echoes_the_credentials(server_factory, s3
 
 def test_s3_keys_default_to_the_aws_pair(server_factory, s3ep, az_opt, bucket):
     """Without DEPOT_EXTERNAL_S3_* keys, s3:// sources are read with AWS_ACCESS_KEY_ID and
-    AWS_SECRET_ACCESS_KEY; a wrong pair there is refused by the source (so it was used)."""
+    AWS_SECRET_ACCESS_KEY; a wrong pair there is refused by the source (so it was used). The
+    blobs stay on local disk here: in the S3 pass the blob store would take the pair too."""
     data = b"read with the AWS pair " + uniq().encode()
     s3_put(s3ep, bucket, "aws-pair.txt", data)
     good = server_factory(env=ext_env(s3ep, az_opt, DEPOT_EXTERNAL_S3_ACCESS_KEY="",
                                       DEPOT_EXTERNAL_S3_SECRET_KEY="", AWS_ACCESS_KEY_ID=S3_KEY,
-                                      AWS_SECRET_ACCESS_KEY=S3_SECRET))
+                                      AWS_SECRET_ACCESS_KEY=S3_SECRET, DEPOT_BLOBS=""))
     r = create(good.client(), f"s3://{bucket}/aws-pair.txt")
     assert_ok(r)
     assert r.json()["sha256"] == sha(data)
     bad = server_factory(env=ext_env(s3ep, az_opt, DEPOT_EXTERNAL_S3_ACCESS_KEY="",
                                      DEPOT_EXTERNAL_S3_SECRET_KEY="", AWS_ACCESS_KEY_ID="WRONGKEY2",
-                                     AWS_SECRET_ACCESS_KEY=SECRET_MARK))
+                                     AWS_SECRET_ACCESS_KEY=SECRET_MARK, DEPOT_BLOBS=""))
     body = assert_error(create(bad.client(), f"s3://{bucket}/aws-pair.txt"), 403)
     assert "WRONGKEY2" not in body["error"] and SECRET_MARK not in body["error"]
 
