@@ -1319,8 +1319,18 @@ static void sq_close(struct meta *base)
 	free(m);
 }
 
+/* SQLite keeps allocation statistics behind one process-wide mutex that every sqlite3_malloc
+ * takes: with a connection per worker thread, GET by id spent most of its futex calls there.
+ * Nothing in depot reads those statistics. Only possible before SQLite initialises. */
+static void no_memstatus(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum err_code sq_open(const char *path, struct meta **out, struct err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, no_memstatus);
 	if (sqlite3_threadsafe() == 0)
 		return err_set(e, ERR_INTERNAL, "sqlite was built without thread support");
 	struct meta_sqlite *m = xcalloc(1, sizeof(*m));
