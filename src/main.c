@@ -179,6 +179,7 @@ static int run(const struct config *cfg)
 	log_info("signal %d: finishing in-flight requests", sig);
 	http_server_stop(srv, (int)cfg->shutdown_grace_s * 1000);
 	log_info("depotd stopped");
+	log_flush();
 	status = 0;
 out:
 	store_close(store);
