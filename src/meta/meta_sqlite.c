@@ -491,13 +491,24 @@ static const char *col_text(sqlite3_stmt *st, int i, struct pool *pool)
 	return pool_strndup(pool, (const char *)s, (size_t)sqlite3_column_bytes(st, i));
 }
 
+/* What snprintf(out, cap, "%s", s ? s : "") writes, without its cost (three per listed row). */
+static void copy_col(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+	if (s != NULL) {
+		n = strnlen(s, cap - 1);
+		memcpy(out, s, n);
+	}
+	out[n] = '\0';
+}
+
 static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *r)
 {
 	memset(r, 0, sizeof(*r));
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	const char *sha = (const char *)sqlite3_column_text(st, 5);
-	snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
-	snprintf(r->sha256, sizeof(r->sha256), "%s", sha ? sha : "");
+	copy_col(r->id, sizeof(r->id), id);
+	copy_col(r->sha256, sizeof(r->sha256), sha);
 	r->account_id = col_text(st, 1, pool);
 	r->name = col_text(st, 2, pool);
 	r->directory_path = col_text(st, 3, pool);
@@ -523,7 +534,7 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->file_name = col_text(st, 23, pool);
 	r->test_enabled = sqlite3_column_int(st, 24) != 0;
 	const char *tsha = (const char *)sqlite3_column_text(st, 25);
-	snprintf(r->test.sha256, sizeof(r->test.sha256), "%s", tsha ? tsha : "");
+	copy_col(r->test.sha256, sizeof(r->test.sha256), tsha);
 	r->test.size_bytes = sqlite3_column_int64(st, 26);
 	r->test.mime_type = col_text(st, 27, pool);
 	r->test.storage_bucket = col_text(st, 28, pool);
