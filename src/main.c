@@ -1,6 +1,7 @@
 /* depotd: settings → stores → auth → HTTP; then wait for SIGTERM/SIGINT and tear down in the
  * reverse order. Wiring only. */
 #include "api/api.h"
+#include "api/listcache.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "core/text.h"
@@ -70,6 +71,7 @@ static int run(const struct config *cfg)
 	struct store *store = NULL;
 	struct auth *auth = NULL;
 	struct http_server *srv = NULL;
+	struct listcache *lists = NULL;
 	int status = 1;
 
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
@@ -119,6 +121,7 @@ static int run(const struct config *cfg)
 		status = 0;
 		goto out;
 	}
+	lists = listcache_new();
 	struct api api = {
 		.auth = auth,
 		.store = store,
@@ -140,6 +143,7 @@ static int run(const struct config *cfg)
 		.import_batch = (size_t)cfg->import_batch,
 		.upload_url_ttl_s = cfg->upload_url_ttl_s,
 		.max_url_ttl_s = cfg->max_url_ttl_s,
+		.lists = lists,
 		.fetch = {
 			.timeout_s = cfg->fetch_timeout_s,
 			.max_redirects = cfg->fetch_max_redirects,
@@ -182,6 +186,7 @@ static int run(const struct config *cfg)
 	log_flush();
 	status = 0;
 out:
+	listcache_free(lists);
 	store_close(store);
 	auth_free(auth);
 	return status;

@@ -156,46 +156,58 @@ static size_t format_line(char *line, size_t cap, enum log_level level, const ch
 	return n;
 }
 
-void log_msg(enum log_level level, const char *fmt, ...)
+/* Appends line to this thread's buffer, writing what waits when it would not fit. */
+static void add_line(struct logbuf *b, const char *line, size_t n)
 {
-	if (level < min_level)
-		return;
-	char line[4200];
-	va_list ap;
-	va_start(ap, fmt);
-	size_t n = format_line(line, sizeof(line), level, fmt, ap);
-	va_end(ap);
-	/* This thread's earlier access lines go first. */
-	struct logbuf *b = mine;
-	if (b != NULL)
-		pthread_mutex_lock(&b->lock);
-	if (b != NULL)
-		drain(b);
-	write_out(line, n);
-	if (b != NULL)
-		pthread_mutex_unlock(&b->lock);
-}
-
-void log_buffered(enum log_level level, const char *fmt, ...)
-{
-	if (level < min_level)
-		return;
-	char line[4200];
-	va_list ap;
-	va_start(ap, fmt);
-	size_t n = format_line(line, sizeof(line), level, fmt, ap);
-	va_end(ap);
-	struct logbuf *b = my_buffer();
-	if (b == NULL) {
-		write_out(line, n);
-		return;
-	}
 	pthread_mutex_lock(&b->lock);
 	if (b->len + n > sizeof(b->buf))
 		drain(b);
 	memcpy(b->buf + b->len, line, n);
 	b->len += n;
 	pthread_mutex_unlock(&b->lock);
+}
+
+/* Writes the line now, after this thread's waiting lines. */
+static void write_line(const char *line, size_t n)
+{
+	struct logbuf *b = mine;
+	if (b == NULL) {
+		write_out(line, n);
+		return;
+	}
+	pthread_mutex_lock(&b->lock);
+	drain(b);
+	write_out(line, n);
+	pthread_mutex_unlock(&b->lock);
+}
+
+static void vlog(enum log_level level, bool buffered, const char *fmt, va_list ap)
+{
+	if (level < min_level)
+		return;
+	char line[4200];
+	size_t n = format_line(line, sizeof(line), level, fmt, ap);
+	struct logbuf *b = buffered ? my_buffer() : NULL;
+	if (b != NULL)
+		add_line(b, line, n);
+	else
+		write_line(line, n);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(level, false, fmt, ap);
+	va_end(ap);
+}
+
+void log_buffered(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vlog(level, true, fmt, ap);
+	va_end(ap);
 }
 
 void log_flush(void)

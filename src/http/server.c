@@ -3,6 +3,7 @@
  * access log line when a request completes. It also refuses ambiguous framing before a body is
  * read, and cuts off requests that arrive too slowly (a watchdog thread). */
 #include "http/http.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -300,6 +301,29 @@ const char *http_req_header(const struct http_req *req, const char *name)
 const char *http_req_query(const struct http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->impl, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct buf *b = cls;
+	(void)kind;
+	buf_printf(b, "%zu:%s", strlen(key), key);
+	if (value != NULL)
+		buf_printf(b, "%zu:%s", strlen(value), value);
+	else
+		buf_adds(b, "-:");
+	return MHD_YES;
+}
+
+const char *http_req_query_key(const struct http_req *req, struct pool *pool)
+{
+	struct buf b;
+	buf_init(&b, 256);
+	MHD_get_connection_values(req->impl, MHD_GET_ARGUMENT_KIND, add_arg, &b);
+	const char *key = pool_strdup(pool, b.data);
+	buf_free(&b);
+	return key;
 }
 
 void http_resp_header(struct http_resp *resp, const char *name, const char *value)

@@ -327,6 +327,12 @@ static void bump(struct meta *base, const char *account)
 	atomic_fetch_add(gen_of((struct meta_sqlite *)base, account), 1);
 }
 
+static bool sq_list_generation(struct meta *base, const char *account, uint64_t *gen)
+{
+	*gen = atomic_load(gen_of((struct meta_sqlite *)base, account));
+	return true;
+}
+
 static bool count_get(struct meta_sqlite *m, const char *key, uint64_t gen, int64_t *total)
 {
 	struct count_entry *c = &m->counts[hash_str(key, 1469598103934665603ull) % COUNT_SLOTS];
@@ -1235,6 +1241,7 @@ static enum err_code sq_folder_create(struct meta *base, const char *account, co
 		return err_set(e, ERR_CONFLICT, "a folder at '%s' already exists", path);
 	if (rc != ERR_OK)
 		return rc;
+	bump(base, account); /* a listed row shows its folder's id */
 	return sq_folder_get(base, account, sqlite3_last_insert_rowid(c->db), pool, out, e);
 }
 
@@ -1379,6 +1386,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.set_content = sq_set_content,
 	.del = sq_delete,
 	.list = sq_list,
+	.list_generation = sq_list_generation,
 	.inline_get = sq_inline_get,
 	.key_used = sq_key_used,
 	.account_nid = sq_account_nid,
