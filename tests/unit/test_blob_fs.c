@@ -174,6 +174,24 @@ static void empty_blob_has_empty_sha256(void **state)
 	read_back(f, key, "", 0);
 }
 
+/* Finishes w (n bytes of buf written), checks its digest and size, commits it, reads it back,
+ * and frees w and buf. */
+static void finish_and_check(struct fixture *f, struct blob_writer *w, unsigned char *buf,
+			     size_t n, const char *want)
+{
+	struct err e = {0};
+	char sha[65], key[BLOB_KEY_MAX];
+	uint64_t size = 0;
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
+	assert_string_equal(sha, want);
+	assert_int_equal(size, n);
+	blob_key("acct", sha, key);
+	assert_int_equal(blob_writer_commit(w, key, &e), ERR_OK);
+	blob_writer_free(w);
+	read_back(f, key, buf, n);
+	free(buf);
+}
+
 static void large_blob_matches_evp_sha256_and_reads_back(void **state)
 {
 	struct fixture *f = *state;
@@ -197,17 +215,7 @@ static void large_blob_matches_evp_sha256_and_reads_back(void **state)
 	const unsigned char *head = blob_writer_head(w, &head_len);
 	assert_int_equal(head_len, BLOB_HEAD_BYTES);
 	assert_memory_equal(head, buf, BLOB_HEAD_BYTES);
-	char sha[65];
-	uint64_t size = 0;
-	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
-	assert_string_equal(sha, want);
-	assert_int_equal(size, n);
-	char key[BLOB_KEY_MAX];
-	blob_key("acct", sha, key);
-	assert_int_equal(blob_writer_commit(w, key, &e), ERR_OK);
-	blob_writer_free(w);
-	read_back(f, key, buf, n);
-	free(buf);
+	finish_and_check(f, w, buf, n, want);
 }
 
 /* Pieces below, at and above the write buffer, so that bytes are hashed in line, by the helper
@@ -221,7 +229,7 @@ static void mixed_piece_sizes_hash_in_order(void **state)
 	assert_non_null(buf);
 	for (size_t i = 0; i < n; i++)
 		buf[i] = (unsigned char)(i * 2246822519u >> 11);
-	char want[65], sha[65];
+	char want[65];
 	sha256_hex(buf, n, want);
 	struct blob_writer *w = NULL;
 	struct err e = {0};
@@ -231,16 +239,7 @@ static void mixed_piece_sizes_hash_in_order(void **state)
 		assert_int_equal(blob_writer_write(w, buf + off, chunk, &e), ERR_OK);
 		off += chunk;
 	}
-	uint64_t size = 0;
-	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
-	assert_string_equal(sha, want);
-	assert_int_equal(size, n);
-	char key[BLOB_KEY_MAX];
-	blob_key("acct", sha, key);
-	assert_int_equal(blob_writer_commit(w, key, &e), ERR_OK);
-	blob_writer_free(w);
-	read_back(f, key, buf, n);
-	free(buf);
+	finish_and_check(f, w, buf, n, want);
 }
 
 /* A big upload that fails half-way: the writer goes while its helper may still hash. */
