@@ -89,7 +89,7 @@ static void hasher_post(struct hasher *h, const unsigned char *buf, size_t len)
 	pthread_mutex_unlock(&h->lock);
 }
 
-/* A helper for w, or NULL (then w goes on hashing in line). */
+/* A helper hashing into sha, or NULL (then the writer goes on hashing in line). */
 static struct hasher *hasher_start(EVP_MD_CTX *sha)
 {
 	struct hasher *h = xcalloc(1, sizeof(*h));
