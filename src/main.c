@@ -1,6 +1,7 @@
 /* depotd: settings → stores → auth → HTTP; then wait for SIGTERM/SIGINT and tear down in the
  * reverse order. Wiring only. */
 #include "api/api.h"
+#include "api/listcache.h"
 #include "blob/s3_parse.h"
 #include "config/config.h"
 #include "core/log.h"
@@ -100,6 +101,7 @@ static int run(const struct config *cfg)
 	struct auth *auth = NULL;
 	struct http_server *srv = NULL;
 	struct external *external = NULL;
+	struct listcache *lists = NULL;
 	int status = 1;
 
 	if (mkdir(cfg->data_dir, 0700) != 0 && errno != EEXIST) {
@@ -153,6 +155,7 @@ static int run(const struct config *cfg)
 		status = 0;
 		goto out;
 	}
+	lists = listcache_new();
 	struct api api = {
 		.auth = auth,
 		.store = store,
@@ -175,6 +178,7 @@ static int run(const struct config *cfg)
 		.upload_url_ttl_s = cfg->upload_url_ttl_s,
 		.max_url_ttl_s = cfg->max_url_ttl_s,
 		.external = external,
+		.lists = lists,
 		.fetch = {
 			.timeout_s = cfg->fetch_timeout_s,
 			.max_redirects = cfg->fetch_max_redirects,
@@ -214,8 +218,10 @@ static int run(const struct config *cfg)
 	log_info("signal %d: finishing in-flight requests", sig);
 	http_server_stop(srv, (int)cfg->shutdown_grace_s * 1000);
 	log_info("depotd stopped");
+	log_flush();
 	status = 0;
 out:
+	listcache_free(lists);
 	store_close(store);
 	external_close(external);
 	auth_free(auth);

@@ -14,6 +14,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
+struct listcache;
+
 struct api {
 	struct auth *auth;
 	struct store *store;
@@ -28,6 +30,7 @@ struct api {
 	size_t import_batch;            /* rows per import transaction */
 	int64_t upload_url_ttl_s;
 	int64_t max_url_ttl_s;
+	struct listcache *lists;        /* answers of own-row lists; NULL: none kept */
 };
 
 /* The one entry point from the HTTP layer (an http_handler_fn with app = struct api). */
@@ -109,6 +112,8 @@ void api_resource_respond(struct api_ctx *c, int status, const struct meta_resou
 
 /* Answers status with the JSON text in b (taken over). */
 void api_buf_respond(struct api_ctx *c, int status, struct buf *b);
+/* The same for a malloc'd JSON body of len bytes, which the response then owns. */
+void api_body_respond(struct api_ctx *c, int status, char *body, size_t len);
 
 /* A validated create request. */
 struct create_fields {

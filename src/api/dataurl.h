@@ -22,7 +22,7 @@ typedef enum err_code (*base64_sink_fn)(void *ctx, const void *buf, size_t len, 
  * DATAURL_HEADER_MAX bytes), then base64 is validated and decoded chunk by chunk into the sink,
  * refusing more than max_bytes decoded bytes with ERR_TOO_LARGE. */
 #define DATAURL_HEADER_MAX 512
-#define DATAURL_BATCH 65536 /* base64 characters decoded per call */
+#define DATAURL_BATCH 65536 /* most base64 characters decoded per call */
 
 struct dataurl_stream {
 	uint64_t max_bytes;
@@ -35,8 +35,8 @@ struct dataurl_stream {
 	bool in_payload;
 	unsigned pad;            /* '=' seen */
 	uint64_t chars;          /* base64 characters seen, padding excluded */
-	char *batch;             /* DATAURL_BATCH characters, malloc'd */
-	size_t batch_len;
+	char quad[4];            /* the characters of an unfinished quad */
+	size_t quad_len;
 	unsigned char *out;      /* DATAURL_BATCH / 4 * 3 bytes, malloc'd */
 };
 

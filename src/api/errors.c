@@ -48,15 +48,21 @@ void api_json(struct api_ctx *c, int status, json_t *v)
 	free(text);
 }
 
-void api_buf_respond(struct api_ctx *c, int status, struct buf *b)
+void api_body_respond(struct api_ctx *c, int status, char *body, size_t len)
 {
-	size_t len;
 	c->resp->status = status;
 	c->resp->content_type = "application/json";
 	c->resp->kind = HTTP_BODY_MEM;
-	c->resp->body = buf_take(b, &len);
+	c->resp->body = body;
 	c->resp->body_len = len;
 	c->resp->body_owned = true;
+}
+
+void api_buf_respond(struct api_ctx *c, int status, struct buf *b)
+{
+	size_t len;
+	char *body = buf_take(b, &len);
+	api_body_respond(c, status, body, len);
 }
 
 void api_error(struct api_ctx *c, enum err_code code, const char *msg)

@@ -51,6 +51,9 @@ static enum err_code flush(struct jsonscan *s, struct err *e)
 	return rc;
 }
 
+/* Runs shorter than this are copied into out rather than handed to the sink apart. */
+#define PASS_MIN 512
+
 static enum err_code emit(struct jsonscan *s, const char *p, size_t n, struct err *e)
 {
 	if (s->out_len + n > sizeof(s->out)) {
@@ -63,6 +66,16 @@ static enum err_code emit(struct jsonscan *s, const char *p, size_t n, struct er
 	memcpy(s->out + s->out_len, p, n);
 	s->out_len += n;
 	return ERR_OK;
+}
+
+/* A run of plain bytes: a long one goes to the sink as it is, after what out holds, rather
+ * than through out (one copy fewer per byte of a big content); short ones are gathered. */
+static enum err_code pass(struct jsonscan *s, const char *p, size_t n, struct err *e)
+{
+	if (n < PASS_MIN)
+		return emit(s, p, n, e);
+	enum err_code rc = flush(s, e);
+	return rc != ERR_OK ? rc : s->sink(s->sink_ctx, p, n, e);
 }
 
 /* Consumes bytes of the streamed string; returns how many. */
@@ -106,11 +119,13 @@ static size_t capture(struct jsonscan *s, const char *p, size_t n, enum err_code
 			i++;
 			continue;
 		}
-		/* The common case: a run of plain characters goes to the sink in one piece. */
-		size_t j = i;
-		while (j < n && p[j] != '"' && p[j] != '\\')
-			j++;
-		if (j > i && (*rc = emit(s, p + i, j - i, e)) != ERR_OK)
+		/* The common case: a run of plain characters, found with memchr (the run is
+		 * usually the whole piece: a data URL has no escapes), goes to the sink. */
+		const char *q = memchr(p + i, '"', n - i);
+		size_t end = q != NULL ? (size_t)(q - p) : n;
+		const char *b = memchr(p + i, '\\', end - i);
+		size_t j = b != NULL ? (size_t)(b - p) : end;
+		if (j > i && (*rc = pass(s, p + i, j - i, e)) != ERR_OK)
 			break;
 		i = j;
 		if (i == n)

@@ -27,7 +27,9 @@ static void write_capabilities(struct buf *b, const struct meta_resource *r, con
 	if (slug == NULL)
 		abort();
 	text_slug(r->name, slug);
-	buf_printf(b, ",\"numeric_id\":%lld,\"slug\":", (long long)r->nid);
+	buf_adds(b, ",\"numeric_id\":");
+	buf_add_i64(b, r->nid);
+	buf_adds(b, ",\"slug\":");
 	jsonw_str(b, slug);
 	free(slug);
 	buf_adds(b, ",\"description\":");
@@ -36,21 +38,24 @@ static void write_capabilities(struct buf *b, const struct meta_resource *r, con
 	jsonw_str(b, r->read_access ? r->read_access : META_ACCESS_TEAM);
 	buf_adds(b, ",\"shared_team_slugs\":");
 	write_strings(b, r->shared_with, r->nshared);
-	buf_printf(b, ",\"shared\":%s,\"folder_id\":",
-		   reader != NULL && strcmp(reader, r->account_id) != 0 ? "true" : "false");
+	buf_adds(b, reader != NULL && strcmp(reader, r->account_id) != 0
+			    ? ",\"shared\":true,\"folder_id\":"
+			    : ",\"shared\":false,\"folder_id\":");
 	if (r->folder_id > 0)
-		buf_printf(b, "%lld", (long long)r->folder_id);
+		buf_add_i64(b, r->folder_id);
 	else
 		buf_adds(b, "null");
-	buf_printf(b, ",\"test_resource_enabled\":%s,\"test_resource\":",
-		   r->test_enabled ? "true" : "false");
+	buf_adds(b, r->test_enabled ? ",\"test_resource_enabled\":true,\"test_resource\":"
+				    : ",\"test_resource_enabled\":false,\"test_resource\":");
 	if (!r->test_enabled) {
 		buf_adds(b, "null");
 		return;
 	}
 	buf_adds(b, "{\"sha256\":");
 	jsonw_str(b, r->test.sha256[0] ? r->test.sha256 : NULL);
-	buf_printf(b, ",\"size_bytes\":%lld,\"mime_type\":", (long long)r->test.size_bytes);
+	buf_adds(b, ",\"size_bytes\":");
+	buf_add_i64(b, r->test.size_bytes);
+	buf_adds(b, ",\"mime_type\":");
 	jsonw_str(b, r->test.mime_type);
 	buf_adds(b, ",\"storage_bucket\":");
 	jsonw_str(b, r->test.storage_bucket);
@@ -87,16 +92,22 @@ void api_resource_write(struct buf *b, const struct meta_resource *r, const char
 	jsonw_str(b, r->storage_bucket);
 	buf_adds(b, ",\"storage_key\":");
 	jsonw_str(b, r->storage_key && *r->storage_key ? r->storage_key : NULL);
-	buf_printf(b, ",\"size_bytes\":%lld,\"tags\":", (long long)r->size_bytes);
+	buf_adds(b, ",\"size_bytes\":");
+	buf_add_i64(b, r->size_bytes);
+	buf_adds(b, ",\"tags\":");
 	write_strings(b, r->tags, r->ntags);
 	buf_adds(b, ",\"metadata\":");
 	buf_adds(b, r->metadata_json ? r->metadata_json : "null");
 	buf_adds(b, ",\"created_by\":");
 	jsonw_str(b, r->created_by);
-	buf_printf(b, ",\"created_at\":\"%s\",\"updated_at\":\"%s\",\"status\":", created,
-		   updated);
+	buf_adds(b, ",\"created_at\":\"");
+	buf_add(b, created, TIMEFMT_LEN - 1);
+	buf_adds(b, "\",\"updated_at\":\"");
+	buf_add(b, updated, TIMEFMT_LEN - 1);
+	buf_adds(b, "\",\"status\":");
 	jsonw_str(b, r->status ? r->status : "uploaded");
-	buf_printf(b, ",\"version\":%lld", (long long)r->version);
+	buf_adds(b, ",\"version\":");
+	buf_add_i64(b, r->version);
 	write_capabilities(b, r, reader);
 	if (extra != NULL)
 		buf_adds(b, extra);

@@ -1,6 +1,7 @@
 /* The /v1/resources handlers that take no streamed body: list, get, update, delete; and the
  * common end of every create path. */
 #include "api/api.h"
+#include "api/listcache.h"
 #include "api/listquery.h"
 #include "auth/signurl.h"
 #include "core/text.h"
@@ -260,8 +261,23 @@ void api_resource_list(struct api_ctx *c)
 		return;
 	}
 	q.account_id = c->who->account_id;
+	/* Only the account's own rows: its generation covers every write they can show. */
+	struct meta *meta = store_meta(c->api->store);
+	uint64_t gen;
+	const char *key = NULL;
+	if (c->api->lists != NULL && q.owner == META_OWNER_ME &&
+	    meta_list_generation(meta, q.account_id, &gen)) {
+		key = pool_printf(c->req->pool, "%s\x1f%s", q.account_id,
+				  http_req_query_key(c->req, c->req->pool));
+		size_t len;
+		char *body = listcache_get(c->api->lists, key, gen, &len);
+		if (body != NULL) {
+			api_body_respond(c, 200, body, len);
+			return;
+		}
+	}
 	struct meta_page result;
-	rc = meta_resource_list(store_meta(c->api->store), &q, c->req->pool, &result, &e);
+	rc = meta_resource_list(meta, &q, c->req->pool, &result, &e);
 	if (rc != ERR_OK) {
 		api_error(c, rc, e.msg);
 		return;
@@ -285,6 +301,8 @@ void api_resource_list(struct api_ctx *c)
 		buf_adds(&b, "null");
 	}
 	buf_add(&b, "}", 1);
+	if (key != NULL)
+		listcache_put(c->api->lists, key, gen, b.data, b.len);
 	api_buf_respond(c, 200, &b);
 }
 

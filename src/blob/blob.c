@@ -6,12 +6,28 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static const struct blob_ops *const backends[] = {&blob_fs_ops, &blob_s3_ops};
+
+/* SHA-256 beside the writes. Once content fills one write buffer, a helper thread hashes each
+ * full buffer while the receiving thread writes it out and fills the other one: SHA-256
+ * (~1.7 GB/s here) was 37 % of a 1 GiB upload's CPU on the one thread that also receives and
+ * writes. One job at a time, in order; the digest context is only touched by whichever thread
+ * holds the turn (the mutex hands it over). */
+struct hasher {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	EVP_MD_CTX *sha;
+	const unsigned char *job; /* NULL: idle */
+	size_t job_len;
+	bool stop;
+};
 
 struct blob_writer {
 	struct blob_store *store;
@@ -24,10 +40,98 @@ struct blob_writer {
 	size_t pend_len;
 	bool finished;
 	bool in_memory;      /* finished with every byte still in pend, no staging file */
+	struct hasher *hasher; /* NULL: bytes are hashed as they come */
+	bool hasher_tried;
+	unsigned char *spare;  /* the other WRITE_BUFFER, being hashed */
 };
 
 /* Small pieces (libmicrohttpd hands bodies over in a few KiB) are gathered into one write. */
 #define WRITE_BUFFER (256 * 1024)
+
+static void *hasher_main(void *arg)
+{
+	struct hasher *h = arg;
+	pthread_mutex_lock(&h->lock);
+	for (;;) {
+		while (h->job == NULL && !h->stop)
+			pthread_cond_wait(&h->cond, &h->lock);
+		if (h->job == NULL)
+			break;
+		const unsigned char *job = h->job;
+		size_t len = h->job_len;
+		pthread_mutex_unlock(&h->lock);
+		EVP_DigestUpdate(h->sha, job, len);
+		pthread_mutex_lock(&h->lock);
+		h->job = NULL;
+		pthread_cond_broadcast(&h->cond);
+	}
+	pthread_mutex_unlock(&h->lock);
+	return NULL;
+}
+
+/* Waits until the helper has hashed everything handed to it. */
+static void hasher_wait(struct hasher *h)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->job != NULL)
+		pthread_cond_wait(&h->cond, &h->lock);
+	pthread_mutex_unlock(&h->lock);
+}
+
+static void hasher_post(struct hasher *h, const unsigned char *buf, size_t len)
+{
+	pthread_mutex_lock(&h->lock);
+	while (h->job != NULL)
+		pthread_cond_wait(&h->cond, &h->lock);
+	h->job = buf;
+	h->job_len = len;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+}
+
+/* A helper hashing into sha, or NULL (then the writer goes on hashing in line). */
+static struct hasher *hasher_start(EVP_MD_CTX *sha)
+{
+	struct hasher *h = xcalloc(1, sizeof(*h));
+	pthread_attr_t attr;
+	h->sha = sha;
+	pthread_mutex_init(&h->lock, NULL);
+	pthread_cond_init(&h->cond, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 256 * 1024);
+	bool ok = pthread_create(&h->thread, &attr, hasher_main, h) == 0;
+	pthread_attr_destroy(&attr);
+	if (ok) {
+		pthread_setname_np(h->thread, "blob-hash");
+		return h;
+	}
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+	return NULL;
+}
+
+static void hasher_stop(struct hasher *h)
+{
+	if (h == NULL)
+		return;
+	pthread_mutex_lock(&h->lock);
+	h->stop = true;
+	pthread_cond_broadcast(&h->cond);
+	pthread_mutex_unlock(&h->lock);
+	pthread_join(h->thread, NULL); /* it finishes the job it holds first */
+	pthread_cond_destroy(&h->cond);
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+/* Bytes hashed on this thread: after whatever the helper still holds. */
+static void hash_here(struct blob_writer *w, const void *buf, size_t len)
+{
+	if (w->hasher != NULL)
+		hasher_wait(w->hasher);
+	EVP_DigestUpdate(w->sha, buf, len);
+}
 
 /* The staging file is made when bytes first leave memory: small content that ends in memory
  * never touches the disk here. */
@@ -45,8 +149,15 @@ static enum err_code flush_pending(struct blob_writer *w, struct err *e)
 		rc = blob_check_space(w->store, w->pend_len, e);
 	if (rc != ERR_OK)
 		return rc;
+	if (w->hasher != NULL) /* hashed there while written here; then the other buffer */
+		hasher_post(w->hasher, w->pend, w->pend_len);
 	rc = w->store->ops->stage_write(w->stage, w->pend, w->pend_len, e);
 	w->pend_len = 0;
+	if (w->hasher != NULL) {
+		unsigned char *t = w->pend;
+		w->pend = w->spare;
+		w->spare = t;
+	}
 	return rc;
 }
 
@@ -159,17 +270,27 @@ enum err_code blob_writer_write(struct blob_writer *w, const void *buf, size_t l
 		memcpy(w->head + w->head_len, buf, n);
 		w->head_len += n;
 	}
-	EVP_DigestUpdate(w->sha, buf, len);
 	w->size += len;
+	/* pend holds bytes already hashed while there is no helper, bytes still to hash when
+	 * there is one; it is empty when the helper starts. */
 	if (w->pend_len + len > WRITE_BUFFER) {
 		enum err_code rc = flush_pending(w, e);
 		if (rc != ERR_OK)
 			return rc;
-		if (len >= WRITE_BUFFER)
+		if (!w->hasher_tried) { /* big content: the rest is hashed beside the writes */
+			w->hasher_tried = true;
+			w->spare = xmalloc(WRITE_BUFFER);
+			w->hasher = hasher_start(w->sha);
+		}
+		if (len >= WRITE_BUFFER) {
+			hash_here(w, buf, len);
 			return (rc = ensure_stage(w, e)) != ERR_OK
 				       ? rc
 				       : w->store->ops->stage_write(w->stage, buf, len, e);
+		}
 	}
+	if (w->hasher == NULL)
+		EVP_DigestUpdate(w->sha, buf, len);
 	memcpy(w->pend + w->pend_len, buf, len);
 	w->pend_len += len;
 	return ERR_OK;
@@ -190,6 +311,8 @@ enum err_code blob_writer_finish(struct blob_writer *w, char sha256_hex[65], uin
 		if (rc != ERR_OK)
 			return rc;
 	}
+	if (w->hasher != NULL)
+		hasher_wait(w->hasher);
 	EVP_DigestFinal_ex(w->sha, digest, &len);
 	text_hex(digest, 32, sha256_hex);
 	*size = w->size;
@@ -241,9 +364,11 @@ void blob_writer_free(struct blob_writer *w)
 {
 	if (w == NULL)
 		return;
+	hasher_stop(w->hasher);
 	if (w->stage != NULL)
 		w->store->ops->stage_free(w->stage);
 	EVP_MD_CTX_free(w->sha);
+	free(w->spare);
 	free(w->head);
 	free(w->pend);
 	free(w);

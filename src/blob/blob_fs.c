@@ -26,7 +26,15 @@ struct blob_stage {
 	int fd;
 	char name[64]; /* "staging/<uuid>.tmp" */
 	bool committed;
+	uint64_t written;   /* bytes written so far */
+	uint64_t kicked;    /* bytes whose write-back has been started */
 };
+
+/* Write-back of a big staging file is started every WRITE_BEHIND bytes, so the disk writes
+ * while the rest arrives and the fdatasync at the end waits for the last stretch only, not for
+ * the whole file (1 GiB: ~0.4-1 s here). Durability is unchanged: the fdatasync still comes
+ * before the rename. */
+#define WRITE_BEHIND (8u << 20)
 
 static enum err_code io_err(int errnum, const char *what, struct err *e)
 {
@@ -110,7 +118,16 @@ static enum err_code fs_stage_write(struct blob_stage *st, const void *buf, size
 				    struct err *e)
 {
 	int errnum = blob_fd_write_all(st->fd, buf, len);
-	return errnum == 0 ? ERR_OK : io_err(errnum, "write", e);
+	if (errnum != 0)
+		return io_err(errnum, "write", e);
+	st->written += len;
+	if (st->written - st->kicked >= WRITE_BEHIND) {
+		/* Only a hint: a failure here shows again in the fdatasync. */
+		sync_file_range(st->fd, (off_t)st->kicked, (off_t)(st->written - st->kicked),
+				SYNC_FILE_RANGE_WRITE);
+		st->kicked = st->written;
+	}
+	return ERR_OK;
 }
 
 

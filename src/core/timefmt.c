@@ -36,6 +36,15 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 	*y = (int64_t)yoe + era * 400 + (*m <= 2);
 }
 
+/* v as exactly n decimal digits (zero-padded) at p. */
+static void put_digits(char *p, uint64_t v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
 void time_format_us(int64_t us, char out[TIMEFMT_LEN])
 {
 	int64_t secs = us / 1000000, frac = us % 1000000;
@@ -51,11 +60,23 @@ void time_format_us(int64_t us, char out[TIMEFMT_LEN])
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(days, &y, &m, &d);
-	char tmp[96];
-	snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", (int)(y % 10000), m, d,
-		 (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
-	memcpy(out, tmp, TIMEFMT_LEN - 1);
-	out[TIMEFMT_LEN - 1] = '\0';
+	if (y < 0 || y > 9999) { /* not a date depot makes; the general path */
+		char tmp[96];
+		snprintf(tmp, sizeof(tmp), "%04d-%02u-%02uT%02d:%02d:%02d.%06dZ", (int)(y % 10000),
+			 m, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), (int)frac);
+		memcpy(out, tmp, TIMEFMT_LEN - 1);
+		out[TIMEFMT_LEN - 1] = '\0';
+		return;
+	}
+	/* Digits placed directly: snprintf here was ~6 % of a 100-item list's CPU. */
+	memcpy(out, "0000-00-00T00:00:00.000000Z", TIMEFMT_LEN);
+	put_digits(out, (uint64_t)y, 4);
+	put_digits(out + 5, m, 2);
+	put_digits(out + 8, d, 2);
+	put_digits(out + 11, (uint64_t)(rem / 3600), 2);
+	put_digits(out + 14, (uint64_t)(rem / 60 % 60), 2);
+	put_digits(out + 17, (uint64_t)(rem % 60), 2);
+	put_digits(out + 20, (uint64_t)frac, 6);
 }
 
 static bool digits(const char *s, size_t n, unsigned *out)

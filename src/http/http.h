@@ -97,6 +97,10 @@ int64_t http_req_content_length(const struct http_req *req);
 /* Decoded query argument by name, or NULL. */
 const char *http_req_query(const struct http_req *req, const char *name);
 
+/* Every query argument in order, as "<len>:<name><len>:<value>" pairs (unambiguous whatever
+ * the bytes), in pool: two requests with the same text have the same key. */
+const char *http_req_query_key(const struct http_req *req, struct pool *pool);
+
 /* Adds a response header; name and value must live until the request ends. */
 void http_resp_header(struct http_resp *resp, const char *name, const char *value);
 

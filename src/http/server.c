@@ -3,6 +3,7 @@
  * access log line when a request completes. It also refuses ambiguous framing before a body is
  * read, and cuts off requests that arrive too slowly (a watchdog thread). */
 #include "http/http.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 
@@ -300,6 +301,29 @@ const char *http_req_header(const struct http_req *req, const char *name)
 const char *http_req_query(const struct http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->impl, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+			       const char *value)
+{
+	struct buf *b = cls;
+	(void)kind;
+	buf_printf(b, "%zu:%s", strlen(key), key);
+	if (value != NULL)
+		buf_printf(b, "%zu:%s", strlen(value), value);
+	else
+		buf_adds(b, "-:");
+	return MHD_YES;
+}
+
+const char *http_req_query_key(const struct http_req *req, struct pool *pool)
+{
+	struct buf b;
+	buf_init(&b, 256);
+	MHD_get_connection_values(req->impl, MHD_GET_ARGUMENT_KIND, add_arg, &b);
+	const char *key = pool_strdup(pool, b.data);
+	buf_free(&b);
+	return key;
 }
 
 void http_resp_header(struct http_resp *resp, const char *name, const char *value)
@@ -660,11 +684,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
 		    (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
 	bool late = watch_expired(r);
-	log_info("%s %s %d %llu %.3fms account=%s%s", r->req.method_name, r->req.path,
-		 late ? 408 : r->responded || r->answered_raw ? r->status : 0,
-		 (unsigned long long)r->bytes_out, ms, r->req.log_account ? r->req.log_account : "-",
-		 late ? " (body too slow)"
-		 : toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || r->answered_raw ? "" : " aborted");
+	const char *how = late ? " (body too slow)" : "";
+	if (!late && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered_raw)
+		how = " aborted";
+	log_buffered(LOG_INFO, "%s %s %d %llu %.3fms account=%s%s", r->req.method_name,
+		     r->req.path, late ? 408 : r->responded || r->answered_raw ? r->status : 0,
+		     (unsigned long long)r->bytes_out, ms,
+		     r->req.log_account ? r->req.log_account : "-", how);
 	if (r->watch != NULL && !late) { /* the next request's headers: a new deadline */
 		atomic_store(&r->watch->served, true);
 		atomic_store(&r->watch->request_line, false);

@@ -221,6 +221,11 @@ enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, str
 	return m->ops->list(m, q, pool, out, e);
 }
 
+bool meta_list_generation(struct meta *m, const char *account, uint64_t *gen)
+{
+	return m->ops->list_generation != NULL && m->ops->list_generation(m, account, gen);
+}
+
 enum err_code meta_inline_get(struct meta *m, const char *storage_key, struct pool *pool,
 			      const unsigned char **bytes, size_t *len, struct err *e)
 {

@@ -241,6 +241,11 @@ enum err_code meta_resource_delete(struct meta *m, const char *account, const ch
 				   struct meta_resource *out, bool *key_still_used, struct err *e)
 	__attribute__((warn_unused_result));
 
+/* A number that changes with every committed write of account's resources or folders (and,
+ * rarely, of another account's): an answer about the account's own rows computed after reading
+ * it stays right while it is unchanged. false: the backend cannot tell (no caching). */
+bool meta_list_generation(struct meta *m, const char *account, uint64_t *gen);
+
 /* One page of resources matching q, and the total count. */
 enum err_code meta_resource_list(struct meta *m, const struct meta_query *q, struct pool *pool,
 				 struct meta_page *out, struct err *e)

@@ -32,6 +32,9 @@ struct meta_ops {
 			     struct meta_resource *out, bool *key_still_used, struct err *e);
 	enum err_code (*list)(struct meta *m, const struct meta_query *q, struct pool *pool,
 			      struct meta_page *out, struct err *e);
+	/* See meta_list_generation. NULL when another process may write the store (PostgreSQL),
+	 * so no answer can be known to be current. */
+	bool (*list_generation)(struct meta *m, const char *account, uint64_t *gen);
 	enum err_code (*inline_get)(struct meta *m, const char *storage_key, struct pool *pool,
 				    const unsigned char **bytes, size_t *len, struct err *e);
 	enum err_code (*key_used)(struct meta *m, const char *storage_key, bool *used,

@@ -328,6 +328,12 @@ static void bump(struct meta *base, const char *account)
 	atomic_fetch_add(gen_of((struct meta_sqlite *)base, account), 1);
 }
 
+static bool sq_list_generation(struct meta *base, const char *account, uint64_t *gen)
+{
+	*gen = atomic_load(gen_of((struct meta_sqlite *)base, account));
+	return true;
+}
+
 static bool count_get(struct meta_sqlite *m, const char *key, uint64_t gen, int64_t *total)
 {
 	struct count_entry *c = &m->counts[hash_str(key, 1469598103934665603ull) % COUNT_SLOTS];
@@ -492,13 +498,24 @@ static const char *col_text(sqlite3_stmt *st, int i, struct pool *pool)
 	return pool_strndup(pool, (const char *)s, (size_t)sqlite3_column_bytes(st, i));
 }
 
+/* What snprintf(out, cap, "%s", s ? s : "") writes, without its cost (three per listed row). */
+static void copy_col(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+	if (s != NULL) {
+		n = strnlen(s, cap - 1);
+		memcpy(out, s, n);
+	}
+	out[n] = '\0';
+}
+
 static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *r)
 {
 	memset(r, 0, sizeof(*r));
 	const char *id = (const char *)sqlite3_column_text(st, 0);
 	const char *sha = (const char *)sqlite3_column_text(st, 5);
-	snprintf(r->id, sizeof(r->id), "%s", id ? id : "");
-	snprintf(r->sha256, sizeof(r->sha256), "%s", sha ? sha : "");
+	copy_col(r->id, sizeof(r->id), id);
+	copy_col(r->sha256, sizeof(r->sha256), sha);
 	r->account_id = col_text(st, 1, pool);
 	r->name = col_text(st, 2, pool);
 	r->directory_path = col_text(st, 3, pool);
@@ -524,7 +541,7 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->file_name = col_text(st, 23, pool);
 	r->test_enabled = sqlite3_column_int(st, 24) != 0;
 	const char *tsha = (const char *)sqlite3_column_text(st, 25);
-	snprintf(r->test.sha256, sizeof(r->test.sha256), "%s", tsha ? tsha : "");
+	copy_col(r->test.sha256, sizeof(r->test.sha256), tsha);
 	r->test.size_bytes = sqlite3_column_int64(st, 26);
 	r->test.mime_type = col_text(st, 27, pool);
 	r->test.storage_bucket = col_text(st, 28, pool);
@@ -1227,6 +1244,7 @@ static enum err_code sq_folder_create(struct meta *base, const char *account, co
 		return err_set(e, ERR_CONFLICT, "a folder at '%s' already exists", path);
 	if (rc != ERR_OK)
 		return rc;
+	bump(base, account); /* a listed row shows its folder's id */
 	return sq_folder_get(base, account, sqlite3_last_insert_rowid(c->db), pool, out, e);
 }
 
@@ -1322,8 +1340,18 @@ static void sq_close(struct meta *base)
 	free(m);
 }
 
+/* SQLite keeps allocation statistics behind one process-wide mutex that every sqlite3_malloc
+ * takes: with a connection per worker thread, GET by id spent most of its futex calls there.
+ * Nothing in depot reads those statistics. Only possible before SQLite initialises. */
+static void no_memstatus(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static enum err_code sq_open(const char *path, struct meta **out, struct err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, no_memstatus);
 	if (sqlite3_threadsafe() == 0)
 		return err_set(e, ERR_INTERNAL, "sqlite was built without thread support");
 	struct meta_sqlite *m = xcalloc(1, sizeof(*m));
@@ -1361,6 +1389,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.set_content = sq_set_content,
 	.del = sq_delete,
 	.list = sq_list,
+	.list_generation = sq_list_generation,
 	.inline_get = sq_inline_get,
 	.key_used = sq_key_used,
 	.account_nid = sq_account_nid,

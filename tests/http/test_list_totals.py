@@ -58,3 +58,31 @@ def test_other_accounts_writes_do_not_leak_into_totals(server):
         b.create(directory_path="/iso")
     assert total(a, directory_prefix="/iso") == 1
     assert total(b, directory_prefix="/iso") == 3
+
+
+def test_every_write_changes_the_next_page(server, client):
+    """Whole list answers are kept too (SQLite): each kind of write shows in the next one."""
+    q = {"directory_prefix": "/pagecache", "page_size": 5}
+
+    def items():
+        first, again = client.list(**q), client.list(**q)
+        assert first == again  # the kept answer is the same answer
+        return first["items"]
+
+    assert items() == []
+    a = client.create(directory_path="/pagecache/a", tags=["t"])
+    assert [i["id"] for i in items()] == [a["id"]]
+    assert_ok(client.patch(f"/v1/resources/{a['id']}", {"tags": ["u"], "metadata": {"k": 1}}))
+    assert items()[0]["tags"] == ["u"] and items()[0]["metadata"] == {"k": 1}
+    r = requests.put(server.url(f"/v1/resources/{a['id']}/content"), data=b"new bytes",
+                     headers={"Authorization": f"Bearer {client.tok}",
+                              "Content-Type": "application/octet-stream"}, timeout=TIMEOUT)
+    assert_ok(r)
+    assert items()[0]["size_bytes"] == len(b"new bytes")
+    assert items()[0]["folder_id"] is None
+    f = client.post("/v1/folders", {"directory_path": "/pagecache/a"}).json()
+    assert items()[0]["folder_id"] == f["id"]
+    b = client.create(directory_path="/pagecache/b")
+    assert [i["id"] for i in items()] == [b["id"], a["id"]]
+    assert client.delete(f"/v1/resources/{b['id']}").status_code == 204
+    assert [i["id"] for i in items()] == [a["id"]]

@@ -174,6 +174,24 @@ static void empty_blob_has_empty_sha256(void **state)
 	read_back(f, key, "", 0);
 }
 
+/* Finishes w (n bytes of buf written), checks its digest and size, commits it, reads it back,
+ * and frees w and buf. */
+static void finish_and_check(struct fixture *f, struct blob_writer *w, unsigned char *buf,
+			     size_t n, const char *want)
+{
+	struct err e = {0};
+	char sha[65], key[BLOB_KEY_MAX];
+	uint64_t size = 0;
+	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
+	assert_string_equal(sha, want);
+	assert_int_equal(size, n);
+	blob_key("acct", sha, key);
+	assert_int_equal(blob_writer_commit(w, key, &e), ERR_OK);
+	blob_writer_free(w);
+	read_back(f, key, buf, n);
+	free(buf);
+}
+
 static void large_blob_matches_evp_sha256_and_reads_back(void **state)
 {
 	struct fixture *f = *state;
@@ -197,17 +215,49 @@ static void large_blob_matches_evp_sha256_and_reads_back(void **state)
 	const unsigned char *head = blob_writer_head(w, &head_len);
 	assert_int_equal(head_len, BLOB_HEAD_BYTES);
 	assert_memory_equal(head, buf, BLOB_HEAD_BYTES);
-	char sha[65];
-	uint64_t size = 0;
-	assert_int_equal(blob_writer_finish(w, sha, &size, 0, &e), ERR_OK);
-	assert_string_equal(sha, want);
-	assert_int_equal(size, n);
-	char key[BLOB_KEY_MAX];
-	blob_key("acct", sha, key);
-	assert_int_equal(blob_writer_commit(w, key, &e), ERR_OK);
+	finish_and_check(f, w, buf, n, want);
+}
+
+/* Pieces below, at and above the write buffer, so that bytes are hashed in line, by the helper
+ * thread and on this thread while the helper holds a buffer: the digest is still one pass's. */
+static void mixed_piece_sizes_hash_in_order(void **state)
+{
+	struct fixture *f = *state;
+	static const size_t sizes[] = {100000, 1, 300000, 4095, 262144, 700000, 17};
+	size_t n = 5 * 1024 * 1024 + 3;
+	unsigned char *buf = malloc(n);
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++)
+		buf[i] = (unsigned char)(i * 2246822519u >> 11);
+	char want[65];
+	sha256_hex(buf, n, want);
+	struct blob_writer *w = NULL;
+	struct err e = {0};
+	assert_int_equal(blob_writer_new(f->s, &w, &e), ERR_OK);
+	for (size_t off = 0, k = 0; off < n; k++) {
+		size_t chunk = n - off < sizes[k % 7] ? n - off : sizes[k % 7];
+		assert_int_equal(blob_writer_write(w, buf + off, chunk, &e), ERR_OK);
+		off += chunk;
+	}
+	finish_and_check(f, w, buf, n, want);
+}
+
+/* A big upload that fails half-way: the writer goes while its helper may still hash. */
+static void big_writer_freed_unfinished_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	size_t n = 2 * 1024 * 1024;
+	unsigned char *buf = calloc(1, n);
+	assert_non_null(buf);
+	struct blob_writer *w = NULL;
+	struct err e = {0};
+	assert_int_equal(blob_writer_new(f->s, &w, &e), ERR_OK);
+	for (size_t off = 0; off < n; off += 65536)
+		assert_int_equal(blob_writer_write(w, buf + off, 65536, &e), ERR_OK);
+	assert_int_equal(count_entries(f->dir, "staging"), 1);
 	blob_writer_free(w);
-	read_back(f, key, buf, n);
 	free(buf);
+	assert_int_equal(count_entries(f->dir, "staging"), 0);
 }
 
 static void head_holds_the_first_bytes_of_a_small_blob(void **state)
@@ -494,6 +544,8 @@ int main(void)
 		T(finish_reports_sha256_and_size),
 		T(empty_blob_has_empty_sha256),
 		T(large_blob_matches_evp_sha256_and_reads_back),
+		T(mixed_piece_sizes_hash_in_order),
+		T(big_writer_freed_unfinished_leaves_nothing),
 		T(head_holds_the_first_bytes_of_a_small_blob),
 		T(blob_key_is_deterministic_shaped_and_per_account),
 		T(same_bytes_same_account_share_a_key),
