@@ -210,6 +210,25 @@ static bool gcs_bucket_valid(const char *b)
 	return true;
 }
 
+/* Whether the path up to its query or fragment has a segment that is, or percent-decodes to,
+ * "." or "..". libcurl collapses such segments before it signs and sends, so
+ * "s3://any/a/../../BUCKET/" would reach another bucket (depot's own, past the check above)
+ * with our keys; a client's uri may name one object only. */
+static bool dot_segment(const char *path)
+{
+	for (const char *p = path; *p && *p != '?' && *p != '#';) {
+		size_t n = strcspn(p, "/?#");
+		char seg[8];
+		if (n > 0 && n < 7 && s3_pct_decode(p, n, seg, sizeof(seg)) &&
+		    (strcmp(seg, ".") == 0 || strcmp(seg, "..") == 0))
+			return true;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	return false;
+}
+
 /* key with each '/'-separated segment percent-encoded (all but unreserved characters), as
  * SigV4's canonical path expects. */
 static const char *key_escape(const char *key, struct pool *pool)
@@ -258,6 +277,8 @@ static enum err_code bucket_parse(const struct external *x, enum external_kind k
 			       kind == EXTERNAL_S3 ? "S3" : "Cloud Storage");
 	if (strcmp(bucket, x->own_bucket) == 0)
 		return err_set(e, ERR_FORBIDDEN, "uri: %s is depot's own bucket", bucket);
+	if (dot_segment(slash + 1))
+		return err_set(e, ERR_INVALID, "uri: the object name has a '.' or '..' segment");
 	char *key = pool_alloc(pool, KEY_MAX + 1);
 	if (!s3_pct_decode(slash + 1, strlen(slash + 1), key, KEY_MAX + 1))
 		return err_set(e, ERR_INVALID, "uri: the object name has a bad %%-escape, a NUL, "
@@ -366,6 +387,9 @@ static enum err_code azure_parse(const struct external *x, const char *uri, stru
 		return ERR_OK;
 	if (real && strcmp(scheme, "https") != 0)
 		return err_set(e, ERR_INVALID, "an Azure Blob uri must use https");
+	const char *authority = uri + strlen(scheme) + 3; /* past "SCHEME://" */
+	if (dot_segment(authority + strcspn(authority, "/?#")))
+		return err_set(e, ERR_INVALID, "an Azure Blob uri's path has a '.' or '..' segment");
 	CURLU *u = curl_url();
 	char *user = NULL, *path = NULL, *query = NULL;
 	enum err_code rc = ERR_OK;

@@ -296,6 +296,12 @@ def test_depots_own_bucket_is_no_source(server_factory, s3ep, az_opt):
     stored = c.create(content=b"a blob of depot's own " * 2000)
     body = assert_error(create(c, f"s3://{own}/{stored['storage_key']}"), 403)
     assert "own bucket" in body["error"]
+    # nor through another bucket's name and dot segments, which libcurl would collapse
+    for uri in (f"s3://other-bucket/x/../../{own}/", f"s3://other-bucket/x/../../{own}/"
+                f"{stored['storage_key']}", f"s3://other-bucket/%2e%2e/{own}/",
+                f"gs://other-bucket/x/../../{own}/{stored['storage_key']}"):
+        body = assert_error(create(c, uri), 400)
+        assert "'..' segment" in body["error"], uri
 
 
 # ------------------------------------------------------------------ gs://

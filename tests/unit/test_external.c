@@ -108,6 +108,30 @@ static void s3_key_is_decoded_then_encoded_for_sigv4(void **state)
 	fx_free(f);
 }
 
+/* libcurl collapses dot segments before it signs: "a/../../OWN/" would leave the bucket. */
+static void dot_segments_are_refused(void **state)
+{
+	(void)state;
+	struct fx *f = open_with(&base);
+	struct external_ref r;
+	struct err e = {0};
+	static const char *const bad[] = {
+		"s3://bkt/a/../../depot-own/", "s3://bkt/../", "s3://bkt/./x", "s3://bkt/x/..",
+		"s3://bkt/%2e%2e/depot-own/blobs/x", "s3://bkt/a/%2E/b", "gs://bkt/a/../../other/x",
+		"gs://bkt/.%2e/x", "http://127.0.0.1:10000/acct/c/../../other/c/b?sig=x",
+		"https://a.blob.core.windows.net/c/%2e%2e/d/b?sig=x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (parse(f, bad[i], &r, &e) != ERR_INVALID)
+			fail_msg("%s was not refused", bad[i]);
+		assert_non_null(strstr(e.msg, "'..' segment"));
+	}
+	/* dots inside a segment name an object */
+	assert_int_equal(parse(f, "s3://bkt/a/..b/.c/...", &r, &e), ERR_OK);
+	assert_string_equal(r.url, "http://127.0.0.1:9000/bkt/a/..b/.c/...");
+	fx_free(f);
+}
+
 static void s3_without_endpoint_is_aws_by_virtual_host_or_path_if_dotted(void **state)
 {
 	(void)state;
@@ -266,6 +290,7 @@ int main(void)
 		cmocka_unit_test(s3_key_is_decoded_then_encoded_for_sigv4),
 		cmocka_unit_test(s3_without_endpoint_is_aws_by_virtual_host_or_path_if_dotted),
 		cmocka_unit_test(bad_bucket_uris_are_refused),
+		cmocka_unit_test(dot_segments_are_refused),
 		cmocka_unit_test(own_bucket_is_never_a_source),
 		cmocka_unit_test(gs_uri_goes_to_the_gcs_endpoint),
 		cmocka_unit_test(azure_uri_drops_its_sas_and_keeps_what_names_content),
