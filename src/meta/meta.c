@@ -1,6 +1,7 @@
 /* Dispatch from the meta.h calls to the backend chosen by the store URL's scheme. */
 #include "meta/meta_int.h"
 
+#include <ctype.h>
 #include <string.h>
 
 static const struct meta_ops *const backends[] = {&meta_sqlite_ops, &meta_pg_ops};
@@ -17,9 +18,15 @@ enum err_code meta_open(const char *url, struct meta **out, struct err *e)
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
 		if (is_scheme(url, n, backends[i]->scheme) || is_scheme(url, n, backends[i]->alias))
 			return backends[i]->open(colon + 1, out, e);
-	/* Only the scheme: the rest of a URL may hold a password. */
-	return err_set(e, ERR_INVALID, "unknown metadata store scheme '%.*s'", n ? (int)n : 16,
-		       url);
+	/* Only a scheme is named: the rest of a URL (or a libpq "key=value" string, which has no
+	 * scheme) may hold a password. */
+	bool named = n > 0 && n <= 16;
+	for (size_t i = 0; named && i < n; i++)
+		named = isalnum((unsigned char)url[i]) || strchr("+-.", url[i]) != NULL;
+	if (!named)
+		return err_set(e, ERR_INVALID, "the metadata store must be a URL: sqlite:PATH or "
+					       "postgres://...");
+	return err_set(e, ERR_INVALID, "unknown metadata store scheme '%.*s'", (int)n, url);
 }
 
 static void conn_unlink(struct meta_conns *cs, struct meta_conn *c)

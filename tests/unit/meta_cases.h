@@ -716,6 +716,13 @@ static void open_refuses_unknown_scheme(void **state)
 	struct err e = {0};
 	assert_int_equal(meta_open("mysql://x", &m, &e), ERR_INVALID);
 	assert_int_equal(meta_open("nothing", &m, &e), ERR_INVALID);
+	/* a libpq key=value string has no scheme: nothing of it is repeated */
+	assert_int_equal(meta_open("password=hunter2 host=db", &m, &e), ERR_INVALID);
+	assert_null(strstr(e.msg, "hunter2"));
+	assert_int_equal(meta_open("host=db password=hunter2:x", &m, &e), ERR_INVALID);
+	assert_null(strstr(e.msg, "hunter2"));
+	assert_int_equal(meta_open("mysql://u:hunter2@db/x", &m, &e), ERR_INVALID);
+	assert_string_equal(e.msg, "unknown metadata store scheme 'mysql'");
 	assert_null(m);
 }
 
