@@ -583,6 +583,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			http_resp_header(&bad, MHD_HTTP_HEADER_CONNECTION, "close");
 			return queue(r, conn, &bad);
 		}
+		/* Without a body the request is all in: a slow handler (a GET reading from S3, a
+		 * DELETE waiting for a lock) is depot's time, not the client's. */
+		bool bodyless = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+							    MHD_HTTP_HEADER_TRANSFER_ENCODING) ==
+					NULL &&
+				http_req_content_length(&r->req) <= 0;
+		if (bodyless && !watch_move(r, WATCH_BODY, WATCH_ANSWER))
+			return MHD_NO;
 		struct http_resp resp = {.kind = HTTP_BODY_MEM, .fd = -1};
 		r->req.phase = HTTP_PHASE_HEADERS;
 		srv->handler(srv->app, &r->req, &resp);
@@ -591,9 +599,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 			 * cannot know the body is empty yet). A request without a body gets its answer
 			 * at the final call, which follows at once, and keeps its connection. One that
 			 * announced a body we refuse is answered now, before the body is sent. */
-			const char *te = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-								     MHD_HTTP_HEADER_TRANSFER_ENCODING);
-			if (te == NULL && http_req_content_length(&r->req) <= 0) {
+			if (bodyless) {
 				r->answer = resp;
 				r->held = true;
 				return MHD_YES;
@@ -646,7 +652,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	if (r->answered_raw)
 		return MHD_NO; /* the answer is out; closing ends the connection */
-	/* The whole request is in: the time the handler takes is depot's, not the client's. */
+	/* The whole request is in: the time the handler takes is depot's, not the client's (a
+	 * bodyless request moved at its first call; the move then just confirms it). */
 	if (!watch_move(r, WATCH_BODY, WATCH_ANSWER))
 		return MHD_NO;
 	if (r->held)

@@ -9,13 +9,14 @@ answered)."""
 import re
 import resource
 import socket
+import sqlite3
 import threading
 import time
 
 import pytest
 import requests
 
-from depot_helpers import SECRET, TIMEOUT, data_url, token, uniq
+from depot_helpers import SECRET, TIMEOUT, backend_env, data_url, token, uniq
 
 HOST = b"Host: 127.0.0.1\r\n"
 
@@ -394,6 +395,32 @@ def test_a_slow_handler_is_not_cut_off(server_factory, origin):
                                              "uri": origin.url("/slow")})
     assert r.status_code == 200, r.text
     assert r.json()["size_bytes"] == 6 and time.time() - t0 > 2.5
+
+
+def test_a_slow_handler_of_a_bodyless_request_is_not_cut_off(server_factory):
+    """The same for a request without a body, whose handler runs as soon as its headers are
+    in: a DELETE that waits 3 s for SQLite's write lock (held by another connection) is
+    answered 204 though DEPOT_REQUEST_TIMEOUT is 1 s (it was cut with a 408 as a slow body)."""
+    srv = server_factory(env={"DEPOT_REQUEST_TIMEOUT": "1"})
+    if "DEPOT_DB" in backend_env(srv.data_dir):
+        pytest.skip("holds SQLite's write lock")
+    h = {"Authorization": f"Bearer {token('acct-' + uniq())}"}
+    r = requests.post(srv.url("/v1/resources"), headers=h, timeout=TIMEOUT,
+                      json={"name": "b.txt", "directory_path": "/", "content": data_url(b"x")})
+    assert r.status_code == 200, r.text
+    db = sqlite3.connect(str(srv.data_dir / "depot.db"), timeout=10, check_same_thread=False)
+    db.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(3, db.rollback)
+    release.start()
+    try:
+        t0 = time.time()
+        d = requests.delete(srv.url(f"/v1/resources/{r.json()['id']}"), headers=h,
+                            timeout=TIMEOUT)
+        assert d.status_code == 204, d.text
+        assert time.time() - t0 > 2.5
+    finally:
+        release.join()
+        db.close()
 
 
 def test_idle_keep_alive_connection_is_closed_quietly(server_factory):
