@@ -364,13 +364,14 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 	[S_LOCK_KEYS] = {"lock keys", "SELECT pg_advisory_lock(h) FROM " KEY_HASHES " ORDER BY h",
 			 "a"},
 	[S_UNLOCK_KEYS] = {"unlock keys", "SELECT pg_advisory_unlock(h) FROM " KEY_HASHES, "a"},
-	/* Other sessions of this database in a transaction begun before $1 (microseconds since
-	 * the Unix epoch), and the server's time now (same unit). */
+	/* Other client sessions of this database (not autovacuum) in a transaction begun before
+	 * $1 (microseconds since the Unix epoch), and the server's time now (same unit). */
 	[S_OLD_XACTS] = {"settle",
 			 "SELECT count(*) FILTER (WHERE pid <> pg_backend_pid()"
 			 " AND xact_start < to_timestamp($1::bigint / 1e6)),"
 			 " (extract(epoch FROM clock_timestamp()) * 1e6)::bigint"
-			 " FROM pg_stat_activity WHERE datname = current_database()",
+			 " FROM pg_stat_activity WHERE datname = current_database()"
+			 " AND backend_type = 'client backend'",
 			 "i"},
 	[S_LIST] = META_LIST16(LIST_ME), META_LIST16(LIST_SHARED), META_LIST16(LIST_ANY),
 	[S_COUNT] = COUNT(""),
