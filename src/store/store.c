@@ -279,6 +279,17 @@ static bool sweep_drop(void *ctx, const char *key)
 
 /* Makes sure the blob of w is at key, under the key's locks: a place done before them may have
  * been undone by a racing delete since, so its object is checked and uploaded again if gone. */
+/* Puts w's blob at key (known to be missing). After a failure, *placed says whether an
+ * object may be there (our earlier upload, in part): the caller drops it if unused. */
+static enum err_code place_missing(struct blob_writer *w, const char *key, bool preplaced,
+				   bool *placed, struct err *e)
+{
+	enum err_code rc = blob_writer_place(w, key, e);
+	if (rc == ERR_OK || preplaced)
+		*placed = true;
+	return rc;
+}
+
 static enum err_code ensure_placed(struct store *s, struct blob_writer *w, const char *key,
 				   bool preplaced, bool *placed, struct err *e)
 {
@@ -286,10 +297,20 @@ static enum err_code ensure_placed(struct store *s, struct blob_writer *w, const
 	enum err_code rc = blob_exists(s->blobs, key, &exists, e);
 	if (rc != ERR_OK || exists)
 		return rc;
-	if ((rc = blob_writer_place(w, key, e)) == ERR_OK)
-		*placed = true;
-	else if (preplaced)
-		*placed = true; /* our earlier upload may be there in part: drop it if unused */
+	return place_missing(w, key, preplaced, placed, e);
+}
+
+/* The writer of it's blob: its own, or for an import (bytes in memory) a new one holding
+ * them, which the caller frees (it differs from it->w). */
+static enum err_code item_writer(struct store *s, const struct group_item *it,
+				 struct blob_writer **w, struct err *e)
+{
+	char sha[65];
+	uint64_t size;
+	enum err_code rc = ERR_OK;
+	if ((*w = it->w) == NULL && (rc = blob_writer_new(s->blobs, w, e)) == ERR_OK &&
+	    (rc = blob_writer_write(*w, it->bytes, it->len, e)) == ERR_OK)
+		rc = blob_writer_finish(*w, sha, &size, 0, e);
 	return rc;
 }
 
@@ -334,15 +355,15 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 			seen = strcmp(items[j]->r->storage_key, key) == 0;
 		if (seen)
 			continue;
-		struct blob_writer *w = it->w;
-		char sha[65];
-		uint64_t size;
-		if (w == NULL && (rc = blob_writer_new(s->blobs, &w, &e)) == ERR_OK &&
-		    (rc = blob_writer_write(w, it->bytes, it->len, &e)) == ERR_OK)
-			rc = blob_writer_finish(w, sha, &size, 0, &e);
+		/* Stored already (identical bytes, or our early upload): an import's bytes need
+		 * no staging file then. */
+		bool exists = false;
+		if ((rc = blob_exists(s->blobs, key, &exists, &e)) != ERR_OK || exists)
+			continue;
+		struct blob_writer *w;
 		bool was_placed = it->placed;
-		if (rc == ERR_OK)
-			rc = ensure_placed(s, w, key, it->preplaced, &it->placed, &e);
+		if ((rc = item_writer(s, it, &w, &e)) == ERR_OK)
+			rc = place_missing(w, key, it->preplaced, &it->placed, &e);
 		if (it->placed && !was_placed)
 			placed[nplaced++] = key;
 		if (w != it->w)
@@ -372,25 +393,18 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 	free(results);
 }
 
-/* With a store whose place is an upload (blob_place_repeatable), the upload of an item's blob runs
- * here, before any lock, so slow uploads overlap; under the locks commit_group then only checks
- * that the object is still there (a concurrent delete of identical bytes may have removed it)
- * and places again if not. Imports hold their bytes in memory: they go through a writer of
- * their own. */
+/* With a store whose place is an upload (blob_place_repeatable), the upload of an item's blob
+ * (unless the object is there already) runs here, before any lock, so slow uploads overlap;
+ * under the locks commit_group then only checks that the object is still there (a concurrent
+ * delete of identical bytes may have removed it) and places again if not. */
 static enum err_code place_early(struct store *s, struct group_item *it, struct err *e)
 {
 	if (!blob_place_repeatable(s->blobs) || it->r->inline_bytes != NULL)
 		return ERR_OK;
-	struct blob_writer *w = it->w;
-	enum err_code rc = ERR_OK;
-	char sha[65];
-	uint64_t size;
-	if (w == NULL && (rc = blob_writer_new(s->blobs, &w, e)) == ERR_OK &&
-	    (rc = blob_writer_write(w, it->bytes, it->len, e)) == ERR_OK)
-		rc = blob_writer_finish(w, sha, &size, 0, e);
+	struct blob_writer *w;
+	enum err_code rc = item_writer(s, it, &w, e);
 	if (rc == ERR_OK)
-		rc = blob_writer_place(w, it->r->storage_key, e);
-	it->preplaced = rc == ERR_OK;
+		rc = preplace(s, w, it->r->storage_key, &it->preplaced, e);
 	if (w != it->w)
 		blob_writer_free(w);
 	return rc;
