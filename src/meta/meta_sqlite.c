@@ -552,9 +552,10 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->user_nid = sqlite3_column_int64(st, 33);
 }
 
-/* Runs statement s (?1 rid, ?2 one of strs) for each of strs[0..n): a row's tags or shares. */
-static enum err_code insert_each(struct conn *c, enum stmt s, sqlite3_int64 rid,
-				 const char **strs, size_t n, struct err *e)
+/* Runs statement s (?1 rid, ?2 one of strs) for each of strs[0..n): a row's tags or shares.
+ * what names it in errors (which clients see: never the SQL). */
+static enum err_code insert_each(struct conn *c, enum stmt s, const char *what,
+				 sqlite3_int64 rid, const char **strs, size_t n, struct err *e)
 {
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st;
@@ -563,7 +564,7 @@ static enum err_code insert_each(struct conn *c, enum stmt s, sqlite3_int64 rid,
 			return rc;
 		sqlite3_bind_int64(st, 1, rid);
 		bind_text(st, 2, strs[i]);
-		if ((rc = exec_done(c, st, sql[s], e)) != ERR_OK)
+		if ((rc = exec_done(c, st, what, e)) != ERR_OK)
 			return rc;
 	}
 	return ERR_OK;
@@ -572,7 +573,7 @@ static enum err_code insert_each(struct conn *c, enum stmt s, sqlite3_int64 rid,
 static enum err_code insert_tags(struct conn *c, sqlite3_int64 rid, const char **tags,
 				 size_t ntags, struct err *e)
 {
-	return insert_each(c, S_INSERT_TAG, rid, tags, ntags, e);
+	return insert_each(c, S_INSERT_TAG, "insert tags", rid, tags, ntags, e);
 }
 
 /* Stores inline content under key (once: identical bytes share it). */
@@ -654,15 +655,16 @@ static enum err_code nids_next(struct conn *c, size_t n, sqlite3_int64 *first, s
 	return ERR_OK;
 }
 
-/* Runs statement s with one text parameter. */
-static enum err_code exec_text(struct conn *c, enum stmt s, const char *text, struct err *e)
+/* Runs statement s with one text parameter; what names it in errors. */
+static enum err_code exec_text(struct conn *c, enum stmt s, const char *what, const char *text,
+			       struct err *e)
 {
 	sqlite3_stmt *st;
 	enum err_code rc = stmt(c, s, &st, e);
 	if (rc != ERR_OK)
 		return rc;
 	bind_text(st, 1, text);
-	return exec_done(c, st, sql[s], e);
+	return exec_done(c, st, what, e);
 }
 
 /* Replaces the share rows of rid with accounts[0..n). */
@@ -678,7 +680,7 @@ static enum err_code write_shares(struct conn *c, sqlite3_int64 rid, const char 
 		if ((rc = exec_done(c, st, "delete shares", e)) != ERR_OK)
 			return rc;
 	}
-	return insert_each(c, S_INSERT_SHARE, rid, accounts, n, e);
+	return insert_each(c, S_INSERT_SHARE, "insert shares", rid, accounts, n, e);
 }
 
 /* Inserts row r with numeric id rid; *inserted is false when its name was taken and
@@ -699,11 +701,11 @@ static enum err_code insert_row(struct conn *c, const struct meta_resource *r,
 	if (!*inserted)
 		return ERR_OK;
 	if ((prev == NULL || strcmp(prev->account_id, r->account_id) != 0) &&
-	    (rc = exec_text(c, S_ENSURE_ACCOUNT, r->account_id, e)) != ERR_OK)
+	    (rc = exec_text(c, S_ENSURE_ACCOUNT, "account", r->account_id, e)) != ERR_OK)
 		return rc;
 	if (r->created_by != NULL &&
 	    (prev == NULL || prev->created_by == NULL || strcmp(prev->created_by, r->created_by)) &&
-	    (rc = exec_text(c, S_ENSURE_USER, r->created_by, e)) != ERR_OK)
+	    (rc = exec_text(c, S_ENSURE_USER, "user", r->created_by, e)) != ERR_OK)
 		return rc;
 	if ((rc = insert_tags(c, rid, r->tags, r->ntags, e)) != ERR_OK ||
 	    (rc = write_shares(c, rid, r->shared_with, r->nshared, false, e)) != ERR_OK)
@@ -1194,7 +1196,7 @@ static enum err_code sq_account_nid(struct meta *base, const char *account, int6
 		if (s != SQLITE_DONE)
 			return db_err(c->db, s, "account id", e);
 		/* First use: one insert in its own transaction, then read it back. */
-		if (attempt == 0 && (rc = exec_text(c, S_ENSURE_ACCOUNT, account, e)) != ERR_OK)
+		if (attempt == 0 && (rc = exec_text(c, S_ENSURE_ACCOUNT, "account", account, e)) != ERR_OK)
 			return rc;
 	}
 	return err_set(e, ERR_INTERNAL, "account id of %s was not recorded", account);
