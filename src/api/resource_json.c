@@ -3,6 +3,7 @@
  * metadata is stored as compact JSON and copied as it is. */
 #include "api/api.h"
 #include "core/text.h"
+#include "core/xalloc.h"
 #include "core/timefmt.h"
 #include "json/jsonw.h"
 
@@ -23,15 +24,17 @@ static void write_strings(struct buf *b, const char **v, size_t n)
 /* numeric_id, description, sharing, folder, slug and test value. */
 static void write_capabilities(struct buf *b, const struct meta_resource *r, const char *reader)
 {
-	char *slug = malloc(strlen(r->name) + 1);
-	if (slug == NULL)
-		abort();
+	/* A slug is [a-z0-9_] only: no escaping, and no allocation for a name of usual size. */
+	size_t len = strlen(r->name);
+	char stack[256], *slug = len < sizeof(stack) ? stack : xmalloc(len + 1);
 	text_slug(r->name, slug);
 	buf_adds(b, ",\"numeric_id\":");
 	buf_add_i64(b, r->nid);
-	buf_adds(b, ",\"slug\":");
-	jsonw_str(b, slug);
-	free(slug);
+	buf_adds(b, ",\"slug\":\"");
+	buf_adds(b, slug);
+	buf_add(b, "\"", 1);
+	if (slug != stack)
+		free(slug);
 	buf_adds(b, ",\"description\":");
 	jsonw_str(b, r->description);
 	buf_adds(b, ",\"read_access\":");
