@@ -89,13 +89,23 @@ static void *flusher(void *arg)
 	return NULL;
 }
 
-/* A thread's buffer is written when the thread ends. */
+/* A thread's buffer is written when the thread ends, then leaves the flusher's list. */
 static void thread_gone(void *arg)
 {
 	struct logbuf *b = arg;
+	pthread_mutex_lock(&bufs.lock);
+	for (struct logbuf **p = &bufs.head; *p != NULL; p = &(*p)->next)
+		if (*p == b) {
+			*p = b->next;
+			break;
+		}
+	pthread_mutex_unlock(&bufs.lock);
 	pthread_mutex_lock(&b->lock);
 	drain(b);
 	pthread_mutex_unlock(&b->lock);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+	mine = NULL;
 }
 
 static void make_key(void)
