@@ -340,6 +340,7 @@ class Bench:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DEPOT_")}
         settings = dict(DEPOT_JWT_SECRET=SECRET, DEPOT_LISTEN="127.0.0.1:%d" % port,
                         DEPOT_DATA=data, DEPOT_MAX_UPLOAD_BYTES=str(max(2 << 30, 2 * self.cfg["upload"])))
+        settings.update(self.args.env_overrides)
         env.update(settings)
         self.cmd("depotd (%s)" % name, "env " + " ".join("%s=%s" % kv for kv in sorted(settings.items()))
                  + " build/depotd")
@@ -1158,7 +1159,15 @@ def main():
     ap.add_argument("--keep-tmp", action="store_true", help="leave the temp dir (debugging)")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=INT",
                     help="override a size or duration (development), e.g. --set b64=52428800")
+    ap.add_argument("--env", action="append", default=[], metavar="DEPOT_KEY=VALUE",
+                    help="a depotd setting for every depotd started (development), e.g. --env DEPOT_THREADS=4")
     args = ap.parse_args()
+    args.env_overrides = {}
+    for kv in args.env:
+        k, sep, v = kv.partition("=")
+        if not sep or not k.startswith("DEPOT_"):
+            ap.error("--env wants DEPOT_KEY=VALUE, not %r" % kv)
+        args.env_overrides[k] = v
     if args.rounds < 1:
         ap.error("--rounds must be >= 1")
 
