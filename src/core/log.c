@@ -142,25 +142,52 @@ static struct logbuf *my_buffer(void)
 }
 
 /* "<time> <level> <message>\n" into line (sizeof 4200), escaped; returns its length. */
+/* "YYYY-mm-ddTHH:MM:SS" of the second this thread last logged in: gmtime_r and strftime once
+ * per second and thread, not once per line. */
+static __thread struct {
+	time_t sec;
+	char text[24];
+	size_t len;
+} stamp = {.sec = -1};
+
 static size_t format_line(char *line, size_t cap, enum log_level level, const char *fmt,
 			  va_list ap)
 {
 	static const char *const names[] = {"debug", "info", "warn", "error"};
+	static const char hex[] = "0123456789abcdef";
 	char raw[1024];
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 
 	struct timespec ts;
-	struct tm tm;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	size_t n = strftime(line, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += (size_t)snprintf(line + n, cap - n, ".%03ldZ %s ", ts.tv_nsec / 1000000,
-			      names[level]);
+	if (ts.tv_sec != stamp.sec) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		stamp.len = strftime(stamp.text, sizeof(stamp.text), "%Y-%m-%dT%H:%M:%S", &tm);
+		stamp.sec = ts.tv_sec;
+	}
+	long ms = ts.tv_nsec / 1000000;
+	size_t n = stamp.len;
+	memcpy(line, stamp.text, n);
+	line[n++] = '.';
+	line[n++] = (char)('0' + ms / 100);
+	line[n++] = (char)('0' + ms / 10 % 10);
+	line[n++] = (char)('0' + ms % 10);
+	line[n++] = 'Z';
+	line[n++] = ' ';
+	size_t nl = strlen(names[level]);
+	memcpy(line + n, names[level], nl);
+	n += nl;
+	line[n++] = ' ';
 	for (const unsigned char *s = (const unsigned char *)raw; *s && n < cap - 6; s++) {
-		if (*s < 0x20 || *s == 0x7f || *s == '\\')
-			n += (size_t)snprintf(line + n, cap - n, "\\x%02x", *s);
-		else
+		if (*s < 0x20 || *s == 0x7f || *s == '\\') {
+			line[n++] = '\\';
+			line[n++] = 'x';
+			line[n++] = hex[*s >> 4];
+			line[n++] = hex[*s & 15];
+		} else {
 			line[n++] = (char)*s;
+		}
 	}
 	line[n++] = '\n';
 	return n;

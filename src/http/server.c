@@ -688,15 +688,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		resp_discard(&r->answer);
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	double ms = (double)(now.tv_sec - r->started.tv_sec) * 1e3 +
-		    (double)(now.tv_nsec - r->started.tv_nsec) / 1e6;
+	long long us = (long long)(now.tv_sec - r->started.tv_sec) * 1000000 +
+		       (now.tv_nsec - r->started.tv_nsec) / 1000;
 	bool late = watch_expired(r);
 	const char *how = late ? " (body too slow)" : "";
 	if (!late && toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !r->answered_raw)
 		how = " aborted";
-	log_buffered(LOG_INFO, "%s %s %d %llu %.3fms account=%s%s", r->req.method_name,
+	log_buffered(LOG_INFO, "%s %s %d %llu %lld.%03lldms account=%s%s", r->req.method_name,
 		     r->req.path, late ? 408 : r->responded || r->answered_raw ? r->status : 0,
-		     (unsigned long long)r->bytes_out, ms,
+		     (unsigned long long)r->bytes_out, us / 1000, us % 1000,
 		     r->req.log_account ? r->req.log_account : "-", how);
 	if (r->watch != NULL && !late) { /* the next request's headers: a new deadline */
 		atomic_store(&r->watch->served, true);
