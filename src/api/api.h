@@ -225,7 +225,7 @@ enum err_code api_import_line_parse(const char *text, size_t len, const struct l
 				    struct err *e) __attribute__((warn_unused_result));
 
 /* The route for method on path: the first whose pattern and method match (path parameters in
- * params, pool copies), or NULL; *allowed gets the methods of every route whose pattern matches
+ * params, pool copies), or NULL and *allowed the methods of every route whose pattern matches
  * the path (for 405 and Allow). */
 struct route;
 const struct route *api_route_find(enum http_method method, const char *path,

@@ -211,19 +211,18 @@ const struct route *api_route_find(enum http_method method, const char *path,
 				   struct pool *pool, const char *params[HTTP_MAX_PARAMS],
 				   unsigned *allowed)
 {
-	const struct route *hit = NULL;
 	*allowed = 0;
 	for (size_t i = 0; i < NROUTES; i++) {
 		const char *p[HTTP_MAX_PARAMS] = {0};
 		if (!http_route_match(routes[i].pattern, path, pool, p))
 			continue;
-		*allowed |= routes[i].methods;
-		if (hit == NULL && (routes[i].methods & method)) {
-			hit = &routes[i];
+		if (routes[i].methods & method) {
 			memcpy(params, p, sizeof(p));
+			return &routes[i];
 		}
+		*allowed |= routes[i].methods;
 	}
-	return hit;
+	return NULL;
 }
 
 const char *api_route_pattern(const struct route *r)
