@@ -8,6 +8,7 @@
 #include "core/xalloc.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -38,6 +39,11 @@ struct http_server {
 	bool watch_stop;
 	bool watchdog_running;
 	pthread_t watchdog;
+	/* the listening socket is ours: see "accepting" below */
+	int listen_fd;
+	atomic_bool accept_stop;
+	bool acceptor_running;
+	pthread_t acceptor;
 };
 
 /* Per-request state, from the first call of the access handler to the completion callback. */
@@ -810,6 +816,99 @@ static enum err_code parse_listen(const char *listen, struct sockaddr_storage *s
 	return ERR_OK;
 }
 
+/* ---- accepting ----
+ * libmicrohttpd's own accept in a thread pool lets every worker race for each new connection,
+ * and the first to wake takes it: 256 connections from one client landed 86 on one of 8 workers
+ * and 5 on another, so the busiest worker's clients waited several times longer than the rest
+ * (the GET p99). Connections are accepted here instead and handed over with
+ * MHD_add_connection, which places each on the worker (fd mod pool size) with room. */
+static int listen_on(const struct sockaddr_storage *ss, bool v6)
+{
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int on = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	if (v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+	socklen_t len = v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* MHD closes a socket it cannot take. At the connection limit (ENFILE) the client waits, as
+ * it would in the listen backlog: a duplicate keeps the socket, and the hand-over is tried
+ * again every 5 ms until a place is free or the server stops. */
+static void hand_over(struct http_server *srv, int fd, struct sockaddr_storage *peer,
+		      socklen_t len)
+{
+	for (;;) {
+		int spare = dup(fd);
+		if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)peer, len) == MHD_YES) {
+			if (spare >= 0)
+				close(spare);
+			return;
+		}
+		if (spare < 0)
+			return;
+		if (errno != ENFILE || atomic_load(&srv->accept_stop)) {
+			close(spare);
+			return;
+		}
+		fd = spare;
+		usleep(5 * 1000);
+	}
+}
+
+static void *acceptor(void *arg)
+{
+	struct http_server *srv = arg;
+	while (!atomic_load(&srv->accept_stop)) {
+		struct sockaddr_storage peer;
+		socklen_t len = sizeof(peer);
+		int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &len,
+				 SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd >= 0) {
+			hand_over(srv, fd, &peer, len);
+		} else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+			   errno == ENOMEM) {
+			usleep(10 * 1000); /* out of descriptors: let connections close first */
+		} else if (errno != EINTR && errno != ECONNABORTED && errno != EAGAIN &&
+			   !atomic_load(&srv->accept_stop)) {
+			log_warn("http: accept: %s", strerror(errno));
+			usleep(10 * 1000);
+		}
+	}
+	return NULL;
+}
+
+static void acceptor_stop(struct http_server *srv)
+{
+	if (srv->listen_fd < 0)
+		return;
+	atomic_store(&srv->accept_stop, true);
+	shutdown(srv->listen_fd, SHUT_RDWR); /* wakes the blocked accept4 */
+	if (srv->acceptor_running)
+		pthread_join(srv->acceptor, NULL);
+	srv->acceptor_running = false;
+	close(srv->listen_fd);
+	srv->listen_fd = -1;
+}
+
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
 enum err_code http_server_start(const struct http_server_opts *opts, http_handler_fn handler,
 				void *app, struct http_server **out, struct err *e)
 {
@@ -818,26 +917,30 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 	enum err_code rc = parse_listen(opts->listen, &ss, &v6, e);
 	if (rc != ERR_OK)
 		return rc;
+	int lfd = listen_on(&ss, v6);
+	if (lfd < 0)
+		return err_set(e, ERR_INTERNAL, "cannot listen on %s: %s", opts->listen,
+			       strerror(errno));
 	struct http_server *srv = xcalloc(1, sizeof(*srv));
 	srv->handler = handler;
 	srv->app = app;
 	srv->max_body_bytes = opts->max_body_bytes;
 	srv->request_timeout_ms = (int64_t)opts->request_timeout_s * 1000;
 	srv->min_body_rate = opts->min_body_rate;
+	srv->listen_fd = lfd;
 	pthread_mutex_init(&srv->watch_lock, NULL);
 	pthread_cond_init(&srv->watch_cond, NULL);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+			 MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->idle_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_bytes,
 		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-		srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
-		on_request_line, srv, MHD_OPTION_END);
+		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_END);
 	if (srv->daemon != NULL && srv->request_timeout_ms > 0) {
 		srv->watchdog_running = pthread_create(&srv->watchdog, NULL, watchdog, srv) == 0;
 		if (!srv->watchdog_running) {
@@ -845,15 +948,21 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 			srv->daemon = NULL;
 		}
 	}
+	if (srv->daemon != NULL) {
+		srv->acceptor_running = pthread_create(&srv->acceptor, NULL, acceptor, srv) == 0;
+		if (!srv->acceptor_running) {
+			http_server_stop(srv, 0);
+			return err_set(e, ERR_INTERNAL, "cannot start the accepting thread");
+		}
+	}
 	if (srv->daemon == NULL) {
+		close(lfd);
 		pthread_cond_destroy(&srv->watch_cond);
 		pthread_mutex_destroy(&srv->watch_lock);
 		free(srv);
 		return err_set(e, ERR_INTERNAL, "cannot listen on %s", opts->listen);
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon,
-							       MHD_DAEMON_INFO_BIND_PORT);
-	srv->port = info ? info->port : 0;
+	srv->port = bound_port(lfd);
 	*out = srv;
 	return ERR_OK;
 }
@@ -867,9 +976,7 @@ void http_server_stop(struct http_server *srv, int grace_ms)
 {
 	if (srv == NULL)
 		return;
-	MHD_socket s = MHD_quiesce_daemon(srv->daemon);
-	if (s != MHD_INVALID_SOCKET)
-		close(s);
+	acceptor_stop(srv);
 	for (int waited = 0; atomic_load(&srv->active) > 0 && waited < grace_ms; waited += 10)
 		usleep(10 * 1000);
 	if (srv->watchdog_running) {
