@@ -462,6 +462,22 @@ static enum err_code replace(struct fixture *f, const char *id, size_t n, struct
 	return rc;
 }
 
+/* Fields and content in one write: every fault leaves both old or both new. */
+static enum err_code op_rename_and_replace(struct fixture *f, struct err *e)
+{
+	enum err_code rc;
+	struct blob_writer *w = writer_of(f, 80000, 6, &rc, e);
+	struct meta_update u = {.set_name = true, .name = "renamed", .updated_at_us = 2000};
+	struct meta_cond cond = {.version = 1};
+	struct store_put put = {.mime_type = "application/octet-stream", .cond = &cond,
+				.fields = &u};
+	struct meta_resource out;
+	if (rc == ERR_OK)
+		rc = store_resource_put_content(f->s, ACCT, f->file_id, w, &put, &f->pool, &out, e);
+	blob_writer_free(w);
+	return rc;
+}
+
 static enum err_code op_replace_file(struct fixture *f, struct err *e)
 {
 	return replace(f, f->file_id, 90000, e);
@@ -570,6 +586,7 @@ static const struct {
 	{"rename", op_rename},
 	{"content replace", op_replace_file},
 	{"content replace (inline to file)", op_replace_inline_by_file},
+	{"rename and content replace", op_rename_and_replace},
 	{"delete", op_delete},
 };
 
