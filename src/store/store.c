@@ -387,6 +387,15 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		meta_unlock_keys(s->meta, keys, nkeys);
 	for (int i = STRIPES - 1; i >= 0; i--)
 		pthread_mutex_unlock(&s->stripes[i]);
+	/* Uploaded early, then the locks failed: drop what no row holds, as commit_with does. */
+	for (size_t i = 0; i < n && !locked; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = items[j]->preplaced &&
+			       strcmp(items[j]->r->storage_key, items[i]->r->storage_key) == 0;
+		if (items[i]->preplaced && !seen)
+			release_key(s, items[i]->r->storage_key);
+	}
 	free(placed);
 	free(keys);
 	free(metas);
