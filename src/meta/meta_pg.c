@@ -315,7 +315,7 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 				" test_storage_key = $5, test_file_name = $9, updated_at = $6,"
 				" version = version + $10 WHERE account_id = $7 AND id = $8"
 				" RETURNING " COLS,
-				"titttitti"},
+				"titttittti"},
 	[S_DELETE] = {"delete", "DELETE FROM resources WHERE account_id = $1 AND id = $2", "tt"},
 	[S_KEY_USED] = {"key used",
 			"SELECT 1 FROM resources WHERE storage_key = $1"

@@ -1253,6 +1253,7 @@ static void update_with_content_is_one_write(void **state)
 	/* A test value while the test value stays off: the content check refuses the whole. */
 	struct meta_content tc = c;
 	tc.test_value = true;
+	tc.file_name = "t.pdf";
 	u.content = &tc;
 	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, NULL, &f->pool, &out, &e),
 			 ERR_CONFLICT);
@@ -1284,6 +1285,7 @@ static void update_with_content_is_one_write(void **state)
 	assert_int_equal(out.version, 4);
 	assert_true(out.test_enabled);
 	assert_string_equal(out.test.storage_key, "blobs/both/test");
+	assert_string_equal(out.test.file_name, "t.pdf");
 	assert_string_equal(out.storage_key, "blobs/both/new");
 	assert_string_equal(old, "blobs/both/new"); /* the live key the test value started as */
 }
