@@ -71,9 +71,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(patsubst %.c,$(BUIL
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INC) -o $@ $(filter-out %.h,$^) $(LIBS) -lcmocka \
 		$(UNIT_LDFLAGS)
 
-# The fault-injection test wraps the blob store's system calls and libpq's sends.
+# The fault-injection test wraps the blob store's system calls, libpq's sends, and the store's
+# calls of meta_lock_keys and blob_place_repeatable.
 $(BUILD)/unit/test_faults: UNIT_LDFLAGS := -Wl,--wrap=write,--wrap=fdatasync,--wrap=fsync,--wrap=renameat \
-	-Wl,--wrap=PQsendQuery,--wrap=PQsendPrepare,--wrap=PQsendQueryPrepared,--wrap=PQsendQueryParams
+	-Wl,--wrap=PQsendQuery,--wrap=PQsendPrepare,--wrap=PQsendQueryPrepared,--wrap=PQsendQueryParams \
+	-Wl,--wrap=meta_lock_keys,--wrap=blob_place_repeatable
 
 $(BUILD)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)

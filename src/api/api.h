@@ -287,9 +287,10 @@ enum err_code api_value_writer(struct api_ctx *c, const struct api_value *v,
 			       struct blob_writer **w, struct err *e)
 	__attribute__((warn_unused_result));
 
-/* Applies an update, then (when v->present) writes the value, as one request of any dialect:
- * the fields first (so test_resource_enabled can precede an is_test value), cond guarding
- * the first write. out receives the row after both. */
+/* Applies an update and (when v->present) writes the value, as one request of any dialect:
+ * one metadata transaction and one new version, the fields first (so test_resource_enabled
+ * can precede an is_test value), cond guarding the whole; on any error nothing changed. out
+ * receives the row after both. */
 enum err_code api_resource_apply(struct api_ctx *c, const char *id, const struct meta_update *u,
 				 const struct api_value *v, const struct meta_cond *cond,
 				 struct meta_resource *out, struct err *e)

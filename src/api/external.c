@@ -22,7 +22,8 @@ enum err_code api_uri_read(struct api_ctx *c, const char *uri, struct blob_write
 	if (rc != ERR_OK)
 		return rc;
 	if (ref.kind == EXTERNAL_NONE) {
-		f->original_uri = pool_strdup(pool, uri);
+		/* A signed URL's signature is a secret: the row and every answer go without it. */
+		f->original_uri = fetch_uri_public(uri, pool);
 		return fetch_uri(&a->fetch, uri, *w, pool, &f->mime_type, e);
 	}
 	struct external_object obj;
@@ -63,6 +64,10 @@ static enum err_code refresh_source(struct api_ctx *c, const struct meta_resourc
 				    const char *uri, struct external_ref *ref, struct err *e)
 {
 	struct api *a = c->api;
+	if (r->external_storage_type == NULL && r->original_uri != NULL)
+		return err_set(e, ERR_CONFLICT, "this resource was fetched from an http(s) uri, "
+						"which is not refreshed (a signature in it was not "
+						"kept): create it again from the uri");
 	if (r->external_storage_type == NULL || r->original_uri == NULL || a->external == NULL)
 		return err_set(e, ERR_CONFLICT, "this resource was not created from external "
 						"storage (s3://, gs:// or an Azure Blob uri)");

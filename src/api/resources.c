@@ -463,26 +463,18 @@ enum err_code api_resource_apply(struct api_ctx *c, const char *id, const struct
 {
 	struct store *s = c->api->store;
 	const char *account = c->who->account_id;
-	bool fields = update_sets_anything(u) || v == NULL || !v->present;
-	enum err_code rc = ERR_OK;
-	if (fields)
-		rc = store_resource_update(s, account, id, u, cond, c->req->pool, out, e);
-	if (rc != ERR_OK || v == NULL || !v->present)
-		return rc;
+	if (v == NULL || !v->present)
+		return store_resource_update(s, account, id, u, cond, c->req->pool, out, e);
 	struct blob_writer *w = NULL;
-	rc = api_value_writer(c, v, &w, e);
+	enum err_code rc = api_value_writer(c, v, &w, e);
 	struct store_put put = {.mode = v->is_test ? STORE_PUT_TEST : STORE_PUT_LIVE,
 				.mime_type = v->mime_type,
 				.file_name = v->file_name,
-				.cond = fields ? NULL : cond};
+				.cond = cond,
+				.fields = update_sets_anything(u) ? u : NULL};
 	if (rc == ERR_OK)
 		rc = store_resource_put_content(s, account, id, w, &put, c->req->pool, out, e);
 	blob_writer_free(w);
-	if (rc != ERR_OK && fields) {
-		char why[sizeof(e->msg)];
-		memcpy(why, e->msg, sizeof(why));
-		err_set(e, rc, "the other fields were saved, the value was not: %s", why);
-	}
 	return rc;
 }
 

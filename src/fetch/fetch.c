@@ -5,6 +5,7 @@
  * the bytes actually received. */
 #include "fetch/fetch_int.h"
 #include "blob/s3_parse.h"
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/text.h"
 
@@ -167,6 +168,77 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
 	curl_free(host);
 	curl_url_cleanup(u);
 	return rc;
+}
+
+/* Whether the query parameter name[0..len) (percent-encoded as sent) names a credential. */
+static bool credential_param(const char *name, size_t len)
+{
+	static const char *const secret[] = {
+		"sig", "signature", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
+		"awsaccesskeyid", "x-goog-signature", "x-goog-credential", "googleaccessid",
+		"access_token",
+	};
+	char plain[32];
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		int hi = -1, lo = -1;
+		if (n + 1 >= sizeof(plain))
+			return false; /* longer than any of them */
+		if (name[i] == '%' && i + 2 < len) {
+			hi = text_hex_digit(name[i + 1]);
+			lo = text_hex_digit(name[i + 2]);
+		}
+		if (hi >= 0 && lo >= 0) {
+			plain[n++] = (char)(hi * 16 + lo);
+			i += 2;
+		} else {
+			plain[n++] = name[i];
+		}
+	}
+	plain[n] = '\0';
+	for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++)
+		if (strcasecmp(plain, secret[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *fetch_uri_public(const char *uri, struct pool *pool)
+{
+	const char *sep = strstr(uri, "://");
+	const char *auth = sep != NULL ? sep + 3 : uri, *rest = auth;
+	size_t alen = strcspn(auth, "/?#");
+	for (size_t i = 0; i < alen; i++)
+		if (auth[i] == '@')
+			rest = auth + i + 1; /* the last '@' of the authority ends the user info */
+	bool dropped = rest != auth;
+	struct buf b;
+	buf_init(&b, strlen(uri) + 1);
+	buf_add(&b, uri, (size_t)(auth - uri));
+	size_t path = strcspn(rest, "?#");
+	buf_add(&b, rest, path);
+	rest += path;
+	if (*rest == '?') {
+		const char *q = rest + 1, *end = q + strcspn(q, "#");
+		char lead = '?';
+		while (q < end) {
+			const char *amp = memchr(q, '&', (size_t)(end - q));
+			size_t n = amp != NULL ? (size_t)(amp - q) : (size_t)(end - q);
+			const char *eq = memchr(q, '=', n);
+			if (credential_param(q, eq != NULL ? (size_t)(eq - q) : n)) {
+				dropped = true;
+			} else {
+				buf_add(&b, &lead, 1);
+				buf_add(&b, q, n);
+				lead = '&';
+			}
+			q += n + (amp != NULL);
+		}
+		rest = end;
+	}
+	buf_adds(&b, rest); /* the fragment, if any */
+	const char *out = pool_strdup(pool, dropped ? b.data : uri);
+	buf_free(&b);
+	return out;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *arg)

@@ -29,6 +29,14 @@ bool fetch_addr_allowed(const struct sockaddr *sa, bool allow_private, const cha
 enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err *e)
 	__attribute__((warn_unused_result));
 
+/* uri as it may be recorded and shown (original_uri): without user info (user:password@) and
+ * without the query parameters that carry a credential — sig and signature (Azure SAS, others),
+ * X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token and AWSAccessKeyId (S3 presigned),
+ * X-Goog-Signature, X-Goog-Credential and GoogleAccessId (Cloud Storage signed), access_token —
+ * named in any case or percent-encoding. Everything else is kept byte for byte. The fetch
+ * itself uses the whole uri. Pure; the result is in pool. */
+const char *fetch_uri_public(const char *uri, struct pool *pool);
+
 /* Downloads uri into w. *content_type receives the response's Content-Type (pool copy) or
  * NULL. Errors: ERR_INVALID (bad URI, refused address, scheme change, too many redirects, the
  * source answered 4xx), ERR_TOO_LARGE, ERR_UPSTREAM (unreachable, 5xx), ERR_TIMEOUT, and the

@@ -100,7 +100,7 @@ enum err_code meta_update_check(const struct meta_resource *cur, const struct me
 		return rc;
 	*noop = !u->set_name && !u->set_directory_path && !u->set_metadata && !u->set_tags &&
 		!u->set_description && !u->set_read_access && !u->set_shared_with &&
-		!u->set_test_enabled &&
+		!u->set_test_enabled && u->content == NULL &&
 		(!u->confirm_upload || strcmp(cur->status, META_STATUS_UPLOADED) == 0);
 	return ERR_OK;
 }
@@ -115,6 +115,20 @@ enum err_code meta_content_check(const struct meta_resource *cur, const struct m
 		return err_set(e, ERR_CONFLICT, "test_resource_enabled is false: enable the test "
 						"value before writing it");
 	return ERR_OK;
+}
+
+enum err_code meta_update_content_check(const struct meta_resource *cur,
+					const struct meta_update *u, const char **before,
+					struct err *e)
+{
+	struct meta_resource after = *cur;
+	if (u->set_test_enabled && u->test_enabled != cur->test_enabled) {
+		/* turned on, the test value starts as the live content */
+		after.test_enabled = u->test_enabled;
+		after.test.storage_key = u->test_enabled ? cur->storage_key : NULL;
+	}
+	*before = u->content->test_value ? after.test.storage_key : after.storage_key;
+	return meta_content_check(&after, u->content, e);
 }
 
 void meta_split(const char *joined, struct pool *pool, const char ***out, size_t *n)

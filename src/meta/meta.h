@@ -122,6 +122,12 @@ struct meta_update {
 	/* Optional out: the storage key of a test value this update dropped (pool), else NULL.
 	 * The caller releases its blob when nothing else refers to it. */
 	const char **dropped_key;
+	/* NULL, or new content (content->test_value: the test value) written after the fields
+	 * in the same transaction, the version going up once for both; the test value the
+	 * fields turn on may be written so. content_old_key (required with content) receives
+	 * what meta_resource_set_content's old_key would. */
+	const struct meta_content *content;
+	const char **content_old_key;
 };
 
 /* The sharing rules of an update, given the row's current read_access and share count:
@@ -215,8 +221,9 @@ enum err_code meta_resource_get_by_nid(struct meta *m, const char *reader, int64
 				       struct pool *pool, struct meta_resource *out,
 				       struct err *e) __attribute__((warn_unused_result));
 
-/* Applies u when cond holds (ERR_PRECONDITION otherwise), bumps the version, and reads the
- * result back into out. ERR_NOT_FOUND, ERR_CONFLICT. */
+/* Applies u (and its content, when given) when cond holds (ERR_PRECONDITION otherwise), bumps
+ * the version once, and reads the result back into out. ERR_NOT_FOUND, ERR_CONFLICT (also
+ * those of meta_resource_set_content for the content); on any error nothing changed. */
 enum err_code meta_resource_update(struct meta *m, const char *account, const char *id,
 				   const struct meta_update *u, const struct meta_cond *cond,
 				   struct pool *pool, struct meta_resource *out, struct err *e)

@@ -103,6 +103,13 @@ enum err_code meta_update_check(const struct meta_resource *cur, const struct me
 enum err_code meta_content_check(const struct meta_resource *cur, const struct meta_content *c,
 				 struct err *e) __attribute__((warn_unused_result));
 
+/* The content of an update (u->content) against the row as the update's fields leave it (the
+ * test value turned on or off): meta_content_check's answer, and *before, the storage key that
+ * content has until it is written (NULL or "" when none). */
+enum err_code meta_update_content_check(const struct meta_resource *cur,
+					const struct meta_update *u, const char **before,
+					struct err *e) __attribute__((warn_unused_result));
+
 /* The tags (or share accounts) of a row as one string, joined by this byte (none of them holds
  * a control character). */
 #define META_TAG_SEP '\x1f'

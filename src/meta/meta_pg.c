@@ -306,16 +306,16 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 			   "UPDATE resources r SET sha256 = $1, size_bytes = $2, mime_type = $3,"
 			   " storage_bucket = $4, storage_key = $5, file_name = $9, updated_at = $6,"
 			   " external_id = COALESCE($10, external_id),"
-			   " version = version + 1 WHERE account_id = $7 AND id = $8"
+			   " version = version + $11 WHERE account_id = $7 AND id = $8"
 			   " RETURNING " COLS,
-			   "titttitttt"},
+			   "titttitttti"},
 	[S_SET_TEST_CONTENT] = {"set content",
 				"UPDATE resources r SET test_sha256 = $1, test_size_bytes = $2,"
 				" test_mime_type = $3, test_storage_bucket = $4,"
 				" test_storage_key = $5, test_file_name = $9, updated_at = $6,"
-				" version = version + 1 WHERE account_id = $7 AND id = $8"
+				" version = version + $10 WHERE account_id = $7 AND id = $8"
 				" RETURNING " COLS,
-				"titttittt"},
+				"titttittti"},
 	[S_DELETE] = {"delete", "DELETE FROM resources WHERE account_id = $1 AND id = $2", "tt"},
 	[S_KEY_USED] = {"key used",
 			"SELECT 1 FROM resources WHERE storage_key = $1"
@@ -1047,6 +1047,36 @@ static enum err_code toggle_test(struct conn *c, const struct meta_update *u,
 	return inline_drop_unused(c, cur->test.storage_key, e);
 }
 
+/* Points the row (or its test value) at nc, whose content was at before until now; the version
+ * goes up by step (0 when an update's own statement counts this write). */
+static enum err_code content_write(struct conn *c, const char *account, const char *id,
+				   const struct meta_content *nc, const char *before, int step,
+				   struct pool *pool, struct meta_resource *out, struct err *e)
+{
+	struct params p = {0};
+	p_text(&p, nc->sha256);
+	p_int(&p, nc->size_bytes);
+	p_text(&p, nc->mime_type);
+	p_text(&p, nc->storage_bucket);
+	p_text(&p, nc->storage_key);
+	p_int(&p, nc->updated_at_us);
+	p_text(&p, account);
+	p_text(&p, id);
+	p_text(&p, nc->file_name);
+	if (!nc->test_value)
+		p_text(&p, nc->external_id);
+	p_int(&p, step);
+	enum err_code rc = run_row(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &p,
+				   pool, out, e);
+	if (rc == ERR_OK && nc->inline_bytes != NULL) {
+		struct params ip = {0};
+		p_text(&ip, nc->storage_key);
+		p_bytes(&ip, nc->inline_bytes, nc->inline_len);
+		rc = run(c, S_INLINE_PUT, &ip, 0, NULL, e);
+	}
+	return rc != ERR_OK ? rc : inline_drop_unused(c, before, e);
+}
+
 /* The writes of a checked update: the row's fields, then its shares and test value. */
 static enum err_code update_write(struct conn *c, const char *account, const char *id,
 				  const struct meta_update *u, const struct meta_resource *cur,
@@ -1085,14 +1115,16 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 			       struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	struct meta_resource cur;
-	const char *access;
+	const char *access, *before = NULL;
 	bool noop, rewrite_shares;
 	if (u->dropped_key != NULL)
 		*u->dropped_key = NULL;
 	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK)
+	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK ||
+	    (u->content != NULL &&
+	     (rc = meta_update_content_check(&cur, u, &before, e)) != ERR_OK))
 		goto fail;
 	if (noop) {
 		*out = cur;
@@ -1102,9 +1134,14 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 	}
 	if ((rc = update_write(c, account, id, u, &cur, access, rewrite_shares, pool, e)) !=
 		    ERR_OK ||
+	    (u->content != NULL &&
+	     (rc = content_write(c, account, id, u->content, before, 0, pool, out, e)) !=
+		     ERR_OK) ||
 	    (rc = get_on(c, S_GET, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
+	if (u->content != NULL)
+		*u->content_old_key = before;
 	return ERR_OK;
 fail:
 	if (u->dropped_key != NULL)
@@ -1136,32 +1173,9 @@ static enum err_code set_content_on(struct conn *c, const char *account, const c
 	enum err_code rc = begin_checked(c, account, id, cond, pool, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK)
-		goto fail;
 	const char *before = nc->test_value ? cur.test.storage_key : cur.storage_key;
-	struct params p = {0};
-	p_text(&p, nc->sha256);
-	p_int(&p, nc->size_bytes);
-	p_text(&p, nc->mime_type);
-	p_text(&p, nc->storage_bucket);
-	p_text(&p, nc->storage_key);
-	p_int(&p, nc->updated_at_us);
-	p_text(&p, account);
-	p_text(&p, id);
-	p_text(&p, nc->file_name);
-	if (!nc->test_value)
-		p_text(&p, nc->external_id);
-	if ((rc = run_row(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &p, pool, out,
-			  e)) != ERR_OK)
-		goto fail;
-	if (nc->inline_bytes != NULL) {
-		struct params ip = {0};
-		p_text(&ip, nc->storage_key);
-		p_bytes(&ip, nc->inline_bytes, nc->inline_len);
-		if ((rc = run(c, S_INLINE_PUT, &ip, 0, NULL, e)) != ERR_OK)
-			goto fail;
-	}
-	if ((rc = inline_drop_unused(c, before, e)) != ERR_OK ||
+	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK ||
+	    (rc = content_write(c, account, id, nc, before, 1, pool, out, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
 	*old_key = before;

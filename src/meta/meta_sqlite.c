@@ -248,11 +248,11 @@ static const char *const sql[S_NSTMTS] = {
 	[S_SET_CONTENT] = "UPDATE resources SET sha256 = ?1, size_bytes = ?2, mime_type = ?3,"
 			  " storage_bucket = ?4, storage_key = ?5, file_name = ?9, updated_at = ?6,"
 			  " external_id = COALESCE(?10, external_id),"
-			  " version = version + 1 WHERE account_id = ?7 AND id = ?8",
+			  " version = version + ?11 WHERE account_id = ?7 AND id = ?8",
 	[S_SET_TEST_CONTENT] = "UPDATE resources SET test_sha256 = ?1, test_size_bytes = ?2,"
 			       " test_mime_type = ?3, test_storage_bucket = ?4,"
 			       " test_storage_key = ?5, test_file_name = ?9, updated_at = ?6,"
-			       " version = version + 1 WHERE account_id = ?7 AND id = ?8",
+			       " version = version + ?11 WHERE account_id = ?7 AND id = ?8",
 	[S_DELETE] = "DELETE FROM resources WHERE account_id = ?1 AND id = ?2",
 	[S_KEY_USED] = "SELECT 1 FROM resources WHERE storage_key = ?1"
 		       " UNION ALL SELECT 1 FROM resources WHERE test_storage_key = ?1 LIMIT 1",
@@ -857,6 +857,36 @@ static enum err_code toggle_test(struct conn *c, const struct meta_update *u,
 	return inline_drop_unused(c, cur->test.storage_key, e);
 }
 
+/* Points the row (or its test value) at nc, whose content was at before until now; the version
+ * goes up by step (0 when an update's own statement counts this write). */
+static enum err_code content_write(struct conn *c, const char *account, const char *id,
+				   const struct meta_content *nc, const char *before, int step,
+				   struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, nc->sha256);
+	sqlite3_bind_int64(st, 2, nc->size_bytes);
+	bind_text(st, 3, nc->mime_type);
+	bind_text(st, 4, nc->storage_bucket);
+	bind_text(st, 5, nc->storage_key);
+	sqlite3_bind_int64(st, 6, nc->updated_at_us);
+	bind_text(st, 7, account);
+	bind_text(st, 8, id);
+	bind_text(st, 9, nc->file_name);
+	if (!nc->test_value)
+		bind_text(st, 10, nc->external_id);
+	sqlite3_bind_int(st, 11, step);
+	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK)
+		return rc;
+	if (nc->inline_bytes != NULL &&
+	    (rc = inline_put(c, nc->storage_key, nc->inline_bytes, nc->inline_len, e)) != ERR_OK)
+		return rc;
+	return inline_drop_unused(c, before, e);
+}
+
 static enum err_code sq_update(struct meta *base, const char *account, const char *id,
 			       const struct meta_update *u, const struct meta_cond *cond,
 			       struct pool *pool, struct meta_resource *out, struct err *e)
@@ -864,14 +894,16 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	struct conn *c;
 	sqlite3_stmt *st;
 	struct meta_resource cur;
-	const char *access;
+	const char *access, *before = NULL;
 	bool noop, rewrite_shares;
 	if (u->dropped_key != NULL)
 		*u->dropped_key = NULL;
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK)
+	if ((rc = meta_update_check(&cur, u, &noop, &access, &rewrite_shares, e)) != ERR_OK ||
+	    (u->content != NULL &&
+	     (rc = meta_update_content_check(&cur, u, &before, e)) != ERR_OK))
 		goto fail;
 	/* Nothing to change (an empty body, or confirming what is confirmed): no new version. */
 	if (noop) {
@@ -908,10 +940,14 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 			       u->set_shared_with ? u->nshared : 0, true, e)) != ERR_OK)
 		goto fail;
 	if ((rc = toggle_test(c, u, &cur, e)) != ERR_OK ||
+	    (u->content != NULL &&
+	     (rc = content_write(c, account, id, u->content, before, 0, e)) != ERR_OK) ||
 	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
 	bump(base, account);
+	if (u->content != NULL)
+		*u->content_old_key = before;
 	return ERR_OK;
 fail:
 	if (u->dropped_key != NULL)
@@ -926,33 +962,13 @@ static enum err_code sq_set_content(struct meta *base, const char *account, cons
 				    const char **old_key, struct err *e)
 {
 	struct conn *c;
-	sqlite3_stmt *st;
 	struct meta_resource cur;
 	enum err_code rc = begin_checked(base, account, id, cond, pool, &c, &cur, e);
 	if (rc != ERR_OK)
 		return rc;
-	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK)
-		goto fail;
-	if ((rc = stmt(c, nc->test_value ? S_SET_TEST_CONTENT : S_SET_CONTENT, &st, e)) != ERR_OK)
-		goto fail;
-	bind_text(st, 1, nc->sha256);
-	sqlite3_bind_int64(st, 2, nc->size_bytes);
-	bind_text(st, 3, nc->mime_type);
-	bind_text(st, 4, nc->storage_bucket);
-	bind_text(st, 5, nc->storage_key);
-	sqlite3_bind_int64(st, 6, nc->updated_at_us);
-	bind_text(st, 7, account);
-	bind_text(st, 8, id);
-	bind_text(st, 9, nc->file_name);
-	if (!nc->test_value)
-		bind_text(st, 10, nc->external_id);
-	if ((rc = exec_done(c, st, "set content", e)) != ERR_OK)
-		goto fail;
 	const char *before = nc->test_value ? cur.test.storage_key : cur.storage_key;
-	if (nc->inline_bytes != NULL &&
-	    (rc = inline_put(c, nc->storage_key, nc->inline_bytes, nc->inline_len, e)) != ERR_OK)
-		goto fail;
-	if ((rc = inline_drop_unused(c, before, e)) != ERR_OK ||
+	if ((rc = meta_content_check(&cur, nc, e)) != ERR_OK ||
+	    (rc = content_write(c, account, id, nc, before, 1, e)) != ERR_OK ||
 	    (rc = get_on(c, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;

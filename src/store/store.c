@@ -387,6 +387,15 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 		meta_unlock_keys(s->meta, keys, nkeys);
 	for (int i = STRIPES - 1; i >= 0; i--)
 		pthread_mutex_unlock(&s->stripes[i]);
+	/* Uploaded early, then the locks failed: drop what no row holds, as commit_with does. */
+	for (size_t i = 0; i < n && !locked; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = items[j]->preplaced &&
+			       strcmp(items[j]->r->storage_key, items[i]->r->storage_key) == 0;
+		if (items[i]->preplaced && !seen)
+			release_key(s, items[i]->r->storage_key);
+	}
 	free(placed);
 	free(keys);
 	free(metas);
@@ -534,16 +543,26 @@ struct put_ctx {
 	const char *account, *id;
 	const struct meta_content *c;
 	const struct meta_cond *cond;
+	const struct meta_update *fields; /* or NULL */
 	struct pool *pool;
 	struct meta_resource *out;
 	const char *old_key;
+	const char *dropped;              /* a test value the fields turned off */
 };
 
+/* The row's one write: the content, or the fields and the content together. */
 static enum err_code do_put(void *arg, struct err *e)
 {
 	struct put_ctx *p = arg;
-	return meta_resource_set_content(p->s->meta, p->account, p->id, p->c, p->cond, p->pool,
-					 p->out, &p->old_key, e);
+	if (p->fields == NULL)
+		return meta_resource_set_content(p->s->meta, p->account, p->id, p->c, p->cond,
+						 p->pool, p->out, &p->old_key, e);
+	struct meta_update u = *p->fields;
+	u.dropped_key = &p->dropped;
+	u.content = p->c;
+	u.content_old_key = &p->old_key;
+	return meta_resource_update(p->s->meta, p->account, p->id, &u, p->cond, p->pool, p->out,
+				    e);
 }
 
 /* Turns "not found" for a write into "forbidden" when account can read the resource: it is
@@ -571,6 +590,24 @@ enum err_code store_resource_get_own(struct store *s, const char *account, const
 	return not_owner(s, account, id, rc, e);
 }
 
+/* Before an upload is confirmed: its bytes must really be there, whole. */
+static enum err_code confirm_check(struct store *s, const char *account, const char *id,
+				   struct pool *pool, struct err *e)
+{
+	struct meta_resource cur;
+	struct blob_read b;
+	enum err_code rc = store_resource_get_own(s, account, id, pool, &cur, e);
+	if (rc != ERR_OK || !META_HAS_BYTES(&cur))
+		return rc;
+	if ((rc = store_content_open(s, &cur, 0, 0, pool, &b, e)) != ERR_OK)
+		return rc == ERR_INTERNAL ? err_set(e, ERR_CONFLICT, "the uploaded bytes are missing")
+					  : rc;
+	blob_read_close(&b);
+	if ((int64_t)b.size != cur.size_bytes)
+		return err_set(e, ERR_CONFLICT, "the uploaded bytes are incomplete");
+	return ERR_OK;
+}
+
 enum err_code store_resource_put_content(struct store *s, const char *account, const char *id,
 					 struct blob_writer *w, const struct store_put *put,
 					 struct pool *pool, struct meta_resource *out,
@@ -584,7 +621,11 @@ enum err_code store_resource_put_content(struct store *s, const char *account, c
 	enum err_code rc = finish_bytes(s, account, w, put->mime_type, pool, &c, e);
 	if (rc != ERR_OK)
 		return rc;
-	struct put_ctx p = {s, account, id, &c, put->cond, pool, out, NULL};
+	if (put->fields != NULL && put->fields->confirm_upload &&
+	    (rc = confirm_check(s, account, id, pool, e)) != ERR_OK)
+		return rc;
+	struct put_ctx p = {.s = s, .account = account, .id = id, .c = &c, .cond = put->cond,
+			    .fields = put->fields, .pool = pool, .out = out};
 	if (c.inline_bytes != NULL)
 		rc = do_put(&p, e); /* bytes and row in one transaction: no blob to order */
 	else
@@ -593,6 +634,8 @@ enum err_code store_resource_put_content(struct store *s, const char *account, c
 		return not_owner(s, account, id, rc, e);
 	if (p.old_key != NULL && strcmp(p.old_key, c.storage_key) != 0)
 		release_key(s, p.old_key);
+	if (p.dropped != NULL)
+		release_key(s, p.dropped); /* a disabled test value */
 	return ERR_OK;
 }
 
@@ -663,21 +706,9 @@ enum err_code store_resource_update(struct store *s, const char *account, const 
 				    struct pool *pool, struct meta_resource *out, struct err *e)
 {
 	if (u->confirm_upload) {
-		struct meta_resource cur;
-		struct blob_read b;
-		enum err_code rc = store_resource_get_own(s, account, id, pool, &cur, e);
+		enum err_code rc = confirm_check(s, account, id, pool, e);
 		if (rc != ERR_OK)
 			return rc;
-		if (META_HAS_BYTES(&cur)) {
-			/* The bytes must really be there, whole, before the upload is confirmed. */
-			if ((rc = store_content_open(s, &cur, 0, 0, pool, &b, e)) != ERR_OK)
-				return rc == ERR_INTERNAL ? err_set(e, ERR_CONFLICT,
-								    "the uploaded bytes are missing")
-							  : rc;
-			blob_read_close(&b);
-			if ((int64_t)b.size != cur.size_bytes)
-				return err_set(e, ERR_CONFLICT, "the uploaded bytes are incomplete");
-		}
 	}
 	struct meta_update mu = *u;
 	const char *dropped = NULL;

@@ -54,10 +54,15 @@ struct store_put {
 	const char *file_name;         /* the name of a file value, or NULL */
 	const struct meta_cond *cond;  /* If-Match, or NULL */
 	const char *external_id;       /* a refresh (live content): the source's version, or NULL */
+	/* NULL, or field changes (as store_resource_update takes them; LIVE and TEST modes only)
+	 * committed with the content in one metadata transaction under one new version, the
+	 * fields first (test_resource_enabled may precede an is_test value); cond guards both. */
+	const struct meta_update *fields;
 };
 
-/* Replaces the bytes of a resource (or its test value) with those staged in w. The old blob goes
- * when nothing refers to it. ERR_FORBIDDEN when account may only read the resource. */
+/* Replaces the bytes of a resource (or its test value) with those staged in w. The blob is
+ * durable before the row points at it; any failure changes nothing. The old blob goes when
+ * nothing refers to it. ERR_FORBIDDEN when account may only read the resource. */
 enum err_code store_resource_put_content(struct store *s, const char *account, const char *id,
 					 struct blob_writer *w, const struct store_put *put,
 					 struct pool *pool, struct meta_resource *out,

@@ -648,6 +648,7 @@ class Origin:
     def __init__(self):
         self.routes = {}
         self.hits = {}
+        self.queries = {}  # path -> the query string of its last request
         self.lock = threading.Lock()
         origin = self
 
@@ -658,9 +659,10 @@ class Origin:
                 pass
 
             def _serve(self, head_only=False):
-                path = self.path.split("?", 1)[0]
+                path, _, query = self.path.partition("?")
                 with origin.lock:
                     origin.hits[path] = origin.hits.get(path, 0) + 1
+                    origin.queries[path] = query
                 spec = origin.routes.get(path)
                 if spec is None and path.startswith("/chain/"):
                     try:

@@ -83,6 +83,46 @@ def test_fetch_keeps_query_string_in_original_uri(fclient, origin):
     assert r.json()["original_uri"] == uri
 
 
+def test_fetch_keeps_signatures_out_of_original_uri(fclient, origin):
+    """An Azure-shaped uri on an origin that is not a configured Azure endpoint (here loopback;
+    in production a custom domain or a host with a trailing dot) is fetched as a plain uri: the
+    fetch sends the whole SAS, but original_uri, the row and every answer go without its
+    signature. A refresh of such a resource is a 409 that says why."""
+    path = "/acct/container/blob.txt"
+    origin.routes[path] = ("bytes", b"signed bytes", "text/plain")
+    kept = "sv=2022-11-02&se=2030-01-01T00%3A00%3A00Z&sr=b&sp=r"
+    secret = "SeCrEtSiG%2Bab%3D"
+    r = fetch(fclient, origin.url(path) + f"?{kept}&sig={secret}")
+    assert_ok(r)
+    assert r.json()["original_uri"] == origin.url(path) + "?" + kept
+    assert origin.queries[path] == f"{kept}&sig={secret}"
+    rid = r.json()["id"]
+    for answer in (r, fclient.get(f"/v1/resources/{rid}"), fclient.get("/v1/resources")):
+        assert "SeCrEtSiG" not in answer.text
+    assert fclient.get(f"/v1/resources/{rid}/content").content == b"signed bytes"
+    for body in (None, {"uri": origin.url(path) + f"?{kept}&sig={secret}"}):
+        err = assert_error(fclient.post(f"/v1/resources/{rid}/refresh", body), 409)["error"]
+        assert "not refreshed" in err and "SeCrEtSiG" not in err
+    assert fclient.get(f"/v1/resources/{rid}").json()["version"] == 1
+
+
+def test_fetch_keeps_presigned_credentials_and_user_info_out_of_original_uri(fclient, origin):
+    path = "/bucket/key.bin"
+    origin.routes[path] = ("bytes", b"presigned", "application/x-test")
+    query = ("X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20260101"
+             "&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60&X-Amz-Security-Token=TOKENxyz"
+             "&X-Amz-SignedHeaders=host&X-Amz-Signature=deadbeefcafe")
+    uri = origin.url(path).replace("http://", "http://user:pa55word@") + "?" + query
+    r = fetch(fclient, uri)
+    assert_ok(r)
+    assert r.json()["original_uri"] == origin.url(path) + (
+        "?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60"
+        "&X-Amz-SignedHeaders=host")
+    assert origin.queries[path] == query
+    for word in ("AKIAEXAMPLE", "TOKENxyz", "deadbeefcafe", "pa55word"):
+        assert word not in fclient.get(f"/v1/resources/{r.json()['id']}").text
+
+
 def test_fetch_zero_byte_body(fclient, origin):
     origin.routes["/empty"] = ("bytes", b"", "text/plain")
     r = fetch(fclient, origin.url("/empty"))

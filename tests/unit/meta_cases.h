@@ -1231,6 +1231,65 @@ static void folders_have_ids_and_name_their_rows(void **state)
 	assert_int_equal(r.folder_id, 0);
 }
 
+/* An update with content is one write: fields and bytes together, one new version, the old
+ * key handed back; a failed condition or content check changes neither. */
+static void update_with_content_is_one_write(void **state)
+{
+	struct fixture *f = *state;
+	struct meta_resource r = make(ACCT, 270, "/", "both", 1000);
+	create(f, &r);
+	const char *sha2 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+	struct meta_content c = {.sha256 = sha2, .size_bytes = 3, .mime_type = "text/x-abc",
+				 .storage_bucket = "local", .storage_key = "blobs/both/new",
+				 .updated_at_us = 7000};
+	const char *old = NULL;
+	struct meta_update u = {.set_name = true, .name = "renamed", .updated_at_us = 6000,
+				.content = &c, .content_old_key = &old};
+	struct meta_resource out, g;
+	struct err e = {0};
+	struct meta_cond stale = {.version = 2};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, &stale, &f->pool, &out, &e),
+			 ERR_PRECONDITION);
+	/* A test value while the test value stays off: the content check refuses the whole. */
+	struct meta_content tc = c;
+	tc.test_value = true;
+	tc.file_name = "t.pdf";
+	u.content = &tc;
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, NULL, &f->pool, &out, &e),
+			 ERR_CONFLICT);
+	assert_int_equal(meta_resource_get(f->m, ACCT, r.id, &f->pool, &g, &e), ERR_OK);
+	assert_string_equal(g.name, "both");
+	assert_string_equal(g.sha256, SHA);
+	assert_int_equal(g.version, 1);
+	assert_null(old);
+	u.content = &c;
+	struct meta_cond now = {.version = 1, .sha256 = SHA};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &u, &now, &f->pool, &out, &e),
+			 ERR_OK);
+	assert_string_equal(out.name, "renamed");
+	assert_string_equal(out.sha256, sha2);
+	assert_string_equal(out.storage_key, "blobs/both/new");
+	assert_int_equal(out.version, 2);
+	assert_string_equal(old, KEY);
+	/* Content alone through an update: still one version. */
+	struct meta_update only = {.content = &c, .content_old_key = &old, .updated_at_us = 1};
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &only, NULL, &f->pool, &out, &e),
+			 ERR_OK);
+	assert_int_equal(out.version, 3);
+	/* Turning the test value on and writing it in the same update. */
+	struct meta_update on = {.set_test_enabled = true, .test_enabled = true,
+				 .updated_at_us = 8000, .content = &tc, .content_old_key = &old};
+	tc.storage_key = "blobs/both/test";
+	assert_int_equal(meta_resource_update(f->m, ACCT, r.id, &on, NULL, &f->pool, &out, &e),
+			 ERR_OK);
+	assert_int_equal(out.version, 4);
+	assert_true(out.test_enabled);
+	assert_string_equal(out.test.storage_key, "blobs/both/test");
+	assert_string_equal(out.test.file_name, "t.pdf");
+	assert_string_equal(out.storage_key, "blobs/both/new");
+	assert_string_equal(old, "blobs/both/new"); /* the live key the test value started as */
+}
+
 /* Every case above; T wraps each with the including file's setup and teardown. */
 #define META_CASES(T)                                                                          \
 	T(create_then_get_returns_every_field),                                                 \
@@ -1271,6 +1330,7 @@ static void folders_have_ids_and_name_their_rows(void **state)
 	T(lists_by_owner),                                                                    \
 	T(test_values_count_as_key_use_and_drop_when_disabled),                               \
 	T(folders_have_ids_and_name_their_rows),                                              \
+	T(update_with_content_is_one_write),                                                  \
 	cmocka_unit_test(open_refuses_unknown_scheme)
 
 #endif

@@ -2,7 +2,8 @@
  * replace, delete) is run once for every N with the Nth call of one kind failing — write,
  * fdatasync/fsync and rename of the blob store (ENOSPC and EIO, through the linker's --wrap),
  * SQLite's own writes, syncs and locks (SQLITE_FULL, SQLITE_IOERR, SQLITE_BUSY, through a
- * VFS shim), and, when DEPOT_TEST_PG_ADMIN names a PostgreSQL server, the metadata store's
+ * VFS shim), the store's cross-process key locks (meta_lock_keys, --wrap; also after an
+ * object-store-style early upload), and, when DEPOT_TEST_PG_ADMIN names a PostgreSQL server, the metadata store's
  * connection dropped (its socket shut down) just before the Nth statement is sent. Each run must answer the status the fault deserves or succeed, leave the rows
  * exactly as before (failure) or as after (success), leave no staging file, keep the store
  * usable, and after a reopen (start-up cleanup) hold no row without its blob and no blob without
@@ -43,7 +44,8 @@ static bool on_pg;
 /* ---- the fault switch ---- */
 
 enum fault_kind {
-	F_NONE, F_WRITE, F_SYNC, F_RENAME, F_SQL_WRITE, F_SQL_SYNC, F_SQL_LOCK, F_PG_DROP
+	F_NONE, F_WRITE, F_SYNC, F_RENAME, F_SQL_WRITE, F_SQL_SYNC, F_SQL_LOCK, F_PG_DROP,
+	F_KEY_LOCK
 };
 
 static enum fault_kind armed;
@@ -108,6 +110,31 @@ int __wrap_renameat(int ofd, const char *o, int nfd, const char *n)
 		return -1;
 	}
 	return __real_renameat(ofd, o, nfd, n);
+}
+
+/* ---- the store's cross-process key locks refused (PostgreSQL's, when its session fails) ---- */
+
+enum err_code __real_meta_lock_keys(struct meta *m, const char *const *keys, size_t n,
+				    struct err *e);
+enum err_code __wrap_meta_lock_keys(struct meta *m, const char *const *keys, size_t n,
+				    struct err *e);
+enum err_code __wrap_meta_lock_keys(struct meta *m, const char *const *keys, size_t n,
+				    struct err *e)
+{
+	if (hit(F_KEY_LOCK))
+		return err_set(e, ERR_UNAVAILABLE, "metadata store unavailable (injected: lock keys)");
+	return __real_meta_lock_keys(m, keys, n, e);
+}
+
+/* The local file store made to look like an object store, whose place is an upload run before
+ * the locks (blob_place_repeatable): the store's early-upload path, without an S3 server. */
+static bool places_early;
+
+bool __real_blob_place_repeatable(const struct blob_store *s);
+bool __wrap_blob_place_repeatable(const struct blob_store *s);
+bool __wrap_blob_place_repeatable(const struct blob_store *s)
+{
+	return places_early || __real_blob_place_repeatable(s);
 }
 
 /* ---- a PostgreSQL session lost just before a statement goes out ---- */
@@ -462,6 +489,22 @@ static enum err_code replace(struct fixture *f, const char *id, size_t n, struct
 	return rc;
 }
 
+/* Fields and content in one write: every fault leaves both old or both new. */
+static enum err_code op_rename_and_replace(struct fixture *f, struct err *e)
+{
+	enum err_code rc;
+	struct blob_writer *w = writer_of(f, 80000, 6, &rc, e);
+	struct meta_update u = {.set_name = true, .name = "renamed", .updated_at_us = 2000};
+	struct meta_cond cond = {.version = 1};
+	struct store_put put = {.mime_type = "application/octet-stream", .cond = &cond,
+				.fields = &u};
+	struct meta_resource out;
+	if (rc == ERR_OK)
+		rc = store_resource_put_content(f->s, ACCT, f->file_id, w, &put, &f->pool, &out, e);
+	blob_writer_free(w);
+	return rc;
+}
+
 static enum err_code op_replace_file(struct fixture *f, struct err *e)
 {
 	return replace(f, f->file_id, 90000, e);
@@ -497,6 +540,7 @@ static const struct fault faults[] = {
 	{"sqlite write IOERR", F_SQL_WRITE, 0, SQLITE_IOERR_WRITE, ERR_INTERNAL},
 	{"sqlite sync IOERR", F_SQL_SYNC, 0, 0, ERR_INTERNAL},
 	{"sqlite lock BUSY", F_SQL_LOCK, 0, 0, ERR_UNAVAILABLE},
+	{"key locks unavailable", F_KEY_LOCK, 0, 0, ERR_UNAVAILABLE},
 };
 
 static const struct fault pg_faults[] = {
@@ -526,7 +570,7 @@ static void every_n(const char *op_name, op_fn op, const struct fault *ft)
 	assert_int_equal(op(f, &e), ERR_OK);
 	long calls = counted;
 	armed = F_NONE;
-	if (ft->kind >= F_SQL_WRITE && calls == 0)
+	if (ft->kind >= F_SQL_WRITE && ft->kind <= F_PG_DROP && calls == 0)
 		fail_msg("%s made no metadata call of the kind '%s': the shim is not in the path",
 			 op_name, ft->name);
 	char *after = rows_of(f);
@@ -570,6 +614,7 @@ static const struct {
 	{"rename", op_rename},
 	{"content replace", op_replace_file},
 	{"content replace (inline to file)", op_replace_inline_by_file},
+	{"rename and content replace", op_rename_and_replace},
 	{"delete", op_delete},
 };
 
@@ -582,6 +627,39 @@ static void each_fault_at_every_call(void **state)
 	printf("fault runs: %ld, of which answered with an error: %ld\n", runs, failures_seen);
 	assert_true(runs > 50);
 	assert_true(failures_seen > 20);
+}
+
+/* A create whose blob was uploaded before the locks (an object store's early place), then
+ * the key locks failed: the upload is released at once, as a content change releases its own
+ * (commit_with), not left to the next start-up sweep. */
+static void lock_failure_after_early_upload_releases_it(void **state)
+{
+	(void)state;
+	struct fixture *f = fixture_new();
+	char *before = rows_of(f);
+	int blobs = count_files(f->dir, "blobs");
+	struct err e = {0};
+	places_early = true;
+	op_fn ops_early[] = {op_create_file, op_replace_file, op_rename_and_replace};
+	for (size_t i = 0; i < sizeof(ops_early) / sizeof(ops_early[0]); i++) {
+		armed = F_KEY_LOCK;
+		countdown = 1;
+		fired = false;
+		assert_int_equal(ops_early[i](f, &e), ERR_UNAVAILABLE);
+		assert_true(fired);
+		armed = F_NONE;
+		char *now = rows_of(f);
+		assert_string_equal(now, before);
+		free(now);
+		assert_int_equal(count_files(f->dir, "blobs"), blobs);
+		assert_int_equal(count_files(f->dir, "staging"), 0);
+	}
+	/* The same store still creates (early upload, then the row) once the locks work. */
+	assert_int_equal(op_create_file(f, &e), ERR_OK);
+	assert_int_equal(count_files(f->dir, "blobs"), blobs + 1);
+	places_early = false;
+	free(before);
+	fixture_free(f);
 }
 
 /* Runs sql on the admin database; whether it worked. */
@@ -639,6 +717,7 @@ int main(void)
 	shim_install();
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(each_fault_at_every_call),
+		cmocka_unit_test(lock_failure_after_early_upload_releases_it),
 		cmocka_unit_test(postgres_connection_dropped_at_every_call),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "core/pool.h"
 #include "fetch/fetch.h"
 
 static struct sockaddr_storage make_sa(const char *ip, unsigned port)
@@ -221,6 +222,51 @@ static void uri_longer_than_limit_is_refused(void **state)
 	assert_int_equal(fetch_uri_check("http://example.com/", 10, &e), ERR_INVALID);
 }
 
+static void assert_public(const char *uri, const char *want)
+{
+	struct pool pool;
+	pool_init(&pool);
+	const char *got = fetch_uri_public(uri, &pool);
+	if (strcmp(got, want) != 0)
+		fail_msg("%s\n  became %s\n  wanted %s", uri, got, want);
+	pool_cleanup(&pool);
+}
+
+static void uri_public_drops_credentials_only(void **state)
+{
+	(void)state;
+	/* nothing to drop: byte for byte, odd queries included */
+	assert_public("http://h/p", "http://h/p");
+	assert_public("https://h:8443/a/b?x=1&&y=&z#frag", "https://h:8443/a/b?x=1&&y=&z#frag");
+	assert_public("http://h/p?", "http://h/p?");
+	assert_public("http://h/p?signed=1&sigma=2", "http://h/p?signed=1&sigma=2");
+	/* an Azure SAS: the signature goes, the rest of it stays */
+	assert_public("http://127.0.0.1:9/acct/c/b.txt?sv=2022-11-02&se=2030-01-01&sp=r&sig=AbC%2Bd%3D",
+		      "http://127.0.0.1:9/acct/c/b.txt?sv=2022-11-02&se=2030-01-01&sp=r");
+	assert_public("https://a.blob.core.windows.net./c/b?sig=s&snapshot=1#f",
+		      "https://a.blob.core.windows.net./c/b?snapshot=1#f");
+	/* S3 and Cloud Storage presigned URLs, in any case */
+	assert_public("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		      "&X-Amz-Credential=AKIA%2F20260101&X-Amz-Date=20260101T000000Z"
+		      "&X-Amz-Expires=60&X-Amz-Security-Token=tok&X-Amz-SignedHeaders=host"
+		      "&X-Amz-Signature=abcdef",
+		      "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+		      "&X-Amz-Date=20260101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host");
+	assert_public("https://b.s3.amazonaws.com/k?AWSAccessKeyId=AKIA&Expires=1&Signature=x",
+		      "https://b.s3.amazonaws.com/k?Expires=1");
+	assert_public("https://storage.googleapis.com/b/o?x-goog-signature=s&X-GOOG-CREDENTIAL=c"
+		      "&GoogleAccessId=g&x-goog-date=d",
+		      "https://storage.googleapis.com/b/o?x-goog-date=d");
+	/* percent-encoded names, a name without a value, a token, the first parameter */
+	assert_public("http://h/p?%73ig=1&S%49G&access_token=t&a=1", "http://h/p?a=1");
+	assert_public("http://h/p?sig=only", "http://h/p");
+	assert_public("http://h/p?sig=1#sig=2", "http://h/p#sig=2");
+	/* user info goes, whatever it holds */
+	assert_public("http://user:secret@h/p?q=1", "http://h/p?q=1");
+	assert_public("http://a@b:c@h:80/p", "http://h:80/p");
+	assert_public("http://h/p@q?r=s@t", "http://h/p@q?r=s@t");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +282,7 @@ int main(void)
 		cmocka_unit_test(uri_without_scheme_or_host_is_refused),
 		cmocka_unit_test(uri_with_spaces_or_control_is_refused),
 		cmocka_unit_test(uri_longer_than_limit_is_refused),
+		cmocka_unit_test(uri_public_drops_credentials_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
