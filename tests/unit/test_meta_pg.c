@@ -386,8 +386,44 @@ static void concurrent_opens_migrate_once(void **state)
 	}
 	assert_string_equal(sql_on(url, "SELECT string_agg(version::text, ',') FROM"
 					" schema_migrations"),
-			    "1,2");
+			    "1,2,3");
 	db_drop("_race");
+}
+
+/* A database of the depotd before migration 3 (its schema is this one's without the shares
+ * column) gets the column filled from its share rows. */
+static void migration_3_fills_shares_from_their_rows(void **state)
+{
+	(void)state;
+	char url[512];
+	struct pool pool;
+	db_create("_old", url, sizeof(url));
+	struct meta *m = NULL;
+	struct err e = {0};
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	const char *to[] = {"acct-z", "acct-y"};
+	struct meta_resource r = make(ACCT, 320, "/", "old", 2), plain = make(ACCT, 321, "/", "p", 3);
+	r.read_access = META_ACCESS_SPECIFIC;
+	r.shared_with = to;
+	r.nshared = 2;
+	assert_int_equal(meta_resource_create(m, &r, &e), ERR_OK);
+	assert_int_equal(meta_resource_create(m, &plain, &e), ERR_OK);
+	meta_close(m);
+	assert_string_equal(sql_on(url, "ALTER TABLE resources DROP COLUMN shares;"
+					"DELETE FROM schema_migrations WHERE version = 3"),
+			    "");
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	pool_init(&pool);
+	struct meta_resource g;
+	assert_int_equal(meta_resource_get(m, ACCT, r.id, &pool, &g, &e), ERR_OK);
+	assert_int_equal(g.nshared, 2);
+	assert_string_equal(g.shared_with[0], "acct-y");
+	assert_string_equal(g.shared_with[1], "acct-z");
+	assert_int_equal(meta_resource_get(m, ACCT, plain.id, &pool, &g, &e), ERR_OK);
+	assert_int_equal(g.nshared, 0);
+	meta_close(m);
+	pool_cleanup(&pool);
+	db_drop("_old");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -412,6 +448,7 @@ int main(void)
 		cmocka_unit_test(unreachable_server_is_unavailable_and_password_never_shown),
 		cmocka_unit_test(newer_schema_is_refused),
 		cmocka_unit_test(concurrent_opens_migrate_once),
+		cmocka_unit_test(migration_3_fills_shares_from_their_rows),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
