@@ -2,6 +2,8 @@
 #include "json/jsonw.h"
 #include "core/text.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 /* What jsonw_str does with a byte: 0 copies it, 1 escapes it (a control character, '"', '\\'),
@@ -15,6 +17,18 @@ static const unsigned char kind[256] = {
 	K8(2), K8(2), K8(2), K8(2), K8(2), K8(2), K8(2), K8(2),        /* 0x80-0xbf */
 	K8(2), K8(2), K8(2), K8(2), K8(2), K8(2), K8(2), K8(2),        /* 0xc0-0xff */
 };
+
+/* Whether one of the 8 bytes at p may have a kind other than 0: none is below 0x20, '"', '\\'
+ * or above 0x7f when this is false (a borrow may make it true for a plain byte after a special
+ * one, which the byte loop then sorts out). */
+static bool word_special(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101ull;
+	uint64_t w;
+	memcpy(&w, p, sizeof(w));
+	uint64_t t = (w - ones * 0x20) | ((w ^ ones * '"') - ones) | ((w ^ ones * '\\') - ones) | w;
+	return (t & ones * 0x80) != 0;
+}
 
 /* Writes the escape of the byte c (kind 1). */
 static void escape(struct buf *b, unsigned char c)
@@ -50,6 +64,8 @@ void jsonw_str(struct buf *b, const char *s)
 	buf_add(b, "\"", 1);
 	size_t start = 0;
 	for (size_t i = 0; i < len;) {
+		while (i + 8 <= len && !word_special(u + i))
+			i += 8;
 		while (i < len && kind[u[i]] == 0)
 			i++;
 		if (i == len)
