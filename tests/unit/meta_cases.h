@@ -1366,6 +1366,43 @@ static void tags_and_shares_stay_in_step_with_every_write(void **state)
 	assert_int_equal(list(f, &q).total, 0);
 }
 
+/* For a migration test: in m, *r with tags b, a and shared with acct-z, acct-y, and *plain with
+ * neither (ids from n). */
+static void create_tagged_pair(struct meta *m, unsigned n, struct meta_resource *r,
+			       struct meta_resource *plain)
+{
+	static const char *tags[] = {"b", "a"}, *to[] = {"acct-z", "acct-y"};
+	struct err e = {0};
+	*r = make(ACCT, n, "/", "old", 2);
+	*plain = make(ACCT, n + 1, "/", "p", 3);
+	r->tags = tags;
+	r->ntags = 2;
+	r->read_access = META_ACCESS_SPECIFIC;
+	r->shared_with = to;
+	r->nshared = 2;
+	assert_int_equal(meta_resource_create(m, r, &e), ERR_OK);
+	assert_int_equal(meta_resource_create(m, plain, &e), ERR_OK);
+}
+
+/* What create_tagged_pair made, read back from m: tags a, b and shares acct-y, acct-z in byte
+ * order, none on plain. */
+static void check_tagged_pair(struct meta *m, struct pool *pool, const struct meta_resource *r,
+			      const struct meta_resource *plain)
+{
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(m, ACCT, r->id, pool, &g, &e), ERR_OK);
+	assert_int_equal(g.ntags, 2);
+	assert_string_equal(g.tags[0], "a");
+	assert_string_equal(g.tags[1], "b");
+	assert_int_equal(g.nshared, 2);
+	assert_string_equal(g.shared_with[0], "acct-y");
+	assert_string_equal(g.shared_with[1], "acct-z");
+	assert_int_equal(meta_resource_get(m, ACCT, plain->id, pool, &g, &e), ERR_OK);
+	assert_int_equal(g.ntags, 0);
+	assert_int_equal(g.nshared, 0);
+}
+
 /* Every case above; T wraps each with the including file's setup and teardown. */
 #define META_CASES(T)                                                                          \
 	T(create_then_get_returns_every_field),                                                 \

@@ -397,30 +397,19 @@ static void migration_3_fills_shares_from_their_rows(void **state)
 	(void)state;
 	char url[512];
 	struct pool pool;
-	db_create("_old", url, sizeof(url));
 	struct meta *m = NULL;
+	struct meta_resource r, plain;
 	struct err e = {0};
+	db_create("_old", url, sizeof(url));
 	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
-	const char *to[] = {"acct-z", "acct-y"};
-	struct meta_resource r = make(ACCT, 320, "/", "old", 2), plain = make(ACCT, 321, "/", "p", 3);
-	r.read_access = META_ACCESS_SPECIFIC;
-	r.shared_with = to;
-	r.nshared = 2;
-	assert_int_equal(meta_resource_create(m, &r, &e), ERR_OK);
-	assert_int_equal(meta_resource_create(m, &plain, &e), ERR_OK);
+	create_tagged_pair(m, 320, &r, &plain);
 	meta_close(m);
 	assert_string_equal(sql_on(url, "ALTER TABLE resources DROP COLUMN shares;"
 					"DELETE FROM schema_migrations WHERE version = 3"),
 			    "");
 	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
 	pool_init(&pool);
-	struct meta_resource g;
-	assert_int_equal(meta_resource_get(m, ACCT, r.id, &pool, &g, &e), ERR_OK);
-	assert_int_equal(g.nshared, 2);
-	assert_string_equal(g.shared_with[0], "acct-y");
-	assert_string_equal(g.shared_with[1], "acct-z");
-	assert_int_equal(meta_resource_get(m, ACCT, plain.id, &pool, &g, &e), ERR_OK);
-	assert_int_equal(g.nshared, 0);
+	check_tagged_pair(m, &pool, &r, &plain);
 	meta_close(m);
 	pool_cleanup(&pool);
 	db_drop("_old");

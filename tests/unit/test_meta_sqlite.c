@@ -126,34 +126,16 @@ static void migration_6_fills_tags_and_shares_from_their_rows(void **state)
 	snprintf(path, sizeof(path), "%s/v5.db", f->dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);
 	struct meta *m;
+	struct meta_resource r, plain;
 	struct err e = {0};
 	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
-	const char *tags[] = {"b", "a"}, *to[] = {"acct-z", "acct-y"};
-	struct meta_resource r = make("acct-a", 310, "/", "old", 2), plain = make("acct-a", 311,
-										   "/", "p", 3);
-	r.tags = tags;
-	r.ntags = 2;
-	r.read_access = META_ACCESS_SPECIFIC;
-	r.shared_with = to;
-	r.nshared = 2;
-	assert_int_equal(meta_resource_create(m, &r, &e), ERR_OK);
-	assert_int_equal(meta_resource_create(m, &plain, &e), ERR_OK);
+	create_tagged_pair(m, 310, &r, &plain);
 	meta_close(m);
 	sql_on(path, "ALTER TABLE resources DROP COLUMN tags;"
 		     "ALTER TABLE resources DROP COLUMN shares;"
 		     "PRAGMA user_version = 5;");
 	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
-	struct meta_resource g;
-	assert_int_equal(meta_resource_get(m, "acct-a", r.id, &f->pool, &g, &e), ERR_OK);
-	assert_int_equal(g.ntags, 2);
-	assert_string_equal(g.tags[0], "a");
-	assert_string_equal(g.tags[1], "b");
-	assert_int_equal(g.nshared, 2);
-	assert_string_equal(g.shared_with[0], "acct-y");
-	assert_string_equal(g.shared_with[1], "acct-z");
-	assert_int_equal(meta_resource_get(m, "acct-a", plain.id, &f->pool, &g, &e), ERR_OK);
-	assert_int_equal(g.ntags, 0);
-	assert_int_equal(g.nshared, 0);
+	check_tagged_pair(m, &f->pool, &r, &plain);
 	meta_close(m);
 }
 
