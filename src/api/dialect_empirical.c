@@ -38,9 +38,15 @@ static void write_resource(struct buf *b, const struct meta_resource *r, const c
 
 static void respond(struct api_ctx *c, const struct meta_resource *r, const char *extra)
 {
+	struct err e = {0};
 	struct buf b;
+	struct meta_resource with_nids = *r;
+	if (meta_resource_nids(store_meta(c->api->store), &with_nids, 1, &e) != ERR_OK) {
+		api_error(c, e.code, e.msg);
+		return;
+	}
 	buf_init(&b, 512);
-	write_resource(&b, r, extra);
+	write_resource(&b, &with_nids, extra);
 	api_buf_respond(c, 200, &b);
 }
 

@@ -80,8 +80,11 @@ static void respond(struct api_ctx *c, const struct meta_resource *r, const stru
 {
 	struct err e = {0};
 	struct buf b;
+	struct meta_resource with_nids = *r;
 	buf_init(&b, 1024);
-	enum err_code rc = write_resource(c, &b, r, o, &e);
+	enum err_code rc = meta_resource_nids(store_meta(c->api->store), &with_nids, 1, &e);
+	if (rc == ERR_OK)
+		rc = write_resource(c, &b, &with_nids, o, &e);
 	if (rc != ERR_OK) {
 		buf_free(&b);
 		api_error(c, rc, e.msg);
@@ -439,6 +442,8 @@ void api_tines_list(struct api_ctx *c)
 	q.offset = (page - 1) * per_page;
 	if (rc == ERR_OK)
 		rc = meta_resource_list(store_meta(c->api->store), &q, c->req->pool, &p, &e);
+	if (rc == ERR_OK)
+		rc = meta_resource_nids(store_meta(c->api->store), p.items, p.nitems, &e);
 	struct buf b;
 	buf_init(&b, 1024);
 	buf_adds(&b, "{\"global_resources\":[");

@@ -72,7 +72,10 @@ void api_resource_write(struct buf *b, const struct meta_resource *r, const char
 {
 	char created[TIMEFMT_LEN], updated[TIMEFMT_LEN];
 	time_format_us(r->created_at_us, created);
-	time_format_us(r->updated_at_us, updated);
+	if (r->updated_at_us == r->created_at_us) /* a row never changed: most of a list */
+		memcpy(updated, created, TIMEFMT_LEN);
+	else
+		time_format_us(r->updated_at_us, updated);
 	buf_adds(b, "{\"id\":");
 	jsonw_str(b, r->id);
 	buf_adds(b, ",\"account_id\":");

@@ -22,7 +22,7 @@ void buf_free(struct buf *b)
 	b->len = b->cap = 0;
 }
 
-static void reserve(struct buf *b, size_t more)
+void buf_grow(struct buf *b, size_t more)
 {
 	if (b->len + more + 1 <= b->cap)
 		return;
@@ -31,19 +31,6 @@ static void reserve(struct buf *b, size_t more)
 		cap *= 2;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
-}
-
-void buf_add(struct buf *b, const void *data, size_t len)
-{
-	reserve(b, len);
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-}
-
-void buf_adds(struct buf *b, const char *s)
-{
-	buf_add(b, s, strlen(s));
 }
 
 void buf_add_i64(struct buf *b, long long v)
@@ -69,7 +56,7 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	if (n < 0)
 		return;
 	if ((size_t)n >= b->cap - b->len) {
-		reserve(b, (size_t)n);
+		buf_grow(b, (size_t)n);
 		va_start(ap, fmt);
 		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
 		va_end(ap);

@@ -2,6 +2,7 @@
 #include "meta/meta_int.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct meta_ops *const backends[] = {&meta_sqlite_ops, &meta_pg_ops};
@@ -152,6 +153,35 @@ void meta_split(const char *joined, struct pool *pool, const char ***out, size_t
 	*out = items;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+const char *meta_join(const char *const *v, size_t n, struct pool *pool)
+{
+	if (n == 0)
+		return NULL;
+	const char **sorted = pool_alloc(pool, n * sizeof(*sorted));
+	size_t len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	memcpy(sorted, v, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_str);
+	char *out = pool_alloc(pool, len), *o = out;
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(sorted[i], sorted[i - 1]) == 0)
+			continue;
+		if (o > out)
+			*o++ = META_TAG_SEP;
+		size_t k = strlen(sorted[i]);
+		memcpy(o, sorted[i], k);
+		o += k;
+	}
+	*o = '\0';
+	return out;
+}
+
 enum err_code meta_cond_check(const struct meta_resource *cur, const struct meta_cond *cond,
 			      struct err *e)
 {
@@ -262,6 +292,30 @@ enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, boo
 enum err_code meta_account_nid(struct meta *m, const char *account, int64_t *nid, struct err *e)
 {
 	return m->ops->account_nid(m, account, nid, e);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+enum err_code meta_resource_nids(struct meta *m, struct meta_resource *rows, size_t n,
+				 struct err *e)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct meta_resource *r = &rows[i], *prev = i > 0 ? &rows[i - 1] : NULL;
+		if (prev != NULL && same_str(prev->account_id, r->account_id) &&
+		    same_str(prev->created_by, r->created_by)) {
+			r->account_nid = prev->account_nid;
+			r->user_nid = prev->user_nid;
+			continue;
+		}
+		enum err_code rc = m->ops->nids(m, r->account_id, r->created_by, &r->account_nid,
+						&r->user_nid, e);
+		if (rc != ERR_OK)
+			return rc;
+	}
+	return ERR_OK;
 }
 
 enum err_code meta_folder_create(struct meta *m, const char *account, const char *path,

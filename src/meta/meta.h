@@ -59,6 +59,8 @@ struct meta_resource {
 	struct meta_test test;        /* the test value (test_enabled only) */
 	/* Read only, filled by reads: */
 	int64_t folder_id;            /* the owner's folder whose path is directory_path; 0: none */
+	/* Read only, filled by meta_resource_nids alone (reads leave them 0: only the dialects
+	 * show them, and a list or a get of /v1 should not pay two lookups per row for them): */
 	int64_t account_nid;          /* numeric id of account_id */
 	int64_t user_nid;             /* numeric id of created_by; 0 when created_by is NULL */
 };
@@ -271,6 +273,11 @@ enum err_code meta_storage_key_used(struct meta *m, const char *storage_key, boo
 /* The numeric id of account, made on first use. */
 enum err_code meta_account_nid(struct meta *m, const char *account, int64_t *nid, struct err *e)
 	__attribute__((warn_unused_result));
+
+/* Fills account_nid and user_nid of rows[0..n) (as read: their account_id and created_by);
+ * 0 for an id without a number. Consecutive rows of one account and creator cost one lookup. */
+enum err_code meta_resource_nids(struct meta *m, struct meta_resource *rows, size_t n,
+				 struct err *e) __attribute__((warn_unused_result));
 
 /* Makes a folder of account at path (normalised, not "/"); out gets it (pool). ERR_CONFLICT
  * when the account has a folder at path. */

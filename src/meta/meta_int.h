@@ -41,6 +41,10 @@ struct meta_ops {
 				  struct err *e);
 	enum err_code (*account_nid)(struct meta *m, const char *account, int64_t *nid,
 				     struct err *e);
+	/* The numbers of account and of user (NULL: none), 0 for a name without one; makes
+	 * none. */
+	enum err_code (*nids)(struct meta *m, const char *account, const char *user,
+			      int64_t *account_nid, int64_t *user_nid, struct err *e);
 	enum err_code (*folder_create)(struct meta *m, const char *account, const char *path,
 				       int64_t created_at_us, struct pool *pool,
 				       struct meta_folder *out, struct err *e);
@@ -116,6 +120,11 @@ enum err_code meta_update_content_check(const struct meta_resource *cur,
 
 /* Sets *out and *n from joined (NULL or "": none); the strings are copies in pool. */
 void meta_split(const char *joined, struct pool *pool, const char ***out, size_t *n);
+
+/* What meta_split reads back as v[0..n): v sorted in byte order, without repeats, joined by
+ * META_TAG_SEP (pool); NULL when n is 0. A backend keeps a row's tags and shares so, beside
+ * the rows that index them, to read them with the row. */
+const char *meta_join(const char *const *v, size_t n, struct pool *pool);
 
 /* ERR_PRECONDITION ("resource has changed (If-Match)") when cond, which may be NULL, does not
  * hold for the row cur. */

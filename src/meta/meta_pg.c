@@ -101,6 +101,13 @@ static const char *const migrations[] = {
 	"  SELECT account_id FROM resources GROUP BY account_id ORDER BY min(nid);"
 	"INSERT INTO users (sub) SELECT created_by FROM resources WHERE created_by IS NOT NULL"
 	"  GROUP BY created_by ORDER BY min(nid);",
+	/* 3: SQLite's migration 6: a row's shares also on the row, sorted as its tags are, so a
+	 * read takes them from the row; resource_shares stays the index of the SPECIFIC_TEAMS
+	 * lists */
+	"ALTER TABLE resources ADD COLUMN shares text[] COLLATE \"C\" NOT NULL DEFAULT '{}';"
+	"UPDATE resources r SET shares = s.a FROM (SELECT rid,"
+	"  array_agg(account_id ORDER BY account_id) AS a FROM resource_shares GROUP BY rid) s"
+	"  WHERE r.nid = s.rid;",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -108,19 +115,18 @@ static const char *const migrations[] = {
 #define MIGRATE_LOCK "1684369524, 1"
 
 /* ---- every statement depot runs, fixed at compile time ---- */
+/* The row and its folder's id (an index probe here costs less than a round trip after); the
+ * numeric ids of account and creator only on request (pg_nids). */
 #define COLS                                                                                   \
 	"r.id, r.account_id, r.name, r.directory_path, r.mime_type, r.sha256, r.size_bytes,"   \
 	" r.original_uri, r.external_id, r.external_storage_type, r.storage_bucket,"           \
 	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at,"                \
 	" array_to_string(r.tags, chr(31)), r.status, r.version, r.nid, r.description,"        \
-	" r.read_access, (SELECT string_agg(s.account_id, chr(31) ORDER BY s.account_id)"      \
-	"   FROM resource_shares s WHERE s.rid = r.nid),"                                       \
+	" r.read_access, array_to_string(r.shares, chr(31)),"                                   \
 	" r.file_name, r.test_enabled, r.test_sha256, r.test_size_bytes, r.test_mime_type,"    \
 	" r.test_storage_bucket, r.test_storage_key, r.test_file_name,"                        \
 	" coalesce((SELECT f.id FROM folders f WHERE f.account_id = r.account_id"              \
-	"   AND f.path = r.directory_path), 0),"                                                \
-	" coalesce((SELECT a.nid FROM accounts a WHERE a.account_id = r.account_id), 0),"      \
-	" coalesce((SELECT u.nid FROM users u WHERE u.sub = r.created_by), 0) "
+	"   AND f.path = r.directory_path), 0) "
 
 /* What another account ($1) may read: GLOBAL, or SPECIFIC_TEAMS naming it. */
 #define SHARED_WITH_1                                                                          \
@@ -142,10 +148,10 @@ static const char *const migrations[] = {
 	" sha256, size_bytes, original_uri, external_id, external_storage_type, storage_bucket," \
 	" storage_key, metadata, created_by, created_at, updated_at, status, version, tags, nid," \
 	" description, read_access, file_name, test_enabled, test_sha256, test_size_bytes,"    \
-	" test_mime_type, test_storage_bucket, test_storage_key, test_file_name)"              \
+	" test_mime_type, test_storage_bucket, test_storage_key, test_file_name, shares)"      \
 	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, 1," \
 	" " SORTED_TAGS("$18") ", coalesce($20, nextval('resource_nid_seq')), $21, $22, $23,"   \
-	" $24, $25, $26, $27, $28, $29, $30)" on_conflict                                      \
+	" $24, $25, $26, $27, $28, $29, $30, " SORTED_TAGS("$31") ")" on_conflict              \
 	" RETURNING storage_key, nid, account_id, created_by),"                                 \
 	" blob AS (INSERT INTO inline_blobs (storage_key, bytes) SELECT storage_key, $19 FROM ins" \
 	" WHERE $19 IS NOT NULL"                                                                \
@@ -229,6 +235,7 @@ enum stmt {
 	S_DELETE,
 	S_NIDS_NEXT,
 	S_ACCOUNT_NID,
+	S_NIDS,
 	S_FOLDER_INSERT,
 	S_FOLDER_GET,
 	S_FOLDER_LIST,
@@ -283,9 +290,10 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 		      " tags = CASE WHEN $11 THEN " SORTED_TAGS("$12") " ELSE tags END,"
 		      " description = CASE WHEN $13 THEN $14 ELSE description END,"
 		      " read_access = $15,"
+		      " shares = CASE WHEN $16 THEN " SORTED_TAGS("$17") " ELSE shares END,"
 		      " updated_at = $7, version = version + 1"
 		      " WHERE account_id = $8 AND id = $9",
-		      "btbtbtittbbabtt"},
+		      "btbtbtittbbabttba"},
 	[S_DELETE_SHARES] = {"delete shares", "DELETE FROM resource_shares WHERE rid = $1", "i"},
 	[S_INSERT_SHARES] = {"insert shares",
 			     "INSERT INTO resource_shares (account_id, rid)"
@@ -332,6 +340,9 @@ static const struct stmt_def stmts[S_NSTMTS] = {
 			   " ON CONFLICT (account_id) DO NOTHING RETURNING nid)"
 			   " SELECT nid FROM ins UNION ALL"
 			   " SELECT nid FROM accounts WHERE account_id = $1", "t"},
+	[S_NIDS] = {"numeric ids",
+		    "SELECT coalesce((SELECT nid FROM accounts WHERE account_id = $1), 0),"
+		    " coalesce((SELECT nid FROM users WHERE sub = $2), 0)", "tt"},
 	[S_FOLDER_INSERT] = {"folder insert",
 			     "INSERT INTO folders (account_id, path, created_at)"
 			     " SELECT $1, $2, $3 WHERE NOT EXISTS (SELECT 1 FROM folders"
@@ -785,8 +796,6 @@ static void read_row(const PGresult *res, int row, struct pool *pool, struct met
 	r->test.storage_key = col_text(res, row, 29, pool);
 	r->test.file_name = col_text(res, row, 30, pool);
 	r->folder_id = col_int(res, row, 31);
-	r->account_nid = col_int(res, row, 32);
-	r->user_nid = col_int(res, row, 33);
 }
 
 /* ---- operations ---- */
@@ -1100,6 +1109,10 @@ static enum err_code update_write(struct conn *c, const char *account, const cha
 	p_bool(&p, u->set_description);
 	p_text(&p, u->description);
 	p_text(&p, access);
+	p_bool(&p, rewrite_shares);
+	p_text(&p, rewrite_shares && u->set_shared_with
+			   ? array_literal(pool, (const char *const *)u->shared_with, u->nshared)
+			   : "{}");
 	enum err_code rc = run(c, S_UPDATE, &p, 0, NULL, e);
 	if (rc == ERR_OK && rewrite_shares) {
 		rc = run_nid(c, S_DELETE_SHARES, cur->nid, NULL, 0, pool, e);
@@ -1440,6 +1453,25 @@ static enum err_code pg_account_nid(struct meta *base, const char *account, int6
 	return err_set(e, ERR_INTERNAL, "account id of %s was not recorded", account);
 }
 
+static enum err_code pg_nids(struct meta *base, const char *account, const char *user,
+			     int64_t *account_nid, int64_t *user_nid, struct err *e)
+{
+	struct conn *c;
+	struct params p = {0};
+	PGresult *res;
+	enum err_code rc = conn_get((struct meta_pg *)base, &c, e);
+	if (rc != ERR_OK)
+		return rc;
+	p_text(&p, account);
+	p_text(&p, user);
+	if ((rc = run(c, S_NIDS, &p, 0, &res, e)) != ERR_OK)
+		return rc;
+	*account_nid = col_int(res, 0, 0);
+	*user_nid = col_int(res, 0, 1);
+	PQclear(res);
+	return ERR_OK;
+}
+
 static void read_folder(const PGresult *res, int row, struct pool *pool, struct meta_folder *f)
 {
 	f->id = col_int(res, row, 0);
@@ -1717,6 +1749,7 @@ const struct meta_ops meta_pg_ops = {
 	.inline_get = pg_inline_get,
 	.key_used = pg_key_used,
 	.account_nid = pg_account_nid,
+	.nids = pg_nids,
 	.folder_create = pg_folder_create,
 	.folder_get = pg_folder_get,
 	.folder_list = pg_folder_list,

@@ -90,25 +90,31 @@ static const char *const migrations[] = {
 	"  SELECT account_id FROM resources GROUP BY account_id ORDER BY min(rid);"
 	"INSERT INTO users (sub) SELECT created_by FROM resources WHERE created_by IS NOT NULL"
 	"  GROUP BY created_by ORDER BY min(rid);",
+	/* 6: a row's tags and shares also on the row, joined as meta_join does (what
+	 * group_concat over their rows made on every read); resource_tags and resource_shares
+	 * stay the indexes the list filters use */
+	"ALTER TABLE resources ADD COLUMN tags TEXT;"
+	"ALTER TABLE resources ADD COLUMN shares TEXT;"
+	"UPDATE resources SET tags = (SELECT group_concat(tag, char(31)) FROM"
+	"  (SELECT tag FROM resource_tags t WHERE t.rid = resources.rid ORDER BY tag))"
+	"  WHERE rid IN (SELECT rid FROM resource_tags);"
+	"UPDATE resources SET shares = (SELECT group_concat(account_id, char(31)) FROM"
+	"  (SELECT account_id FROM resource_shares s WHERE s.rid = resources.rid"
+	"   ORDER BY account_id))"
+	"  WHERE rid IN (SELECT rid FROM resource_shares);",
 };
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
 /* ---- every statement depot runs, fixed at compile time ---- */
+/* The row alone, no lookup per row: folder_id is filled after (fill_folders), the numeric
+ * ids of account and creator only on request (sq_nids). */
 #define COLS                                                                                   \
 	"r.id, r.account_id, r.name, r.directory_path, r.mime_type, r.sha256, r.size_bytes,"   \
 	" r.original_uri, r.external_id, r.external_storage_type, r.storage_bucket,"           \
-	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at,"                \
-	" (SELECT group_concat(tag, char(31)) FROM"                                            \
-	"   (SELECT tag FROM resource_tags t WHERE t.rid = r.rid ORDER BY tag)),"                \
-	" r.status, r.version, r.rid, r.description, r.read_access,"                           \
-	" (SELECT group_concat(account_id, char(31)) FROM"                                     \
-	"   (SELECT account_id FROM resource_shares s WHERE s.rid = r.rid ORDER BY account_id)),"  \
+	" r.storage_key, r.metadata, r.created_by, r.created_at, r.updated_at, r.tags,"        \
+	" r.status, r.version, r.rid, r.description, r.read_access, r.shares,"                 \
 	" r.file_name, r.test_enabled, r.test_sha256, r.test_size_bytes, r.test_mime_type,"    \
-	" r.test_storage_bucket, r.test_storage_key, r.test_file_name,"                        \
-	" (SELECT f.id FROM folders f WHERE f.account_id = r.account_id"                       \
-	"   AND f.path = r.directory_path),"                                                    \
-	" (SELECT a.nid FROM accounts a WHERE a.account_id = r.account_id),"                    \
-	" (SELECT u.nid FROM users u WHERE u.sub = r.created_by) "
+	" r.test_storage_bucket, r.test_storage_key, r.test_file_name "
 
 /* What another account may read: GLOBAL, or SPECIFIC_TEAMS naming it (?1). */
 #define SHARED_WITH_1                                                                          \
@@ -117,7 +123,7 @@ static const char *const migrations[] = {
 
 /* List filters: ?1 account, ?2 after, ?3 before, ?4/?5 prefix range, ?6 tags JSON, ?7 their
  * count, ?8 limit, ?9 offset, ?10 status, ?11/?12 the cursor's (created_at, id), ?13 the
- * owner's nid of shared rows (0: any). Each arm of a list is one kind of row the reader may
+ * owner's nid of shared rows (0: any), ?14 the tags joined as meta_join does. Each arm of a list is one kind of row the reader may
  * see: its own (the indexed path), GLOBAL ones of other accounts, SPECIFIC_TEAMS ones naming
  * it. */
 #define A_OWN                                                                                  \
@@ -133,7 +139,10 @@ static const char *const migrations[] = {
 	" WHERE s.account_id = ?1) AND r.read_access = 'SPECIFIC_TEAMS' AND r.status = ?10"     \
 	" AND r.created_at > ?2 AND r.created_at < ?3 AND r.account_id <> ?1" W_OWNER
 #define W_PREFIX " AND r.directory_path >= ?4 AND r.directory_path < ?5"
-#define W_TAGS                                                                                 \
+/* A page tests the tags of the rows it reads anyway (a probe of resource_tags per row cost a
+ * sixth of a page); a count tests them on resource_tags, reading no row. */
+#define W_TAGS " AND depot_has_tags(r.tags, ?14)"
+#define W_TAGS_COUNT                                                                           \
 	" AND (SELECT count(*) FROM resource_tags t WHERE t.rid = r.rid"                        \
 	"      AND t.tag IN (SELECT value FROM json_each(?6))) = ?7"
 #define W_AFTER_DESC " AND (r.created_at, r.id) < (?11, ?12)"
@@ -161,9 +170,9 @@ enum { V_PREFIX = 1, V_TAGS = 2, V_CURSOR = 4, V_ASC = 8, V_MODE = 16 };
 	" size_bytes, original_uri, external_id, external_storage_type, storage_bucket,"       \
 	" storage_key, metadata, created_by, created_at, updated_at, status, version, rid,"    \
 	" description, read_access, file_name, test_enabled, test_sha256, test_size_bytes,"    \
-	" test_mime_type, test_storage_bucket, test_storage_key, test_file_name)"              \
+	" test_mime_type, test_storage_bucket, test_storage_key, test_file_name, tags, shares)" \
 	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, 1," \
-	" ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)"
+	" ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)"
 
 enum stmt {
 	S_BEGIN,
@@ -180,6 +189,7 @@ enum stmt {
 	S_ENSURE_ACCOUNT,
 	S_ENSURE_USER,
 	S_ACCOUNT_NID,
+	S_NIDS,
 	S_GET,
 	S_GET_VISIBLE,
 	S_GET_NID,
@@ -197,6 +207,8 @@ enum stmt {
 	S_FOLDER_GET,
 	S_FOLDER_LIST,
 	S_FOLDER_COUNT,
+	S_FOLDER_ANY,
+	S_FOLDER_OF,
 	S_LIST,                        /* + mode * V_MODE + V_* bits */
 	S_COUNT = S_LIST + 3 * V_MODE, /* + V_PREFIX | V_TAGS: own rows */
 	S_COUNT_SHARED = S_COUNT + 4,  /* + V_PREFIX | V_TAGS: rows shared with the reader */
@@ -222,6 +234,8 @@ static const char *const sql[S_NSTMTS] = {
 			     " ON CONFLICT (account_id) DO NOTHING",
 	[S_ENSURE_USER] = "INSERT INTO users (sub) VALUES (?1) ON CONFLICT (sub) DO NOTHING",
 	[S_ACCOUNT_NID] = "SELECT nid FROM accounts WHERE account_id = ?1",
+	[S_NIDS] = "SELECT (SELECT nid FROM accounts WHERE account_id = ?1),"
+		   " (SELECT nid FROM users WHERE sub = ?2)",
 	[S_GET] = "SELECT " COLS " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
 	[S_GET_VISIBLE] = "SELECT " COLS " FROM resources r WHERE r.id = ?2"
 			  " AND (r.account_id = ?1 OR " SHARED_WITH_1 ")",
@@ -234,6 +248,8 @@ static const char *const sql[S_NSTMTS] = {
 		     " status = CASE WHEN ?10 THEN 'uploaded' ELSE status END,"
 		     " description = CASE WHEN ?11 THEN ?12 ELSE description END,"
 		     " read_access = ?13,"
+		     " tags = CASE WHEN ?14 THEN ?15 ELSE tags END,"
+		     " shares = CASE WHEN ?16 THEN ?17 ELSE shares END,"
 		     " updated_at = ?7, version = version + 1"
 		     " WHERE account_id = ?8 AND id = ?9",
 	/* The test value starts as the live content (sharing its blob), and goes with the flag. */
@@ -268,15 +284,17 @@ static const char *const sql[S_NSTMTS] = {
 	[S_FOLDER_LIST] = "SELECT id, account_id, path, created_at FROM folders"
 			  " WHERE account_id = ?1 ORDER BY path LIMIT ?2 OFFSET ?3",
 	[S_FOLDER_COUNT] = "SELECT count(*) FROM folders WHERE account_id = ?1",
+	[S_FOLDER_ANY] = "SELECT 1 FROM folders WHERE account_id = ?1 LIMIT 1",
+	[S_FOLDER_OF] = "SELECT id FROM folders WHERE account_id = ?1 AND path = ?2",
 	[S_LIST] = META_LIST16(LIST_ME), META_LIST16(LIST_SHARED), META_LIST16(LIST_ANY),
 	[S_COUNT] = "SELECT count(*)" A_OWN,
 	"SELECT count(*)" A_OWN W_PREFIX,
-	"SELECT count(*)" A_OWN W_TAGS,
-	"SELECT count(*)" A_OWN W_PREFIX W_TAGS,
+	"SELECT count(*)" A_OWN W_TAGS_COUNT,
+	"SELECT count(*)" A_OWN W_PREFIX W_TAGS_COUNT,
 	[S_COUNT_SHARED] = COUNT_SHARED("", ""),
 	COUNT_SHARED(W_PREFIX, ""),
-	COUNT_SHARED("", W_TAGS),
-	COUNT_SHARED(W_PREFIX, W_TAGS),
+	COUNT_SHARED("", W_TAGS_COUNT),
+	COUNT_SHARED(W_PREFIX, W_TAGS_COUNT),
 };
 
 struct conn {
@@ -400,6 +418,39 @@ static void conn_destroy(void *arg)
 	conn_free(c);
 }
 
+/* Whether the joined list[0..len) holds the item s[0..n). */
+static bool joined_has(const char *list, size_t len, const char *s, size_t n)
+{
+	const char *p = list, *end = list + len;
+	for (;;) {
+		const char *sep = memchr(p, META_TAG_SEP, (size_t)(end - p));
+		const char *stop = sep ? sep : end;
+		if ((size_t)(stop - p) == n && memcmp(p, s, n) == 0)
+			return true;
+		if (sep == NULL)
+			return false;
+		p = sep + 1;
+	}
+}
+
+/* depot_has_tags(row_tags, wanted): 1 when the row's tags (a tags column) hold every one of
+ * wanted (joined the same way), else 0. */
+static void has_tags(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *row = (const char *)sqlite3_value_text(argv[0]);
+	const char *want = (const char *)sqlite3_value_text(argv[1]);
+	size_t rlen = (size_t)sqlite3_value_bytes(argv[0]), wlen = (size_t)sqlite3_value_bytes(argv[1]);
+	int all = want != NULL;
+	for (const char *w = want, *end = want + wlen; all && w != NULL && w <= end;) {
+		const char *sep = memchr(w, META_TAG_SEP, (size_t)(end - w));
+		size_t n = (size_t)((sep ? sep : end) - w);
+		all = row != NULL && joined_has(row, rlen, w, n);
+		w = sep ? sep + 1 : NULL;
+	}
+	sqlite3_result_int(ctx, all);
+}
+
 static enum err_code conn_open(struct meta_sqlite *m, struct conn **out, struct err *e)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
@@ -417,6 +468,11 @@ static enum err_code conn_open(struct meta_sqlite *m, struct conn **out, struct 
 	rc = sqlite3_exec(c->db,
 			  "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
 			  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(c->db, "depot_has_tags", 2,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC |
+							SQLITE_INNOCUOUS,
+						NULL, has_tags, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		enum err_code code = db_err(c->db, rc, "pragma", e);
 		conn_free(c);
@@ -547,9 +603,86 @@ static void read_row(sqlite3_stmt *st, struct pool *pool, struct meta_resource *
 	r->test.storage_bucket = col_text(st, 28, pool);
 	r->test.storage_key = col_text(st, 29, pool);
 	r->test.file_name = col_text(st, 30, pool);
-	r->folder_id = sqlite3_column_int64(st, 31);
-	r->account_nid = sqlite3_column_int64(st, 32);
-	r->user_nid = sqlite3_column_int64(st, 33);
+}
+
+/* Runs statement s (?1 a, ?2 b unless NULL), which answers one integer or no row: *v gets it,
+ * or 0. */
+static enum err_code query_int(struct conn *c, enum stmt s, const char *a, const char *b,
+			       int64_t *v, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum err_code rc = stmt(c, s, &st, e);
+	if (rc != ERR_OK)
+		return rc;
+	bind_text(st, 1, a);
+	if (b != NULL)
+		bind_text(st, 2, b);
+	int step = sqlite3_step(st);
+	*v = step == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? ERR_OK : db_err(c->db, step, "folder", e);
+}
+
+/* What fill_folders knows: the folder id at (account, path), or with path NULL whether the
+ * account has any folder (id 1) or none (0). */
+struct folder_memo {
+	const char *account;          /* NULL: a free slot */
+	const char *path;
+	int64_t id;
+};
+
+static struct folder_memo *memo_slot(struct folder_memo *t, size_t mask, const char *account,
+				     const char *path)
+{
+	uint64_t h = hash_str(path ? path : "", hash_str(account, 1469598103934665603ull));
+	for (size_t i = h & mask;; i = (i + 1) & mask) {
+		struct folder_memo *m = &t[i];
+		if (m->account == NULL ||
+		    (strcmp(m->account, account) == 0 &&
+		     (m->path == path || (m->path && path && strcmp(m->path, path) == 0))))
+			return m;
+	}
+}
+
+/* The memo's entry for (account, path), looked up with statement s when new. */
+static enum err_code memo_get(struct conn *c, struct folder_memo *t, size_t mask, enum stmt s,
+			      const char *account, const char *path, int64_t *id, struct err *e)
+{
+	struct folder_memo *m = memo_slot(t, mask, account, path);
+	if (m->account == NULL) {
+		enum err_code rc = query_int(c, s, account, path, &m->id, e);
+		if (rc != ERR_OK)
+			return rc;
+		m->account = account;
+		m->path = path;
+	}
+	*id = m->id;
+	return ERR_OK;
+}
+
+/* Sets folder_id of rows[0..n): the owner's folder at the row's directory. Rather than a
+ * lookup per row: none for an account without folders, one per directory of a page. */
+static enum err_code fill_folders(struct conn *c, struct meta_resource *rows, size_t n,
+				  struct pool *pool, struct err *e)
+{
+	if (n == 1)
+		return query_int(c, S_FOLDER_OF, rows[0].account_id, rows[0].directory_path,
+				 &rows[0].folder_id, e);
+	size_t cap = 8;
+	while (cap < 4 * n) /* an entry per row and one per account at most: half full */
+		cap <<= 1;
+	struct folder_memo *t = pool_alloc(pool, cap * sizeof(*t));
+	for (size_t i = 0; i < n; i++) {
+		struct meta_resource *r = &rows[i];
+		int64_t any;
+		enum err_code rc = memo_get(c, t, cap - 1, S_FOLDER_ANY, r->account_id, NULL, &any, e);
+		if (rc == ERR_OK && any)
+			rc = memo_get(c, t, cap - 1, S_FOLDER_OF, r->account_id, r->directory_path,
+				      &r->folder_id, e);
+		if (rc != ERR_OK)
+			return rc;
+	}
+	return ERR_OK;
 }
 
 /* Runs statement s (?1 rid, ?2 one of strs) for each of strs[0..n): a row's tags or shares.
@@ -602,7 +735,8 @@ static enum err_code inline_drop_unused(struct conn *c, const char *key, struct 
 	return exec_done(c, st, "inline drop", e);
 }
 
-static void bind_row(sqlite3_stmt *st, const struct meta_resource *r, sqlite3_int64 rid)
+static void bind_row(sqlite3_stmt *st, const struct meta_resource *r, sqlite3_int64 rid,
+		     struct pool *pool)
 {
 	bind_text(st, 1, r->id);
 	bind_text(st, 2, r->account_id);
@@ -634,6 +768,8 @@ static void bind_row(sqlite3_stmt *st, const struct meta_resource *r, sqlite3_in
 		bind_text(st, 27, r->test.storage_key);
 		bind_text(st, 28, r->test.file_name);
 	}
+	bind_text(st, 29, meta_join(r->tags, r->ntags, pool));
+	bind_text(st, 30, meta_join(r->shared_with, r->nshared, pool));
 }
 
 /* Reserves n numeric ids; *first is the first of them. */
@@ -688,13 +824,14 @@ static enum err_code write_shares(struct conn *c, sqlite3_int64 rid, const char 
  * prev (or NULL) is the row inserted just before, whose ones exist already. */
 static enum err_code insert_row(struct conn *c, const struct meta_resource *r,
 				const struct meta_resource *prev, sqlite3_int64 rid,
-				bool on_conflict_skip, bool *inserted, struct err *e)
+				bool on_conflict_skip, bool *inserted, struct pool *pool,
+				struct err *e)
 {
 	sqlite3_stmt *st;
 	enum err_code rc = stmt(c, on_conflict_skip ? S_INSERT_NEW : S_INSERT, &st, e);
 	if (rc != ERR_OK)
 		return rc;
-	bind_row(st, r, rid);
+	bind_row(st, r, rid, pool);
 	if ((rc = exec_done(c, st, "insert", e)) != ERR_OK)
 		return rc;
 	*inserted = sqlite3_changes(c->db) > 0;
@@ -719,19 +856,20 @@ static enum err_code sq_create(struct meta *base, const struct meta_resource *r,
 {
 	struct meta_sqlite *m = (struct meta_sqlite *)base;
 	struct conn *c;
+	struct pool pool;
 	sqlite3_int64 rid;
 	bool inserted;
 	enum err_code rc = conn_get(m, &c, e);
 	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
 		return rc;
+	pool_init(&pool);
 	if ((rc = nids_next(c, 1, &rid, e)) != ERR_OK ||
-	    (rc = insert_row(c, r, NULL, rid, false, &inserted, e)) != ERR_OK ||
+	    (rc = insert_row(c, r, NULL, rid, false, &inserted, &pool, e)) != ERR_OK ||
 	    (rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
-		goto fail;
-	bump(base, r->account_id);
-	return ERR_OK;
-fail:
-	rollback(c);
+		rollback(c);
+	else
+		bump(base, r->account_id);
+	pool_cleanup(&pool);
 	return rc;
 }
 
@@ -739,18 +877,20 @@ static enum err_code sq_create_batch(struct meta *base, const struct meta_resour
 				     size_t n, enum err_code *results, struct err *e)
 {
 	struct conn *c;
+	struct pool pool;
 	sqlite3_int64 rid = 0;
 	const struct meta_resource *prev = NULL;
 	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
 	if (rc != ERR_OK || (rc = exec_simple(c, S_BEGIN, e)) != ERR_OK)
 		return rc;
+	pool_init(&pool);
 	/* One counter step for the batch; a taken name leaves a gap, as a rollback would. */
 	if (n > 0 && (rc = nids_next(c, n, &rid, e)) != ERR_OK)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		bool inserted;
 		if ((rc = insert_row(c, &rows[i], prev, rid + (sqlite3_int64)i, true, &inserted,
-				     e)) != ERR_OK)
+				     &pool, e)) != ERR_OK)
 			goto fail;
 		results[i] = inserted ? ERR_OK : ERR_CONFLICT;
 		if (inserted)
@@ -758,11 +898,13 @@ static enum err_code sq_create_batch(struct meta *base, const struct meta_resour
 	}
 	if ((rc = exec_simple(c, S_COMMIT, e)) != ERR_OK)
 		goto fail;
+	pool_cleanup(&pool);
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || strcmp(rows[i].account_id, rows[i - 1].account_id) != 0)
 			bump(base, rows[i].account_id);
 	return ERR_OK;
 fail:
+	pool_cleanup(&pool);
 	rollback(c);
 	return rc;
 }
@@ -786,7 +928,7 @@ static enum err_code get_row(struct conn *c, enum stmt s, const char *account, c
 	if (step == SQLITE_ROW) {
 		read_row(st, pool, out);
 		sqlite3_reset(st);
-		return ERR_OK;
+		return fill_folders(c, out, 1, pool, e);
 	}
 	sqlite3_reset(st);
 	if (step == SQLITE_DONE)
@@ -925,6 +1067,12 @@ static enum err_code sq_update(struct meta *base, const char *account, const cha
 	sqlite3_bind_int(st, 11, u->set_description);
 	bind_text(st, 12, u->description);
 	bind_text(st, 13, access);
+	sqlite3_bind_int(st, 14, u->set_tags);
+	if (u->set_tags)
+		bind_text(st, 15, meta_join(u->tags, u->ntags, pool));
+	sqlite3_bind_int(st, 16, rewrite_shares);
+	if (rewrite_shares && u->set_shared_with)
+		bind_text(st, 17, meta_join(u->shared_with, u->nshared, pool));
 	if ((rc = exec_done(c, st, "update", e)) != ERR_OK)
 		goto fail;
 	if (u->set_tags) {
@@ -1127,6 +1275,8 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	if ((rc = stmt(c, S_LIST + (int)q->owner * V_MODE + variant, &st, e)) != ERR_OK)
 		goto done;
 	bind_filters(st, q, upper, tags_json);
+	if (q->ntags > 0)
+		bind_text(st, 14, meta_join(q->tags, q->ntags, pool));
 	if (q->has_cursor) {
 		/* SQLite does not seek on the row value (created_at, id) < (?, ?): narrowing the plain
 		 * created_at range to the cursor's time lets the index start at the cursor, so a deep
@@ -1155,6 +1305,8 @@ static enum err_code sq_list(struct meta *base, const struct meta_query *q, stru
 	sqlite3_reset(st);
 	if (s != SQLITE_DONE && s != SQLITE_ROW)
 		rc = db_err(c->db, s, "list", e);
+	else
+		rc = fill_folders(c, out->items, out->nitems, pool, e);
 done:
 	if (rc == ERR_OK)
 		rc = exec_simple(c, S_COMMIT, e);
@@ -1216,6 +1368,23 @@ static enum err_code sq_account_nid(struct meta *base, const char *account, int6
 			return rc;
 	}
 	return err_set(e, ERR_INTERNAL, "account id of %s was not recorded", account);
+}
+
+static enum err_code sq_nids(struct meta *base, const char *account, const char *user,
+			     int64_t *account_nid, int64_t *user_nid, struct err *e)
+{
+	struct conn *c;
+	sqlite3_stmt *st;
+	enum err_code rc = conn_get((struct meta_sqlite *)base, &c, e);
+	if (rc != ERR_OK || (rc = stmt(c, S_NIDS, &st, e)) != ERR_OK)
+		return rc;
+	bind_text(st, 1, account);
+	bind_text(st, 2, user);
+	int s = sqlite3_step(st);
+	*account_nid = s == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	*user_nid = s == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+	sqlite3_reset(st);
+	return s == SQLITE_ROW ? ERR_OK : db_err(c->db, s, "numeric ids", e);
 }
 
 static void read_folder(sqlite3_stmt *st, struct pool *pool, struct meta_folder *f)
@@ -1411,6 +1580,7 @@ const struct meta_ops meta_sqlite_ops = {
 	.inline_get = sq_inline_get,
 	.key_used = sq_key_used,
 	.account_nid = sq_account_nid,
+	.nids = sq_nids,
 	.folder_create = sq_folder_create,
 	.folder_get = sq_folder_get,
 	.folder_list = sq_folder_list,

@@ -990,10 +990,21 @@ static void account_and_user_numbers_are_per_name(void **state)
 	assert_int_equal(meta_resource_get(f->m, ACCT, b.id, &f->pool, &gb, &e), ERR_OK);
 	assert_int_equal(meta_resource_get(f->m, OTHER, o.id, &f->pool, &go, &e), ERR_OK);
 	assert_int_equal(meta_resource_get(f->m, ACCT, n.id, &f->pool, &gn, &e), ERR_OK);
+	/* A read leaves them out; meta_resource_nids fills them, a row like the one before it
+	 * from that one. */
+	assert_true(ga.account_nid == 0 && ga.user_nid == 0);
+	struct meta_resource rows[] = {ga, ga, gb, go, gn};
+	assert_int_equal(meta_resource_nids(f->m, rows, 5, &e), ERR_OK);
+	ga = rows[0];
+	gb = rows[2];
+	go = rows[3];
+	gn = rows[4];
+	assert_true(rows[1].account_nid == ga.account_nid && rows[1].user_nid == ga.user_nid);
 	assert_true(ga.account_nid > 0 && ga.account_nid == gb.account_nid);
 	assert_true(go.account_nid != ga.account_nid);
 	assert_true(ga.user_nid > 0 && ga.user_nid == go.user_nid && gb.user_nid != ga.user_nid);
 	assert_int_equal(gn.user_nid, 0);
+	assert_int_equal(gn.account_nid, ga.account_nid);
 	int64_t nid = 0;
 	assert_int_equal(meta_account_nid(f->m, ACCT, &nid, &e), ERR_OK);
 	assert_int_equal(nid, ga.account_nid);
@@ -1135,6 +1146,7 @@ static void lists_by_owner(void **state)
 	struct meta_resource g;
 	struct err e = {0};
 	assert_int_equal(meta_resource_get(f->m, ACCT, specific.id, &f->pool, &g, &e), ERR_OK);
+	assert_int_equal(meta_resource_nids(f->m, &g, 1, &e), ERR_OK);
 	s.owner_nid = g.account_nid;
 	assert_int_equal(list(f, &s).total, 2);
 	s.owner_nid = g.account_nid + 1000;
@@ -1208,6 +1220,7 @@ static void folders_have_ids_and_name_their_rows(void **state)
 	assert_true(b.id > 0 && a.id > b.id);
 	assert_int_equal(meta_folder_create(f->m, ACCT, "/f/a", 3, &f->pool, &g, &e), ERR_CONFLICT);
 	assert_int_equal(meta_folder_create(f->m, OTHER, "/f/a", 3, &f->pool, &g, &e), ERR_OK);
+	int64_t other_a = g.id;
 	assert_int_equal(meta_folder_get(f->m, ACCT, a.id, &f->pool, &g, &e), ERR_OK);
 	assert_string_equal(g.path, "/f/a");
 	assert_int_equal(g.created_at_us, 2);
@@ -1229,6 +1242,165 @@ static void folders_have_ids_and_name_their_rows(void **state)
 	assert_int_equal(r.folder_id, a.id);
 	assert_int_equal(meta_resource_get(f->m, ACCT, out.id, &f->pool, &r, &e), ERR_OK);
 	assert_int_equal(r.folder_id, 0);
+	/* In a list too, each row its owner's folder: OTHER's row in /f/a shows OTHER's. A folder
+	 * made after its rows names them. */
+	struct meta_resource in2 = make(ACCT, 262, "/f/a", "in2", 2);
+	struct meta_resource later = make(ACCT, 263, "/f/c", "later", 3);
+	struct meta_resource theirs = make(OTHER, 264, "/f/a", "theirs", 4);
+	theirs.read_access = META_ACCESS_GLOBAL;
+	create(f, &in2);
+	create(f, &later);
+	create(f, &theirs);
+	struct meta_query q = query(ACCT);
+	q.owner = META_OWNER_ANY;
+	struct meta_page p = list(f, &q);
+	assert_string_equal(ids_of(&p), "264,263,262,261,260");
+	assert_int_equal(p.items[0].folder_id, other_a);
+	assert_int_equal(p.items[1].folder_id, 0);
+	assert_int_equal(p.items[2].folder_id, a.id);
+	assert_int_equal(p.items[3].folder_id, 0);
+	assert_int_equal(p.items[4].folder_id, a.id);
+	struct meta_folder c;
+	assert_int_equal(meta_folder_create(f->m, ACCT, "/f/c", 4, &f->pool, &c, &e), ERR_OK);
+	p = list(f, &q);
+	assert_int_equal(p.items[1].folder_id, c.id);
+	/* An account without folders: every row 0. */
+	q = query("acct-c");
+	struct meta_resource none = make("acct-c", 265, "/f/a", "none", 5);
+	create(f, &none);
+	p = list(f, &q);
+	assert_int_equal(p.nitems, 1);
+	assert_int_equal(p.items[0].folder_id, 0);
+}
+
+/* The tags and shares of r as "a b|c d", from a get and from a list of ACCT (which must agree). */
+static const char *tags_shares(struct fixture *f, const struct meta_resource *r)
+{
+	static char buf[256];
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(f->m, ACCT, r->id, &f->pool, &g, &e), ERR_OK);
+	size_t o = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < g.ntags; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? " " : "", g.tags[i]);
+	o += (size_t)snprintf(buf + o, sizeof(buf) - o, "|");
+	for (size_t i = 0; i < g.nshared; i++)
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", i ? " " : "",
+				      g.shared_with[i]);
+	struct meta_query q = query(ACCT);
+	struct meta_page pg = list(f, &q);
+	for (size_t i = 0; i < pg.nitems; i++) {
+		if (strcmp(pg.items[i].id, r->id) != 0)
+			continue;
+		assert_int_equal(pg.items[i].ntags, g.ntags);
+		assert_int_equal(pg.items[i].nshared, g.nshared);
+		for (size_t k = 0; k < g.ntags; k++)
+			assert_string_equal(pg.items[i].tags[k], g.tags[k]);
+		for (size_t k = 0; k < g.nshared; k++)
+			assert_string_equal(pg.items[i].shared_with[k], g.shared_with[k]);
+	}
+	return buf;
+}
+
+/* A row's tags and shares are read with the row: every write that changes them (a batch
+ * import, an update of tags, of sharing, of read_access) changes what reads show, sorted and
+ * without repeats; other updates keep them; the tag filter still finds the row. */
+static void tags_and_shares_stay_in_step_with_every_write(void **state)
+{
+	struct fixture *f = *state;
+	const char *tags[] = {"zeta", "alpha", "zeta", "Mid"};
+	const char *to[] = {"acct-d", "acct-c"};
+	struct meta_resource rows[2] = {make(ACCT, 270, "/s", "one", 1000),
+					make(ACCT, 271, "/s", "two", 1001)};
+	rows[0].tags = tags;
+	rows[0].ntags = 4;
+	rows[0].read_access = META_ACCESS_SPECIFIC;
+	rows[0].shared_with = to;
+	rows[0].nshared = 2;
+	enum err_code results[2];
+	struct err e = {0};
+	assert_int_equal(meta_resource_create_batch(f->m, rows, 2, results, &e), ERR_OK);
+	assert_string_equal(tags_shares(f, &rows[0]), "Mid alpha zeta|acct-c acct-d");
+	assert_string_equal(tags_shares(f, &rows[1]), "|");
+	struct meta_resource out, g;
+	const char *newtags[] = {"b", "a"};
+	struct meta_update ut = {.set_tags = true, .tags = newtags, .ntags = 2, .updated_at_us = 2};
+	assert_int_equal(meta_resource_update(f->m, ACCT, rows[1].id, &ut, NULL, &f->pool, &out,
+					      &e),
+			 ERR_OK);
+	assert_string_equal(tags_shares(f, &rows[1]), "a b|");
+	struct meta_update un = {.set_name = true, .name = "renamed", .updated_at_us = 3};
+	assert_int_equal(meta_resource_update(f->m, ACCT, rows[0].id, &un, NULL, &f->pool, &out,
+					      &e),
+			 ERR_OK);
+	assert_string_equal(tags_shares(f, &rows[0]), "Mid alpha zeta|acct-c acct-d");
+	const char *one[] = {OTHER};
+	struct meta_update us = {.set_shared_with = true, .shared_with = one, .nshared = 1,
+				 .updated_at_us = 4};
+	assert_int_equal(meta_resource_update(f->m, ACCT, rows[0].id, &us, NULL, &f->pool, &out,
+					      &e),
+			 ERR_OK);
+	assert_string_equal(tags_shares(f, &rows[0]), "Mid alpha zeta|" OTHER);
+	assert_int_equal(meta_resource_get_visible(f->m, OTHER, rows[0].id, &f->pool, &g, &e),
+			 ERR_OK);
+	struct meta_update ua = {.set_read_access = true, .read_access = META_ACCESS_GLOBAL,
+				 .updated_at_us = 5};
+	assert_int_equal(meta_resource_update(f->m, ACCT, rows[0].id, &ua, NULL, &f->pool, &out,
+					      &e),
+			 ERR_OK);
+	assert_string_equal(tags_shares(f, &rows[0]), "Mid alpha zeta|");
+	struct meta_update clear = {.set_tags = true, .updated_at_us = 6};
+	assert_int_equal(meta_resource_update(f->m, ACCT, rows[0].id, &clear, NULL, &f->pool,
+					      &out, &e),
+			 ERR_OK);
+	assert_string_equal(tags_shares(f, &rows[0]), "|");
+	/* The filter reads the tag rows: in step with the column. */
+	struct meta_query q = query(ACCT);
+	const char *want[] = {"a"};
+	q.tags = want;
+	q.ntags = 1;
+	struct meta_page pg = list(f, &q);
+	assert_string_equal(ids_of(&pg), "271");
+	want[0] = "zeta";
+	assert_int_equal(list(f, &q).total, 0);
+}
+
+/* For a migration test: in m, *r with tags b, a and shared with acct-z, acct-y, and *plain with
+ * neither (ids from n). */
+static void create_tagged_pair(struct meta *m, unsigned n, struct meta_resource *r,
+			       struct meta_resource *plain)
+{
+	static const char *tags[] = {"b", "a"}, *to[] = {"acct-z", "acct-y"};
+	struct err e = {0};
+	*r = make(ACCT, n, "/", "old", 2);
+	*plain = make(ACCT, n + 1, "/", "p", 3);
+	r->tags = tags;
+	r->ntags = 2;
+	r->read_access = META_ACCESS_SPECIFIC;
+	r->shared_with = to;
+	r->nshared = 2;
+	assert_int_equal(meta_resource_create(m, r, &e), ERR_OK);
+	assert_int_equal(meta_resource_create(m, plain, &e), ERR_OK);
+}
+
+/* What create_tagged_pair made, read back from m: tags a, b and shares acct-y, acct-z in byte
+ * order, none on plain. */
+static void check_tagged_pair(struct meta *m, struct pool *pool, const struct meta_resource *r,
+			      const struct meta_resource *plain)
+{
+	struct meta_resource g;
+	struct err e = {0};
+	assert_int_equal(meta_resource_get(m, ACCT, r->id, pool, &g, &e), ERR_OK);
+	assert_int_equal(g.ntags, 2);
+	assert_string_equal(g.tags[0], "a");
+	assert_string_equal(g.tags[1], "b");
+	assert_int_equal(g.nshared, 2);
+	assert_string_equal(g.shared_with[0], "acct-y");
+	assert_string_equal(g.shared_with[1], "acct-z");
+	assert_int_equal(meta_resource_get(m, ACCT, plain->id, pool, &g, &e), ERR_OK);
+	assert_int_equal(g.ntags, 0);
+	assert_int_equal(g.nshared, 0);
 }
 
 /* An update with content is one write: fields and bytes together, one new version, the old
@@ -1331,6 +1503,7 @@ static void update_with_content_is_one_write(void **state)
 	T(test_values_count_as_key_use_and_drop_when_disabled),                               \
 	T(folders_have_ids_and_name_their_rows),                                              \
 	T(update_with_content_is_one_write),                                                  \
+	T(tags_and_shares_stay_in_step_with_every_write),                                     \
 	cmocka_unit_test(open_refuses_unknown_scheme)
 
 #endif

@@ -386,8 +386,33 @@ static void concurrent_opens_migrate_once(void **state)
 	}
 	assert_string_equal(sql_on(url, "SELECT string_agg(version::text, ',') FROM"
 					" schema_migrations"),
-			    "1,2");
+			    "1,2,3");
 	db_drop("_race");
+}
+
+/* A database of the depotd before migration 3 (its schema is this one's without the shares
+ * column) gets the column filled from its share rows. */
+static void migration_3_fills_shares_from_their_rows(void **state)
+{
+	(void)state;
+	char url[512];
+	struct pool pool;
+	struct meta *m = NULL;
+	struct meta_resource r, plain;
+	struct err e = {0};
+	db_create("_old", url, sizeof(url));
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	create_tagged_pair(m, 320, &r, &plain);
+	meta_close(m);
+	assert_string_equal(sql_on(url, "ALTER TABLE resources DROP COLUMN shares;"
+					"DELETE FROM schema_migrations WHERE version = 3"),
+			    "");
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	pool_init(&pool);
+	check_tagged_pair(m, &pool, &r, &plain);
+	meta_close(m);
+	pool_cleanup(&pool);
+	db_drop("_old");
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -412,6 +437,7 @@ int main(void)
 		cmocka_unit_test(unreachable_server_is_unavailable_and_password_never_shown),
 		cmocka_unit_test(newer_schema_is_refused),
 		cmocka_unit_test(concurrent_opens_migrate_once),
+		cmocka_unit_test(migration_3_fills_shares_from_their_rows),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

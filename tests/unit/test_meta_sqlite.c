@@ -96,12 +96,46 @@ static void migration_5_upgrades_an_older_database(void **state)
 	assert_string_equal(g.read_access, META_ACCESS_TEAM);
 	assert_null(g.description);
 	assert_false(g.test_enabled);
+	assert_int_equal(meta_resource_nids(m, &g, 1, &e), ERR_OK);
 	assert_true(g.account_nid > 0 && g.user_nid > 0);
 	/* New rows number after the highest old one. */
 	struct meta_resource r = make("acct-a", 300, "/", "new", 2);
 	assert_int_equal(meta_resource_create(m, &r, &e), ERR_OK);
 	assert_int_equal(meta_resource_get(m, "acct-a", r.id, &f->pool, &g, &e), ERR_OK);
 	assert_int_equal(g.nid, 10);
+	meta_close(m);
+}
+
+/* Runs sql on the database file at path. */
+static void sql_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+	sqlite3_close(db);
+}
+
+/* A database of the depotd before migration 6 (its schema is this one's without the tags and
+ * shares columns) gets them filled from its tag and share rows. */
+static void migration_6_fills_tags_and_shares_from_their_rows(void **state)
+{
+	struct fixture *f = *state;
+	char url[160], path[128];
+	snprintf(path, sizeof(path), "%s/v5.db", f->dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	struct meta *m;
+	struct meta_resource r, plain;
+	struct err e = {0};
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	create_tagged_pair(m, 310, &r, &plain);
+	meta_close(m);
+	sql_on(path, "ALTER TABLE resources DROP COLUMN tags;"
+		     "ALTER TABLE resources DROP COLUMN shares;"
+		     "PRAGMA user_version = 5;");
+	assert_int_equal(meta_open(url, &m, &e), ERR_OK);
+	check_tagged_pair(m, &f->pool, &r, &plain);
 	meta_close(m);
 }
 
@@ -113,6 +147,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		META_CASES(T),
 		T(migration_5_upgrades_an_older_database),
+		T(migration_6_fills_tags_and_shares_from_their_rows),
 		cmocka_unit_test(open_fails_on_unwritable_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
