@@ -39,7 +39,7 @@ BENCH = os.path.join(ROOT, "scripts", "bench")
 sys.path.insert(0, BENCH)
 import gen  # noqa: E402  (scripts/bench/gen.py)
 
-DEPOTD = os.path.join(ROOT, "build", "depotd")
+DEPOTD = os.environ.get("BENCH_DEPOTD") or os.path.join(ROOT, "build", "depotd")
 DEPOT = os.path.join(ROOT, "build", "depot")
 SECRET = "depot-bench-fixed-secret-0123456789"  # a fixed HS256 key, bench only
 MiB = 1 << 20
