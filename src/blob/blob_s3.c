@@ -36,8 +36,6 @@ struct s3_store {
 	char sigv4[96];   /* "aws:amz:<region>:s3" */
 	char *access_key; /* owned; never logged */
 	char *secret_key; /* owned; never logged */
-	CURLSH *share;    /* downloads' connection cache: each has its own handles, not sockets */
-	pthread_mutex_t share_lock;
 };
 
 struct blob_stage {
@@ -258,29 +256,6 @@ static void call_done(struct call *c)
 
 /* ------------------------------------------------------------------ the store */
 
-static void share_lock(CURL *h, curl_lock_data data, curl_lock_access access, void *arg)
-{
-	(void)h, (void)data, (void)access;
-	pthread_mutex_lock(&((struct s3_store *)arg)->share_lock);
-}
-
-static void share_unlock(CURL *h, curl_lock_data data, void *arg)
-{
-	(void)h, (void)data;
-	pthread_mutex_unlock(&((struct s3_store *)arg)->share_lock);
-}
-
-static void share_make(struct s3_store *s)
-{
-	pthread_mutex_init(&s->share_lock, NULL);
-	if ((s->share = curl_share_init()) == NULL)
-		xalloc_die();
-	curl_share_setopt(s->share, CURLSHOPT_LOCKFUNC, share_lock);
-	curl_share_setopt(s->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-	curl_share_setopt(s->share, CURLSHOPT_USERDATA, s);
-	curl_share_setopt(s->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-}
-
 static enum err_code s3_open(const char *rest, struct blob_store **out, struct err *e)
 {
 	struct s3_config cfg;
@@ -305,7 +280,6 @@ static enum err_code s3_open(const char *rest, struct blob_store **out, struct e
 	s3_sign_provider(cfg.region, s->sigv4, sizeof(s->sigv4));
 	s->access_key = xstrdup(ak);
 	s->secret_key = xstrdup(sk);
-	share_make(s);
 	*out = &s->base;
 	return ERR_OK;
 }
@@ -319,8 +293,6 @@ static void s3_close(struct blob_store *base)
 		pthread_setspecific(easy_key, NULL);
 		curl_easy_cleanup(h);
 	}
-	curl_share_cleanup(s->share); /* every download is closed by now */
-	pthread_mutex_destroy(&s->share_lock);
 	free(s->access_key);
 	free(s->secret_key);
 	free(s);
@@ -841,7 +813,6 @@ static enum err_code s3_read_open(struct blob_store *base, const char *key, uint
 	if ((st->easy = curl_easy_init()) == NULL)
 		xalloc_die();
 	easy_setup(st->easy, s, st->c.url, ranged ? range : NULL, &st->headers);
-	curl_easy_setopt(st->easy, CURLOPT_SHARE, s->share);
 	curl_easy_setopt(st->easy, CURLOPT_WRITEFUNCTION, on_stream_body);
 	curl_easy_setopt(st->easy, CURLOPT_WRITEDATA, st);
 	curl_easy_setopt(st->easy, CURLOPT_HEADERFUNCTION, on_stream_header);
