@@ -20,10 +20,23 @@
 #include <errno.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Room for want connections besides the stores' own descriptors: the soft open-files limit is
  * raised towards the hard one (a slow-client flood must not leave connections in the listen
  * backlog while depotd idles). Returns the connections that fit. */
+/* DEPOT_THREADS, or its default: a loop per core when reads touch only this machine (SQLite,
+ * local files), 8 when a read waits on the network (PostgreSQL, S3) and a loop would idle. */
+static int event_loops(const struct config *cfg)
+{
+	if (cfg->threads > 0)
+		return (int)cfg->threads;
+	if (*cfg->db || *cfg->blobs)
+		return 8;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores < 2 ? 2 : cores > 64 ? 64 : (int)cores;
+}
+
 static unsigned fit_connections(int64_t want)
 {
 	const rlim_t spare = 256;
@@ -199,7 +212,8 @@ static int run(const struct config *cfg)
 
 	struct http_server_opts ho = {
 		.listen = cfg->listen,
-		.threads = (int)cfg->threads,
+		.threads = event_loops(cfg),
+		.blocking_threads = (int)cfg->blocking_threads,
 		.idle_timeout_s = (int)cfg->idle_timeout_s,
 		.request_timeout_s = (int)cfg->request_timeout_s,
 		.min_body_rate = (uint64_t)cfg->min_body_rate,
@@ -211,8 +225,9 @@ static int run(const struct config *cfg)
 		log_error("%s", e.msg);
 		goto out;
 	}
-	log_info("depotd listening on %s (port %d), data in %s, %lld threads", cfg->listen,
-		 http_server_port(srv), cfg->data_dir, (long long)cfg->threads);
+	log_info("depotd listening on %s (port %d), data in %s, %d event loops, %d blocking "
+		 "threads", cfg->listen, http_server_port(srv), cfg->data_dir, ho.threads,
+		 ho.blocking_threads);
 	int sig = 0;
 	sigwait(&stop, &sig);
 	log_info("signal %d: finishing in-flight requests", sig);

@@ -45,8 +45,12 @@ static const struct setting settings[] = {
 	 5 * 1024 * MiB, "bytes per part of a multipart upload"},
 	{"s3-sweep-grace", "DEPOT_S3_SWEEP_GRACE", K_INT, OFF(s3_sweep_grace_s), "3600", 0,
 	 30 * 86400, "seconds: start-up cleanup keeps unreferenced S3 objects younger than this"},
-	{"threads", "DEPOT_THREADS", K_INT, OFF(threads), "8", 1, 1024,
-	 "HTTP worker threads (each may block on a fetch or the disk)"},
+	{"threads", "DEPOT_THREADS", K_INT, OFF(threads), "0", 0, 1024,
+	 "HTTP event loops, which read requests and answer GET and HEAD (0: one per core with "
+	 "SQLite and local files, 8 with PostgreSQL or S3, whose reads wait on the network)"},
+	{"blocking-threads", "DEPOT_BLOCKING_THREADS", K_INT, OFF(blocking_threads), "8", 0, 1024,
+	 "threads that run every other request (creates, updates, deletes, fetches: they wait on "
+	 "the disk, the database or a remote server); 0: the event loops run them"},
 	{"idle-timeout", "DEPOT_IDLE_TIMEOUT", K_INT, OFF(idle_timeout_s), "30", 1, 86400,
 	 "seconds an idle connection is kept"},
 	{"request-timeout", "DEPOT_REQUEST_TIMEOUT", K_INT, OFF(request_timeout_s), "30", 0, 86400,

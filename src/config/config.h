@@ -19,7 +19,8 @@ struct config {
 	int64_t s3_multipart_threshold; /* bytes; larger content is uploaded in parts */
 	int64_t s3_part_size;           /* bytes of each part */
 	int64_t s3_sweep_grace_s;       /* start-up cleanup spares younger objects */
-	int64_t threads;            /* HTTP worker threads */
+	int64_t threads;            /* HTTP event loops (0: chosen at start) */
+	int64_t blocking_threads;   /* threads running writes off the loops */
 	int64_t idle_timeout_s;     /* a connection idle this long is closed */
 	int64_t request_timeout_s;  /* a request's headers must arrive within this; 0 = no deadline */
 	int64_t min_body_rate;      /* bytes/s a body must average after request_timeout_s; 0 = any */

@@ -144,7 +144,8 @@ bool http_form_free(struct http_form *f);
 
 struct http_server_opts {
 	const char *listen;        /* "HOST:PORT" or "[V6]:PORT" */
-	int threads;
+	int threads;               /* event loops: they read requests and run GET and HEAD */
+	int blocking_threads;      /* run every other request's handler (0: the loops do) */
 	int idle_timeout_s;
 	int request_timeout_s;     /* headers within this (from the connection's start or its
 				    * previous response), else 408 and close; 0 = no deadline */

@@ -39,8 +39,18 @@ struct http_server {
 	bool watch_stop;
 	bool watchdog_running;
 	pthread_t watchdog;
+	/* writes run on threads of their own: see "blocking work" below */
+	pthread_mutex_t jobs_lock;
+	pthread_cond_t jobs_wake;
+	struct request *jobs_head, *jobs_tail;
+	bool jobs_stop;
+	int nworkers;
+	pthread_t *workers;
 	/* the listening socket is ours: see "accepting" below */
 	int listen_fd;
+	unsigned max_connections;
+	atomic_uint open_conns;  /* connections libmicrohttpd announced and has not closed */
+	atomic_uint handed;      /* handed over, not yet announced */
 	atomic_bool accept_stop;
 	bool acceptor_running;
 	pthread_t acceptor;
@@ -62,7 +72,13 @@ struct request {
 	int status;
 	uint64_t bytes_out;
 	struct watch *watch;  /* its connection's deadline, or NULL */
+	bool deferred;        /* a body-less write: its handler runs whole on a blocking thread */
+	_Atomic int job;      /* JOB_*: its handler's run on a blocking thread */
+	struct http_resp job_resp; /* that run's answer */
+	struct request *job_next;
 };
+
+enum { JOB_NONE, JOB_QUEUED, JOB_DONE };
 
 /* ---- slow clients ----
  * libmicrohttpd's connection timeout counts idle time only, so a client that sends one byte a
@@ -127,6 +143,12 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
 	struct http_server *srv = cls;
 	struct watch *w = *socket_context;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		atomic_fetch_add(&srv->open_conns, 1);
+		atomic_fetch_sub(&srv->handed, 1);
+	} else {
+		atomic_fetch_sub(&srv->open_conns, 1);
+	}
 	pthread_mutex_lock(&srv->watch_lock);
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
 		const union MHD_ConnectionInfo *ci =
@@ -549,11 +571,106 @@ static enum MHD_Result answer_error_now(struct request *r, struct MHD_Connection
 	return answer_now(r, conn, &resp);
 }
 
-static enum MHD_Result finish_stream(struct request *r, struct MHD_Connection *conn)
+/* ---- blocking work ----
+ * A write's handler waits on the disk (the group commit's fsync), the database or a remote
+ * server. Run on an event loop, it stalls every other connection of that loop, and enough
+ * loops to hide that (8 on a 2-core machine) leave more runnable threads than cores under a
+ * read load, which is what the GET tail measured. So a request other than GET and HEAD is
+ * suspended when its handler would run and handed to a small pool of blocking threads; the
+ * loop resumes it with the answer. Reads stay on the loops. */
+static bool is_write(const struct request *r)
 {
-	struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
-	end_stream(r, &resp);
-	return queue(r, conn, &resp);
+	return r->req.method != HTTP_GET && r->req.method != HTTP_HEAD;
+}
+
+/* What the final call runs: the whole handler of a deferred request, the end of a streamed
+ * body, or the handler over a buffered body. */
+static void run_handler(struct http_server *srv, struct request *r, struct http_resp *resp)
+{
+	if (r->deferred) {
+		struct http_resp first = {.kind = HTTP_BODY_MEM, .fd = -1};
+		r->req.phase = HTTP_PHASE_HEADERS;
+		srv->handler(srv->app, &r->req, &first);
+		if (first.status != 0) {
+			*resp = first;
+			return;
+		}
+	}
+	if (r->req.on_end != NULL) {
+		end_stream(r, resp);
+		return;
+	}
+	if (r->body != NULL) {
+		r->body[r->body_len] = '\0';
+		r->req.body = r->body;
+		r->req.body_len = r->body_len;
+	}
+	r->req.phase = HTTP_PHASE_COMPLETE;
+	srv->handler(srv->app, &r->req, resp);
+	/* The body is no longer needed once the handler has run; release it before sending. */
+	free(r->body);
+	r->body = NULL;
+	r->req.body = NULL;
+}
+
+static void *blocking_worker(void *arg)
+{
+	struct http_server *srv = arg;
+	pthread_mutex_lock(&srv->jobs_lock);
+	for (;;) {
+		struct request *r = srv->jobs_head;
+		if (r == NULL) {
+			if (srv->jobs_stop)
+				break;
+			pthread_cond_wait(&srv->jobs_wake, &srv->jobs_lock);
+			continue;
+		}
+		srv->jobs_head = r->job_next;
+		if (srv->jobs_head == NULL)
+			srv->jobs_tail = NULL;
+		pthread_mutex_unlock(&srv->jobs_lock);
+		r->job_resp = (struct http_resp){.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
+		run_handler(srv, r, &r->job_resp);
+		atomic_store(&r->job, JOB_DONE);
+		MHD_resume_connection(r->req.impl);
+		pthread_mutex_lock(&srv->jobs_lock);
+	}
+	pthread_mutex_unlock(&srv->jobs_lock);
+	return NULL;
+}
+
+/* Suspends the connection and queues its handler; false when the pool is stopping (the
+ * caller then runs it on the loop). */
+static bool submit(struct http_server *srv, struct request *r, struct MHD_Connection *conn)
+{
+	pthread_mutex_lock(&srv->jobs_lock);
+	bool ok = !srv->jobs_stop && srv->nworkers > 0;
+	if (ok) {
+		MHD_suspend_connection(conn);
+		atomic_store(&r->job, JOB_QUEUED);
+		r->job_next = NULL;
+		if (srv->jobs_tail != NULL)
+			srv->jobs_tail->job_next = r;
+		else
+			srv->jobs_head = r;
+		srv->jobs_tail = r;
+		pthread_cond_signal(&srv->jobs_wake);
+	}
+	pthread_mutex_unlock(&srv->jobs_lock);
+	return ok;
+}
+
+static void workers_stop(struct http_server *srv)
+{
+	pthread_mutex_lock(&srv->jobs_lock);
+	srv->jobs_stop = true;
+	pthread_cond_broadcast(&srv->jobs_wake);
+	pthread_mutex_unlock(&srv->jobs_lock);
+	for (int i = 0; i < srv->nworkers; i++)
+		pthread_join(srv->workers[i], NULL);
+	free(srv->workers);
+	srv->workers = NULL;
+	srv->nworkers = 0;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -597,6 +714,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 				http_req_content_length(&r->req) <= 0;
 		if (bodyless && !watch_move(r, WATCH_BODY, WATCH_ANSWER))
 			return MHD_NO;
+		if (bodyless && is_write(r) && srv->nworkers > 0) {
+			r->deferred = true; /* the final call follows at once */
+			return MHD_YES;
+		}
 		struct http_resp resp = {.kind = HTTP_BODY_MEM, .fd = -1};
 		r->req.phase = HTTP_PHASE_HEADERS;
 		srv->handler(srv->app, &r->req, &resp);
@@ -664,20 +785,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;
 	if (r->held)
 		return queue(r, conn, &r->answer);
-	if (r->req.on_end != NULL)
-		return finish_stream(r, conn);
-	if (r->body != NULL) {
-		r->body[r->body_len] = '\0';
-		r->req.body = r->body;
-		r->req.body_len = r->body_len;
+	switch (atomic_load(&r->job)) {
+	case JOB_DONE: /* resumed with the answer */
+		atomic_store(&r->job, JOB_NONE);
+		return queue(r, conn, &r->job_resp);
+	case JOB_QUEUED:
+		return MHD_YES;
 	}
+	if (is_write(r) && submit(srv, r, conn))
+		return MHD_YES;
 	struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
-	r->req.phase = HTTP_PHASE_COMPLETE;
-	srv->handler(srv->app, &r->req, &resp);
-	/* The body is no longer needed once the handler has run; release it before sending. */
-	free(r->body);
-	r->body = NULL;
-	r->req.body = NULL;
+	run_handler(srv, r, &resp);
 	return queue(r, conn, &resp);
 }
 
@@ -821,7 +939,11 @@ static enum err_code parse_listen(const char *listen, struct sockaddr_storage *s
  * and the first to wake takes it: 256 connections from one client landed 86 on one of 8 workers
  * and 5 on another, so the busiest worker's clients waited several times longer than the rest
  * (the GET p99). Connections are accepted here instead and handed over with
- * MHD_add_connection, which places each on the worker (fd mod pool size) with room. */
+ * MHD_add_connection, which places each on the worker (fd mod pool size) with room.
+ * The connection limit is kept here too: nothing is accepted while max_connections are open or
+ * on their way, so a client over it waits in the listen backlog. libmicrohttpd's own limit is
+ * set out of reach: a worker takes a handed-over connection later, on its own thread, and one
+ * that finds itself full then drops it. */
 static int listen_on(const struct sockaddr_storage *ss, bool v6)
 {
 	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -839,40 +961,29 @@ static int listen_on(const struct sockaddr_storage *ss, bool v6)
 	return fd;
 }
 
-/* MHD closes a socket it cannot take. At the connection limit (ENFILE) the client waits, as
- * it would in the listen backlog: a duplicate keeps the socket, and the hand-over is tried
- * again every 5 ms until a place is free or the server stops. */
-static void hand_over(struct http_server *srv, int fd, struct sockaddr_storage *peer,
-		      socklen_t len)
+static bool full(struct http_server *srv)
 {
-	for (;;) {
-		int spare = dup(fd);
-		if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)peer, len) == MHD_YES) {
-			if (spare >= 0)
-				close(spare);
-			return;
-		}
-		if (spare < 0)
-			return;
-		if (errno != ENFILE || atomic_load(&srv->accept_stop)) {
-			close(spare);
-			return;
-		}
-		fd = spare;
-		usleep(5 * 1000);
-	}
+	return atomic_load(&srv->open_conns) + atomic_load(&srv->handed) >= srv->max_connections;
 }
 
 static void *acceptor(void *arg)
 {
 	struct http_server *srv = arg;
 	while (!atomic_load(&srv->accept_stop)) {
+		if (full(srv)) {
+			usleep(5 * 1000);
+			continue;
+		}
 		struct sockaddr_storage peer;
 		socklen_t len = sizeof(peer);
 		int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &len,
 				 SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0) {
-			hand_over(srv, fd, &peer, len);
+			atomic_fetch_add(&srv->handed, 1);
+			/* on failure libmicrohttpd has closed the socket and announces nothing */
+			if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&peer, len) !=
+			    MHD_YES)
+				atomic_fetch_sub(&srv->handed, 1);
 		} else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 			   errno == ENOMEM) {
 			usleep(10 * 1000); /* out of descriptors: let connections close first */
@@ -909,6 +1020,13 @@ static int bound_port(int fd)
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+/* Every worker may hold all of max_connections, so none is ever full before depotd's limit. */
+static unsigned mhd_limit(const struct http_server_opts *opts)
+{
+	uint64_t n = (uint64_t)opts->max_connections * (uint64_t)(opts->threads + 1);
+	return n > 0x7fffffffu ? 0x7fffffffu : (unsigned)n;
+}
+
 enum err_code http_server_start(const struct http_server_opts *opts, http_handler_fn handler,
 				void *app, struct http_server **out, struct err *e)
 {
@@ -928,16 +1046,19 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 	srv->request_timeout_ms = (int64_t)opts->request_timeout_s * 1000;
 	srv->min_body_rate = opts->min_body_rate;
 	srv->listen_fd = lfd;
+	srv->max_connections = opts->max_connections;
 	pthread_mutex_init(&srv->watch_lock, NULL);
 	pthread_cond_init(&srv->watch_cond, NULL);
+	pthread_mutex_init(&srv->jobs_lock, NULL);
+	pthread_cond_init(&srv->jobs_wake, NULL);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-			 MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+			 MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_ALLOW_SUSPEND_RESUME;
 	srv->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opts->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)opts->idle_timeout_s,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, opts->connection_memory_bytes,
-		MHD_OPTION_CONNECTION_LIMIT, opts->max_connections,
+		MHD_OPTION_CONNECTION_LIMIT, mhd_limit(opts),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
 		MHD_OPTION_URI_LOG_CALLBACK, on_request_line, srv, MHD_OPTION_END);
@@ -946,6 +1067,16 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 		if (!srv->watchdog_running) {
 			MHD_stop_daemon(srv->daemon);
 			srv->daemon = NULL;
+		}
+	}
+	if (srv->daemon != NULL && opts->blocking_threads > 0) {
+		srv->workers = xcalloc((size_t)opts->blocking_threads, sizeof(pthread_t));
+		while (srv->nworkers < opts->blocking_threads &&
+		       pthread_create(&srv->workers[srv->nworkers], NULL, blocking_worker, srv) == 0)
+			srv->nworkers++;
+		if (srv->nworkers < opts->blocking_threads) {
+			http_server_stop(srv, 0);
+			return err_set(e, ERR_INTERNAL, "cannot start the blocking threads");
 		}
 	}
 	if (srv->daemon != NULL) {
@@ -957,6 +1088,8 @@ enum err_code http_server_start(const struct http_server_opts *opts, http_handle
 	}
 	if (srv->daemon == NULL) {
 		close(lfd);
+		pthread_cond_destroy(&srv->jobs_wake);
+		pthread_mutex_destroy(&srv->jobs_lock);
 		pthread_cond_destroy(&srv->watch_cond);
 		pthread_mutex_destroy(&srv->watch_lock);
 		free(srv);
@@ -986,7 +1119,10 @@ void http_server_stop(struct http_server *srv, int grace_ms)
 		pthread_mutex_unlock(&srv->watch_lock);
 		pthread_join(srv->watchdog, NULL);
 	}
+	workers_stop(srv); /* the queued writes finish and their connections resume */
 	MHD_stop_daemon(srv->daemon);
+	pthread_cond_destroy(&srv->jobs_wake);
+	pthread_mutex_destroy(&srv->jobs_lock);
 	pthread_cond_destroy(&srv->watch_cond);
 	pthread_mutex_destroy(&srv->watch_lock);
 	free(srv);

@@ -575,3 +575,25 @@ def test_past_the_connection_limit_a_client_waits_for_the_deadline_not_forever(s
     finally:
         for s in socks:
             s.close()
+
+
+def test_a_burst_past_the_connection_limit_waits_rather_than_being_closed(server_factory):
+    """Many connections at once against a small DEPOT_MAX_CONNECTIONS: every one is answered.
+    libmicrohttpd queues an added connection for its worker and checks the worker's limit only
+    when the worker takes it up, closing it then; MHD_add_connection has already said yes."""
+    srv = server_factory(env={"DEPOT_MAX_CONNECTIONS": "16", "DEPOT_THREADS": "2"})
+    for _ in range(3):
+        socks = [socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT)
+                 for _ in range(64)]
+        try:
+            for s in socks:
+                s.sendall(b"GET /healthz HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n")
+            for i, s in enumerate(socks):
+                try:
+                    got, closed = read_until_close(s, quiet=TIMEOUT, limit=TIMEOUT)
+                except ConnectionResetError:
+                    got = b"(reset)"
+                assert got.startswith(b"HTTP/1.1 200"), f"connection {i}: {got[:40]!r}"
+        finally:
+            for s in socks:
+                s.close()
