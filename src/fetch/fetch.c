@@ -235,7 +235,8 @@ const char *fetch_uri_public(const char *uri, struct pool *pool)
 		}
 		rest = end;
 	}
-	buf_adds(&b, rest); /* the fragment, if any */
+	/* The fragment is never sent, and an OAuth-style one carries a token: it goes too. */
+	dropped = dropped || *rest == '#';
 	const char *out = pool_strdup(pool, dropped ? b.data : uri);
 	buf_free(&b);
 	return out;

@@ -33,7 +33,8 @@ enum err_code fetch_uri_check(const char *uri, int64_t max_uri_bytes, struct err
  * without the query parameters that carry a credential — sig and signature (Azure SAS, others),
  * X-Amz-Signature, X-Amz-Credential, X-Amz-Security-Token and AWSAccessKeyId (S3 presigned),
  * X-Goog-Signature, X-Goog-Credential and GoogleAccessId (Cloud Storage signed), access_token —
- * named in any case or percent-encoding. Everything else is kept byte for byte. The fetch
+ * named in any case or percent-encoding — and without its fragment (never sent; an OAuth-style
+ * one carries a token). Everything else is kept byte for byte. The fetch
  * itself uses the whole uri. Pure; the result is in pool. */
 const char *fetch_uri_public(const char *uri, struct pool *pool);
 

@@ -1,8 +1,8 @@
 /* fetch_uri_public (fetch/fetch.c), what a uri create stores as original_uri, on arbitrary
  * bytes. Invariants: nothing is added (the result is never longer, and the same string when
  * nothing was taken out); the scheme and path survive; no user info is left in the authority;
- * no query parameter left names a credential (decoded independently here); and a second pass
- * changes nothing. */
+ * no query parameter left names a credential (decoded independently here), and no fragment is
+ * left; and a second pass changes nothing. */
 #include "fuzz.h"
 #include "fetch/fetch.h"
 
@@ -57,6 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t alen = strcspn(auth, "/?#");
 	FZ_CHECK(memchr(auth, '@', alen) == NULL, "user info kept: %s", out);
 
+	FZ_CHECK(strchr(auth, '#') == NULL, "fragment kept: %s", out);
 	const char *q = strchr(auth, '?'), *hash = strchr(auth, '#');
 	if (q != NULL && (hash == NULL || q < hash)) {
 		const char *end = q + 1 + strcspn(q + 1, "#");
