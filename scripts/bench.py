@@ -1021,7 +1021,7 @@ class Bench:
         w("")
         w("## How it is measured")
         w("")
-        w("- depotd: `build/depotd` (release build, default settings: 8 threads, SQLite), a fresh data "
+        w("- depotd: `build/depotd` (release build, default settings: SQLite, one event loop per core and 8 blocking threads), a fresh data "
           "folder per group of workloads, `DEPOT_MAX_UPLOAD_BYTES` raised for the big upload, a fixed "
           "`DEPOT_JWT_SECRET`; tokens from `build/depot token --account bench --user b`. "
           "Loopback only (127.0.0.1), one depotd and at most one nginx at a time.")
