@@ -96,7 +96,8 @@ static void defaults_apply_with_only_a_secret(void **state)
 	assert_int_equal(load(&c, &e, NULL), ERR_OK);
 	assert_string_equal(c.listen, "127.0.0.1:8080");
 	assert_string_equal(c.data_dir, "./var");
-	assert_int_equal(c.threads, 8);
+	assert_int_equal(c.threads, 0); /* one event loop per core, chosen at start */
+	assert_int_equal(c.blocking_threads, 8);
 	assert_int_equal(c.idle_timeout_s, 30);
 	assert_int_equal(c.max_upload_bytes, 104857600);
 	/* 0 derives the body limit from the upload limit: base64 of it plus 1 MiB. */
@@ -218,8 +219,10 @@ static void bad_integer_is_invalid_and_named(void **state)
 	expect_invalid(trail, "DEPOT_THREADS");
 	const char *empty[] = {"--threads=", NULL};
 	expect_invalid(empty, "DEPOT_THREADS");
-	const char *zero[] = {"--threads=0", NULL};
-	expect_invalid(zero, "DEPOT_THREADS");
+	const char *negative[] = {"--threads=-1", NULL};
+	expect_invalid(negative, "DEPOT_THREADS");
+	const char *blocking[] = {"--blocking-threads=1025", NULL};
+	expect_invalid(blocking, "DEPOT_BLOCKING_THREADS");
 	const char *huge[] = {"--threads=99999999999999999999999", NULL};
 	expect_invalid(huge, "DEPOT_THREADS");
 	const char *neg[] = {"--max-upload-bytes=-1", NULL};
