@@ -106,8 +106,9 @@ static const char *const migrations[] = {
 #define NMIGRATIONS (int)(sizeof(migrations) / sizeof(migrations[0]))
 
 /* ---- every statement depot runs, fixed at compile time ---- */
-/* The row alone, no lookup per row: folder_id is filled after (fill_folders), the numeric
- * ids of account and creator only on request (sq_nids). */
+/* The row alone, no lookup per row: a list fills folder_id after (fill_folders), a single
+ * read takes it with the row (COLS_ONE); the numeric ids of account and creator come only on
+ * request (sq_nids). */
 #define COLS                                                                                   \
 	"r.id, r.account_id, r.name, r.directory_path, r.mime_type, r.sha256, r.size_bytes,"   \
 	" r.original_uri, r.external_id, r.external_storage_type, r.storage_bucket,"           \
@@ -115,6 +116,12 @@ static const char *const migrations[] = {
 	" r.status, r.version, r.rid, r.description, r.read_access, r.shares,"                 \
 	" r.file_name, r.test_enabled, r.test_sha256, r.test_size_bytes, r.test_mime_type,"    \
 	" r.test_storage_bucket, r.test_storage_key, r.test_file_name "
+
+/* A single row's read also takes its folder's id (column 31) in the same statement: a second
+ * statement would be a second read transaction, with its WAL lock, on every GET. */
+#define COLS_ONE                                                                               \
+	COLS ", (SELECT f.id FROM folders f WHERE f.account_id = r.account_id"                 \
+	"   AND f.path = r.directory_path) "
 
 /* What another account may read: GLOBAL, or SPECIFIC_TEAMS naming it (?1). */
 #define SHARED_WITH_1                                                                          \
@@ -236,10 +243,10 @@ static const char *const sql[S_NSTMTS] = {
 	[S_ACCOUNT_NID] = "SELECT nid FROM accounts WHERE account_id = ?1",
 	[S_NIDS] = "SELECT (SELECT nid FROM accounts WHERE account_id = ?1),"
 		   " (SELECT nid FROM users WHERE sub = ?2)",
-	[S_GET] = "SELECT " COLS " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
-	[S_GET_VISIBLE] = "SELECT " COLS " FROM resources r WHERE r.id = ?2"
+	[S_GET] = "SELECT " COLS_ONE " FROM resources r WHERE r.account_id = ?1 AND r.id = ?2",
+	[S_GET_VISIBLE] = "SELECT " COLS_ONE " FROM resources r WHERE r.id = ?2"
 			  " AND (r.account_id = ?1 OR " SHARED_WITH_1 ")",
-	[S_GET_NID] = "SELECT " COLS " FROM resources r WHERE r.rid = ?2"
+	[S_GET_NID] = "SELECT " COLS_ONE " FROM resources r WHERE r.rid = ?2"
 		      " AND (r.account_id = ?1 OR " SHARED_WITH_1 ")",
 	[S_UPDATE] = "UPDATE resources SET"
 		     " name = CASE WHEN ?1 THEN ?2 ELSE name END,"
@@ -660,14 +667,11 @@ static enum err_code memo_get(struct conn *c, struct folder_memo *t, size_t mask
 	return ERR_OK;
 }
 
-/* Sets folder_id of rows[0..n): the owner's folder at the row's directory. Rather than a
- * lookup per row: none for an account without folders, one per directory of a page. */
+/* Sets folder_id of a list's rows[0..n): the owner's folder at the row's directory. Rather
+ * than a lookup per row: none for an account without folders, one per directory of a page. */
 static enum err_code fill_folders(struct conn *c, struct meta_resource *rows, size_t n,
 				  struct pool *pool, struct err *e)
 {
-	if (n == 1)
-		return query_int(c, S_FOLDER_OF, rows[0].account_id, rows[0].directory_path,
-				 &rows[0].folder_id, e);
 	size_t cap = 8;
 	while (cap < 4 * n) /* an entry per row and one per account at most: half full */
 		cap <<= 1;
@@ -927,8 +931,9 @@ static enum err_code get_row(struct conn *c, enum stmt s, const char *account, c
 	int step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
 		read_row(st, pool, out);
+		out->folder_id = sqlite3_column_int64(st, 31);
 		sqlite3_reset(st);
-		return fill_folders(c, out, 1, pool, e);
+		return ERR_OK;
 	}
 	sqlite3_reset(st);
 	if (step == SQLITE_DONE)
