@@ -1145,12 +1145,13 @@ static enum err_code update_on(struct conn *c, const char *account, const char *
 			goto fail;
 		return ERR_OK;
 	}
+	/* The content's statement returns the row as both writes leave it; without content the
+	 * row is read back. */
 	if ((rc = update_write(c, account, id, u, &cur, access, rewrite_shares, pool, e)) !=
 		    ERR_OK ||
-	    (u->content != NULL &&
-	     (rc = content_write(c, account, id, u->content, before, 0, pool, out, e)) !=
-		     ERR_OK) ||
-	    (rc = get_on(c, S_GET, account, id, pool, out, e)) != ERR_OK ||
+	    (rc = u->content != NULL
+			  ? content_write(c, account, id, u->content, before, 0, pool, out, e)
+			  : get_on(c, S_GET, account, id, pool, out, e)) != ERR_OK ||
 	    (rc = run(c, S_COMMIT, NULL, 0, NULL, e)) != ERR_OK)
 		goto fail;
 	if (u->content != NULL)
