@@ -73,12 +73,12 @@ struct request {
 	uint64_t bytes_out;
 	struct watch *watch;  /* its connection's deadline, or NULL */
 	bool deferred;        /* a body-less write: its handler runs whole on a blocking thread */
-	_Atomic int job;      /* JOB_*: its handler's run on a blocking thread */
-	struct http_resp job_resp; /* that run's answer */
+	/* Set by a blocking thread before it resumes the connection; libmicrohttpd's resume
+	 * (a mutex) orders it before the loop's next call. */
+	bool job_done;        /* its handler ran on a blocking thread: job_resp is the answer */
+	struct http_resp job_resp;
 	struct request *job_next;
 };
-
-enum { JOB_NONE, JOB_QUEUED, JOB_DONE };
 
 /* ---- slow clients ----
  * libmicrohttpd's connection timeout counts idle time only, so a client that sends one byte a
@@ -631,7 +631,7 @@ static void *blocking_worker(void *arg)
 		pthread_mutex_unlock(&srv->jobs_lock);
 		r->job_resp = (struct http_resp){.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
 		run_handler(srv, r, &r->job_resp);
-		atomic_store(&r->job, JOB_DONE);
+		r->job_done = true;
 		MHD_resume_connection(r->req.impl);
 		pthread_mutex_lock(&srv->jobs_lock);
 	}
@@ -647,7 +647,6 @@ static bool submit(struct http_server *srv, struct request *r, struct MHD_Connec
 	bool ok = !srv->jobs_stop && srv->nworkers > 0;
 	if (ok) {
 		MHD_suspend_connection(conn);
-		atomic_store(&r->job, JOB_QUEUED);
 		r->job_next = NULL;
 		if (srv->jobs_tail != NULL)
 			srv->jobs_tail->job_next = r;
@@ -785,13 +784,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_NO;
 	if (r->held)
 		return queue(r, conn, &r->answer);
-	switch (atomic_load(&r->job)) {
-	case JOB_DONE: /* resumed with the answer */
-		atomic_store(&r->job, JOB_NONE);
+	if (r->job_done) /* resumed with the answer (a suspended request gets no call) */
 		return queue(r, conn, &r->job_resp);
-	case JOB_QUEUED:
-		return MHD_YES;
-	}
 	if (is_write(r) && submit(srv, r, conn))
 		return MHD_YES;
 	struct http_resp resp = {.status = 500, .kind = HTTP_BODY_MEM, .fd = -1};
