@@ -22,9 +22,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Room for want connections besides the stores' own descriptors: the soft open-files limit is
- * raised towards the hard one (a slow-client flood must not leave connections in the listen
- * backlog while depotd idles). Returns the connections that fit. */
 /* DEPOT_THREADS, or its default: a loop per core when reads touch only this machine (SQLite,
  * local files), 8 when a read waits on the network (PostgreSQL, S3) and a loop would idle. */
 static int event_loops(const struct config *cfg)
@@ -37,6 +34,9 @@ static int event_loops(const struct config *cfg)
 	return cores < 2 ? 2 : cores > 64 ? 64 : (int)cores;
 }
 
+/* Room for want connections besides the stores' own descriptors: the soft open-files limit is
+ * raised towards the hard one (a slow-client flood must not leave connections in the listen
+ * backlog while depotd idles). Returns the connections that fit. */
 static unsigned fit_connections(int64_t want)
 {
 	const rlim_t spare = 256;

@@ -141,7 +141,6 @@ static struct logbuf *my_buffer(void)
 	return b;
 }
 
-/* "<time> <level> <message>\n" into line (sizeof 4200), escaped; returns its length. */
 /* "YYYY-mm-ddTHH:MM:SS" of the second this thread last logged in: gmtime_r and strftime once
  * per second and thread, not once per line. */
 static __thread struct {
@@ -150,6 +149,7 @@ static __thread struct {
 	size_t len;
 } stamp = {.sec = -1};
 
+/* "<time> <level> <message>\n" into line[cap], escaped; returns its length. */
 static size_t format_line(char *line, size_t cap, enum log_level level, const char *fmt,
 			  va_list ap)
 {

@@ -277,8 +277,6 @@ static bool sweep_drop(void *ctx, const char *key)
 	return release_key(ctx, key);
 }
 
-/* Makes sure the blob of w is at key, under the key's locks: a place done before them may have
- * been undone by a racing delete since, so its object is checked and uploaded again if gone. */
 /* Puts w's blob at key (known to be missing). After a failure, *placed says whether an
  * object may be there (our earlier upload, in part): the caller drops it if unused. */
 static enum err_code place_missing(struct blob_writer *w, const char *key, bool preplaced,
@@ -290,6 +288,8 @@ static enum err_code place_missing(struct blob_writer *w, const char *key, bool 
 	return rc;
 }
 
+/* Makes sure the blob of w is at key, under the key's locks: a place done before them may have
+ * been undone by a racing delete since, so its object is checked and uploaded again if gone. */
 static enum err_code ensure_placed(struct store *s, struct blob_writer *w, const char *key,
 				   bool preplaced, bool *placed, struct err *e)
 {
@@ -300,7 +300,7 @@ static enum err_code ensure_placed(struct store *s, struct blob_writer *w, const
 	return place_missing(w, key, preplaced, placed, e);
 }
 
-/* The writer of it's blob: its own, or for an import (bytes in memory) a new one holding
+/* The writer of its blob: its own, or for an import (bytes in memory) a new one holding
  * them, which the caller frees (it differs from it->w). */
 static enum err_code item_writer(struct store *s, const struct group_item *it,
 				 struct blob_writer **w, struct err *e)
@@ -325,6 +325,16 @@ static enum err_code preplace(struct store *s, struct blob_writer *w, const char
 }
 
 
+/* Whether an item before items[i] (one uploaded early, when early_only) has its key. */
+static bool key_before(struct group_item **items, size_t i, bool early_only)
+{
+	for (size_t j = 0; j < i; j++)
+		if ((!early_only || items[j]->preplaced) &&
+		    strcmp(items[j]->r->storage_key, items[i]->r->storage_key) == 0)
+			return true;
+	return false;
+}
+
 /* Commits items[0..n) together: under every stripe lock (in order, so no create or delete of
  * any key runs in between), each blob not yet stored is put in place, the placed ones are made
  * durable with one fsync per folder, and all rows go in one transaction — one set of fsyncs
@@ -348,12 +358,9 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 	for (size_t i = 0; i < n && rc == ERR_OK; i++) {
 		struct group_item *it = items[i];
 		const char *key = it->r->storage_key;
-		bool seen = false;
 		if (it->r->inline_bytes != NULL)
 			continue; /* goes into the metadata store with its row */
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = strcmp(items[j]->r->storage_key, key) == 0;
-		if (seen)
+		if (key_before(items, i, false))
 			continue;
 		/* Stored already (identical bytes, or our early upload): an import's bytes need
 		 * no staging file then. */
@@ -388,14 +395,9 @@ static void commit_group(struct store *s, struct group_item **items, size_t n)
 	for (int i = STRIPES - 1; i >= 0; i--)
 		pthread_mutex_unlock(&s->stripes[i]);
 	/* Uploaded early, then the locks failed: drop what no row holds, as commit_with does. */
-	for (size_t i = 0; i < n && !locked; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = items[j]->preplaced &&
-			       strcmp(items[j]->r->storage_key, items[i]->r->storage_key) == 0;
-		if (items[i]->preplaced && !seen)
+	for (size_t i = 0; i < n && !locked; i++)
+		if (items[i]->preplaced && !key_before(items, i, true))
 			release_key(s, items[i]->r->storage_key);
-	}
 	free(placed);
 	free(keys);
 	free(metas);
